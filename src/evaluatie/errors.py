@@ -1,0 +1,49 @@
+"""Errors that name what is wrong and what was expected.
+
+Every error a user can trigger with bad input derives from :class:`EvaluatieError`,
+so notebooks and the CLI can show one clear message instead of a deep traceback.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class EvaluatieError(Exception):
+    """Base class: a problem the user can fix (input data, parameters, design)."""
+
+
+class DataFormatError(EvaluatieError, ValueError):
+    """A data file does not have the expected layout or content.
+
+    The message always names the file and, where known, the line and column.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        path: str | Path | None = None,
+        line: int | None = None,
+        column: str | None = None,
+    ) -> None:
+        self.path = Path(path) if path is not None else None
+        self.line = line
+        self.column = column
+        where = []
+        if self.path is not None:
+            where.append(str(self.path))
+        if line is not None:
+            where.append(f"line {line}")
+        if column is not None:
+            where.append(f"column {column!r}")
+        prefix = ", ".join(where)
+        super().__init__(f"{prefix}: {message}" if prefix else message)
+
+
+class ParameterError(EvaluatieError, ValueError):
+    """A parameter (function argument or params-file entry) is invalid."""
+
+
+class DesignError(EvaluatieError, ValueError):
+    """The data cannot identify what was asked (e.g. no untreated units, no variation)."""
