@@ -1,0 +1,6 @@
+"""Plots a report reader would rather look at than read."""
+
+from evaluatie.plots.event_study import event_study_plot
+from evaluatie.plots.trends import trends_by_cohort
+
+__all__ = ["event_study_plot", "trends_by_cohort"]

@@ -1,0 +1,52 @@
+# evaluatie — every target sets up what it needs from nothing (Python >= 3.11 on PATH).
+#   make reports    synthetic data -> every notebook -> HTML reports in reports/
+#   make test       the CI test suite (fast: slow Monte Carlo tests excluded)
+#   make test-all   every test, including the slow Monte Carlo ones
+#   make bench      benchmarks against pyfixest / linearmodels / diff-diff / moderndid
+#   make lab        JupyterLab on the project's environment
+
+PYTHON ?= python3
+UV_VERSION := 0.13.9
+UV := .uv/bin/uv
+VENV := .venv
+RUN := $(VENV)/bin
+export UV_PYTHON_DOWNLOADS := never
+export UV_PROJECT_ENVIRONMENT := $(VENV)
+export MPLBACKEND := Agg
+
+.PHONY: setup reports test test-all bench lab lint clean
+
+# uv itself comes from PyPI into a private venv, so nothing is installed by hand.
+$(UV):
+	$(PYTHON) -m venv .uv
+	.uv/bin/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+# The environment is synced exactly to uv.lock (--locked fails if the lock is stale).
+$(VENV)/.synced: $(UV) uv.lock pyproject.toml
+	$(UV) sync --locked --extra test --python $(PYTHON)
+	touch $@
+
+setup: $(VENV)/.synced
+
+reports: setup
+	$(RUN)/evaluatie all
+
+test: setup
+	$(RUN)/python -m pytest -m "not slow"
+
+test-all: setup
+	$(RUN)/python -m pytest
+
+bench: setup
+	$(RUN)/python bench/twfe.py
+
+lab: setup
+	$(RUN)/python -m ipykernel install --sys-prefix --name python3 --display-name "evaluatie (.venv)"
+	$(RUN)/jupyter lab notebooks/
+
+lint: setup
+	$(RUN)/ruff check src tests bench
+	$(RUN)/ruff format --check src tests bench
+
+clean:
+	rm -rf $(VENV) .uv reports/*.html reports/*.ipynb data/processed/*.parquet

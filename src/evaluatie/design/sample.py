@@ -1,0 +1,45 @@
+"""Analysis samples: restrict a panel to years and gemeenten, refusing what is not there."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pandas as pd
+
+from evaluatie.errors import ParameterError
+
+
+def select(
+    panel: pd.DataFrame,
+    *,
+    years: tuple[int, int] | None = None,
+    gemeenten: Sequence[str] | None = None,
+    time: str = "jaar",
+    gemeente: str = "gemeente_code",
+) -> pd.DataFrame:
+    """Rows with ``years[0] <= time <= years[1]`` and gemeente in ``gemeenten``.
+
+    A year range that does not overlap the data, or a gemeente code the data does not
+    contain, is an error naming the values that do exist: an empty analysis sample
+    should never be discovered three cells later as a cryptic estimation failure.
+    """
+    out = panel
+    if years is not None:
+        first, last = years
+        available = sorted(panel[time].dropna().unique().astype(int))
+        if not available or first > available[-1] or last < available[0]:
+            span = f"{available[0]}-{available[-1]}" if available else "none"
+            raise ParameterError(
+                f"years {first}-{last} lie outside the data (years present: {span})"
+            )
+        out = out[(out[time] >= first) & (out[time] <= last)]
+    if gemeenten:
+        present = set(panel[gemeente].dropna().unique())
+        missing = [g for g in gemeenten if g not in present]
+        if missing:
+            raise ParameterError(
+                f"gemeente code(s) {missing} do not occur in the data "
+                f"({len(present)} gemeenten present, e.g. {sorted(present)[:5]})"
+            )
+        out = out[out[gemeente].isin(list(gemeenten))]
+    return out.reset_index(drop=True)

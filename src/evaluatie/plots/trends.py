@@ -1,0 +1,43 @@
+"""Descriptive plots of outcomes over time."""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import pandas as pd
+import seaborn as sns
+from matplotlib.axes import Axes
+
+
+def trends_by_cohort(
+    panel: pd.DataFrame,
+    outcome: str,
+    *,
+    time: str = "jaar",
+    cohort: str = "cohort",
+    ax: Axes | None = None,
+    ylabel: str | None = None,
+) -> Axes:
+    """Mean outcome per year for each treatment wave and for never-treated units.
+
+    Years absent from the data (e.g. 2020, no eindtoets) are left as gaps rather than
+    bridged, so the plot does not suggest an observation that does not exist.
+    """
+    if ax is None:
+        _, ax = plt.subplots(figsize=(8, 4.5))
+    wave = panel[cohort].fillna(0).astype(int)
+    label = wave.map(lambda g: "never treated" if g == 0 else f"wave {g}")
+    means = panel.groupby([label.rename("group"), panel[time]])[outcome].mean().unstack(0)
+    years = range(int(means.index.min()), int(means.index.max()) + 1)
+    means = means.reindex(years)
+    groups = sorted(means.columns, key=lambda s: (s != "never treated", s))
+    palette = dict(zip(groups, sns.color_palette("colorblind", len(groups)), strict=True))
+    for group in groups:
+        style = "--" if group == "never treated" else "-"
+        ax.plot(means.index, means[group], style, marker="o", ms=4, color=palette[group], label=group)
+        if group != "never treated":
+            ax.axvline(int(group.split()[-1]), color=palette[group], lw=0.8, ls=":")
+    ax.set_xlabel("school year (end year)")
+    ax.set_ylabel(ylabel or outcome)
+    ax.legend(frameon=False, ncol=2)
+    sns.despine(ax=ax)
+    return ax

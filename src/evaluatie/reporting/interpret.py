@@ -1,0 +1,46 @@
+"""Sentences generated from the numbers, so that the text never disagrees with the tables."""
+
+from __future__ import annotations
+
+from evaluatie.results import Result
+
+
+def _fmt(x: float, digits: int = 2) -> str:
+    return f"{x:+.{digits}f}".replace("+-", "-")
+
+
+def describe_effect(
+    result: Result,
+    *,
+    term: str | None = None,
+    outcome_label: str = "the outcome",
+    unit_label: str = "points",
+    treated_label: str = "grant schools",
+) -> str:
+    """One paragraph: effect, 95% CI, sample, and whether zero can be ruled out."""
+    table = result.table
+    row = table.loc[term] if term is not None else table.iloc[0]
+    est, lo, hi = float(row["estimate"]), float(row["ci_low"]), float(row["ci_high"])
+    meta = result.meta
+    level = int(round(100 * (1 - meta.get("alpha", 0.05))))
+    sample = []
+    for key, noun in (("n_units", "schools"), ("n_clusters", "clusters"), ("n_obs", "observations")):
+        if key in meta:
+            sample.append(f"{int(meta[key]):,} {noun}")
+    sample_text = f" The estimate uses {', '.join(sample)}." if sample else ""
+    ci = f"{level}% CI {_fmt(lo)} to {_fmt(hi)} {unit_label}"
+    text = (
+        f"After the grant, {outcome_label} at {treated_label} changed by {_fmt(est)} "
+        f"{unit_label} relative to the comparison schools ({ci}).{sample_text} "
+    )
+    if lo > 0 or hi < 0:
+        direction = "an improvement" if est > 0 else "a decline"
+        text += f"Zero lies outside the interval: the data show {direction}."
+    else:
+        bound = max(abs(lo), abs(hi))
+        text += (
+            "The interval includes zero: the data cannot distinguish the effect from no "
+            f"effect, and cannot rule out effects as large as {bound:.2f} {unit_label} in "
+            "either direction."
+        )
+    return text
