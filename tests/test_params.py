@@ -69,7 +69,7 @@ def test_unknown_notebook_suggests_the_closest(tmp_path: Path) -> None:
 
 
 def test_cross_field_check() -> None:
-    with pytest.raises(ParameterError, match="first_year .2020. must be before last_year"):
+    with pytest.raises(ParameterError, match=r"first_year \(2020\) must be before last_year"):
         validate("innovatiebudget", {"first_year": 2020, "last_year": 2016})
 
 

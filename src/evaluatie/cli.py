@@ -48,14 +48,16 @@ def _cmd_params(args: argparse.Namespace) -> int:
     return 0
 
 
-def _run_many(paths: Sequence[Path], show_code: bool) -> int:
+def _run_many(paths: Sequence[Path], show_code: bool, reports: str | None = None) -> int:
     from evaluatie.workbench.params import read_params_file
     from evaluatie.workbench.run import run_notebook
 
     specs = [read_params_file(p) for p in paths]  # all validated before any kernel starts
     failed = 0
     for spec in specs:
-        outcome = run_notebook(spec, show_code=show_code)
+        outcome = run_notebook(
+            spec, show_code=show_code, reports_dir=Path(reports) if reports else None
+        )
         if outcome.status == "ok":
             print(f"ok      {outcome.html}  ({outcome.seconds:.1f} s)")
         else:
@@ -65,7 +67,7 @@ def _run_many(paths: Sequence[Path], show_code: bool) -> int:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    return _run_many([Path(p) for p in args.params], args.show_code)
+    return _run_many([Path(p) for p in args.params], args.show_code, args.reports)
 
 
 def _cmd_all(args: argparse.Namespace) -> int:
@@ -75,7 +77,7 @@ def _cmd_all(args: argparse.Namespace) -> int:
     paths = sorted(Path(args.params_dir).glob("*.yaml"))
     if not paths:
         raise EvaluatieError(f"no params files (*.yaml) in {args.params_dir}")
-    return _run_many(paths, args.show_code)
+    return _run_many(paths, args.show_code, args.reports)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -102,6 +104,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("run", help="run notebooks for params files and write HTML reports")
     p.add_argument("params", nargs="+", help="params/*.yaml files")
     p.add_argument("--show-code", action="store_true", help="show code cells in the report")
+    p.add_argument("--reports", default=None, help="output folder (default: reports/)")
     p.set_defaults(func=_cmd_run)
 
     p = sub.add_parser("all", help="simulate data if absent, then run every params/*.yaml")
@@ -110,6 +113,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=20240601)
     p.add_argument("--resimulate", action="store_true", help="rewrite the synthetic data")
     p.add_argument("--show-code", action="store_true")
+    p.add_argument("--reports", default=None, help="output folder (default: reports/)")
     p.set_defaults(func=_cmd_all)
     return parser
 

@@ -33,7 +33,9 @@ def trends_by_cohort(
     palette = dict(zip(groups, sns.color_palette("colorblind", len(groups)), strict=True))
     for group in groups:
         style = "--" if group == "never treated" else "-"
-        ax.plot(means.index, means[group], style, marker="o", ms=4, color=palette[group], label=group)
+        ax.plot(
+            means.index, means[group], style, marker="o", ms=4, color=palette[group], label=group
+        )
         if group != "never treated":
             ax.axvline(int(group.split()[-1]), color=palette[group], lw=0.8, ls=":")
     ax.set_xlabel("school year (end year)")

@@ -22,9 +22,13 @@ def describe_effect(
     row = table.loc[term] if term is not None else table.iloc[0]
     est, lo, hi = float(row["estimate"]), float(row["ci_low"]), float(row["ci_high"])
     meta = result.meta
-    level = int(round(100 * (1 - meta.get("alpha", 0.05))))
+    level = round(100 * (1 - meta.get("alpha", 0.05)))
     sample = []
-    for key, noun in (("n_units", "schools"), ("n_clusters", "clusters"), ("n_obs", "observations")):
+    for key, noun in (
+        ("n_units", "schools"),
+        ("n_clusters", "clusters"),
+        ("n_obs", "observations"),
+    ):
         if key in meta:
             sample.append(f"{int(meta[key]):,} {noun}")
     sample_text = f" The estimate uses {', '.join(sample)}." if sample else ""

@@ -127,7 +127,9 @@ def params_model(notebook: str) -> type[NotebookParams]:
     except KeyError:
         known = ", ".join(sorted(NOTEBOOK_PARAMS))
         hint = _closest(notebook, NOTEBOOK_PARAMS)
-        raise ParameterError(f"unknown notebook {notebook!r}{hint}; known notebooks: {known}") from None
+        raise ParameterError(
+            f"unknown notebook {notebook!r}{hint}; known notebooks: {known}"
+        ) from None
 
 
 def describe(notebook: str) -> list[dict[str, Any]]:
@@ -152,11 +154,15 @@ def describe(notebook: str) -> list[dict[str, Any]]:
     return rows
 
 
-def validate(notebook: str, values: dict[str, Any], *, source: str = "parameters") -> NotebookParams:
+def validate(
+    notebook: str, values: dict[str, Any], *, source: str = "parameters"
+) -> NotebookParams:
     """Validate ``values`` against the notebook's model, reporting *all* problems at once."""
     model = params_model(notebook)
     if not isinstance(values, dict):
-        raise ParameterError(f"{source}: 'parameters' must be a mapping, got {type(values).__name__}")
+        raise ParameterError(
+            f"{source}: 'parameters' must be a mapping, got {type(values).__name__}"
+        )
     try:
         return model(**values)
     except ValidationError as exc:
