@@ -1,0 +1,40 @@
+"""Data layer: DUO-format reading and writing, the simulator and the panel builder."""
+
+from evaluatie.data.duo import read_duo, write_duo
+from evaluatie.data.gemeenten import gemeente_code, load_gemeenten
+from evaluatie.data.layouts import LAYOUTS, Column, Layout, register_layout
+from evaluatie.data.panel import (
+    PANEL_COLUMNS,
+    DataQualityWarning,
+    build_panel,
+    load_panel,
+    validate_panel,
+)
+from evaluatie.data.simulate import (
+    SimulationManifest,
+    load_truth,
+    simulate,
+    simulate_pupils,
+    true_att,
+)
+
+__all__ = [
+    "LAYOUTS",
+    "PANEL_COLUMNS",
+    "Column",
+    "DataQualityWarning",
+    "Layout",
+    "SimulationManifest",
+    "build_panel",
+    "gemeente_code",
+    "load_gemeenten",
+    "load_panel",
+    "load_truth",
+    "read_duo",
+    "register_layout",
+    "simulate",
+    "simulate_pupils",
+    "true_att",
+    "validate_panel",
+    "write_duo",
+]

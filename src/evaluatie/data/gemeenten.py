@@ -1,0 +1,100 @@
+"""The list of gemeenten the simulator and the panel builder use.
+
+The package ships ``gemeenten.csv``: one row per gemeente with its code, name, province
+and the number of primary-school vestigingen it has in the DUO file it was derived from.
+:func:`derive_gemeenten` rebuilds that table from a DUO eindscores file, so the shipped
+table can be checked against (and regenerated from) the real source.
+"""
+
+from __future__ import annotations
+
+import io
+from importlib import resources
+from pathlib import Path
+
+import pandas as pd
+
+from evaluatie._atomic import atomic_open
+from evaluatie.errors import DataFormatError, ParameterError
+
+#: Where ``gemeenten.csv`` comes from; repeated in the file's header comment.
+SOURCE = (
+    "DUO open onderwijsdata, 05.-gemiddelde-eindscores-bo-sbo-2022-2023.csv, "
+    "first 4,693 data rows (peildatum 2022-10-01)"
+)
+
+#: DUO's 2022-23 file spells two Frisian gemeenten with doubly encoded characters
+#: (e.g. ``SÂ·dwest-FryslÃ\x94n``); keyed by code so the fix does not depend on
+#: which garbling a particular copy of the file shows.
+NAME_FIXES = {
+    "GM1970": "Noardeast-Fryslân",
+    "GM1900": "Súdwest-Fryslân",
+}
+
+COLUMNS = ["gemeente_code", "gemeente_naam", "provincie", "n_vestigingen"]
+
+
+def gemeente_code(nummer: int | str) -> str:
+    """Return the CBS code ``GM%04d`` for a gemeentenummer such as ``637`` or ``"0637"``."""
+    text = str(nummer).strip().upper().removeprefix("GM")
+    if not text.isdigit() or len(text) > 4:
+        raise ParameterError(f"not a gemeentenummer: {nummer!r} (expected 1-4 digits)")
+    return f"GM{int(text):04d}"
+
+
+def load_gemeenten() -> pd.DataFrame:
+    """Return the shipped gemeente table (344 rows), sorted by code.
+
+    Columns: ``gemeente_code`` (``GM0546``), ``gemeente_naam``, ``provincie``,
+    ``n_vestigingen`` (vestigingen in the source file; used as allocation weights).
+    """
+    text = resources.files("evaluatie.data").joinpath("gemeenten.csv").read_text("utf-8")
+    table = pd.read_csv(io.StringIO(text), comment="#", dtype={"n_vestigingen": "int64"})
+    return table[COLUMNS].sort_values("gemeente_code", ignore_index=True)
+
+
+def derive_gemeenten(eindscores_path: str | Path) -> pd.DataFrame:
+    """Build the gemeente table from a DUO eindscores file that has gemeente columns.
+
+    Names are taken from the file with the known mojibake fixed (:data:`NAME_FIXES`);
+    a gemeente with two different names or provinces in one file is an error.
+    """
+    from evaluatie.data.duo import read_duo  # late: duo imports this module
+
+    raw = read_duo(eindscores_path)
+    needed = {"gemeente_code", "gemeentenaam", "provincie"}
+    if not needed <= set(raw.columns):
+        raise DataFormatError(
+            f"layout {raw.attrs['layout']!r} has no gemeente columns",
+            path=eindscores_path,
+        )
+    names = raw["gemeente_code"].map(NAME_FIXES).fillna(raw["gemeentenaam"])
+    frame = pd.DataFrame(
+        {
+            "gemeente_code": raw["gemeente_code"],
+            "gemeente_naam": names,
+            "provincie": raw["provincie"],
+        }
+    )
+    distinct = frame.drop_duplicates()
+    clash = distinct["gemeente_code"].duplicated(keep=False)
+    if clash.any():
+        codes = sorted(distinct.loc[clash, "gemeente_code"].unique())
+        raise DataFormatError(
+            f"gemeenten with more than one name or province: {', '.join(codes)}",
+            path=eindscores_path,
+            column="GEMEENTENAAM",
+        )
+    counts = frame.groupby("gemeente_code").size().rename("n_vestigingen")
+    table = distinct.merge(counts, left_on="gemeente_code", right_index=True)
+    return table[COLUMNS].sort_values("gemeente_code", ignore_index=True)
+
+
+def write_gemeenten(table: pd.DataFrame, path: str | Path) -> Path:
+    """Write a gemeente table as the package's ``gemeenten.csv`` (with source comment)."""
+    path = Path(path)
+    with atomic_open(path, newline="") as fh:
+        fh.write(f"# Source: {SOURCE}.\n")
+        fh.write("# Two Frisian names fixed (publisher's mojibake): GM1900, GM1970.\n")
+        table[COLUMNS].to_csv(fh, index=False, lineterminator="\n")
+    return path

@@ -1,0 +1,379 @@
+"""Synthetic DUO-style raw data with a known innovation-grant effect.
+
+:func:`simulate` writes, into ``out_dir`` (each file atomically, byte-identical for the
+same seed and arguments):
+
+- ``05.-gemiddelde-eindscores-bo-sbo-YYYY-YYYY.csv`` for 2013-2014 ... 2023-2024, except
+  2019-2020 (no eindtoets: COVID). Up to 2022-23 in DUO's 2022-23 layout with every
+  school's scores under CET (the other providers ``"0"``/``0``: a simplification; real
+  schools spread over five providers). 2023-24 in the doorstroomtoets layout with all
+  scores under LIB, on its own scale (``LIB = 174 + 1.2 * (CET-scale score - 535.3)``);
+  never mix it with CET.
+- ``10.-leerlingen-bo-referentieniveaus-YYYY-YYYY.csv``: pupils per level for reading
+  (LV), taalverzorging (TV) and rekenen, same years.
+- ``vestigingen-bo.csv``: every simulated vestiging with gemeente, pupils, schoolweging.
+- ``innovatiebudget-subsidies.csv``: first grant school year and amount per vestiging.
+- ``innovatiebudget-waarheid.csv``: the true effect per cohort x year (see below).
+- ``manifest.json``: seed, arguments, and name, rows and SHA-256 of every file.
+
+The data-generating process (``_dgp`` has every constant with its source), for vestiging
+i in gemeente m and year t (the calendar year a school year ends)::
+
+    latent_it = mu_t + 0.68 - 19.4*sbo_i + alpha_i - 0.45*(w_i - 30) + u_it + tau_it
+    mean_it   = latent_it + e_it,  e_it ~ N(0, 9.5^2 / takers_it), rounded to a
+                whole-point total, clipped to 501..550
+    alpha_i ~ N(0, 2.5^2), u_it ~ N(0, 1), w_i = 30 + g_m + N(0, 3^2) clipped to 20..40
+    g_m ~ N(0, 1) plus +2.5 Almere, +2.0 Nissewaard, +1.5 Zaanstad (schoolweging)
+    groep8_it ~ Poisson(0.118 * size_i * exp(N(0, 0.12^2))), 3.6% of them exempt
+    tau_it  = a_g + b*(t - g) for t >= g = cohort_i > 0, else 0
+
+Sizes follow the domain size bands (mean ~226). Referentieniveau counts are binomial
+draws of pupils N(latent_it, 9.5^2) above thresholds calibrated to the published
+national shares (2018-19; rekenen moving to its 2023 shares).
+
+mu_t is the published national mean; 0.68 = 0.035 * 19.4 keeps the all-pupil mean at
+mu_t despite the sbo schools. Defaults: a = {2018: 0.4, 2019: 0.8, 2021: 1.2, 2022: 0.6},
+b = 0.15 points a year; grants go to ~60% of schools in 12 gemeenten (Leiden among
+them, each funding at least one school), a wave drawn uniformly, more often to schools
+with a higher schoolweging (a time-invariant selection that school fixed effects
+absorb, so parallel trends hold). Treated schools are open in every year.
+
+**Estimand.** The truth file has one row per cohort g and measured year t with
+``TAU`` (the effect on that year's provider scale: CET up to 2023, LIB in 2024),
+``N_VESTIGINGEN`` (cohort schools open that year) and ``N_WAARGENOMEN`` (those with a
+published, unsuppressed mean). The ATT over treated school-years with an observed CET
+mean is ``sum(N_WAARGENOMEN * TAU) / sum(N_WAARGENOMEN)`` over rows with
+``EVENT_TIJD >= 0`` and ``AANBIEDER == "CET"``; :func:`true_att` computes it (also per
+event time or cohort) and the manifest records it as ``att_cet``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from evaluatie._atomic import atomic_open
+from evaluatie.data import _dgp
+from evaluatie.data.duo import read_duo, write_duo
+from evaluatie.data.layouts import (
+    EINDSCORES_2022,
+    EINDSCORES_2023,
+    PROVIDERS_2022,
+    PROVIDERS_2023,
+    REFERENTIENIVEAU_COUNTS,
+    REFERENTIENIVEAUS,
+    SUBSIDIES,
+    VESTIGINGEN,
+    WAARHEID,
+    Layout,
+)
+from evaluatie.errors import ParameterError
+
+DEFAULT_SEED = 20240601
+SCHOOLS_AT_SCALE_1 = 6000
+SUBSIDIES_FILE = "innovatiebudget-subsidies.csv"
+WAARHEID_FILE = "innovatiebudget-waarheid.csv"
+VESTIGINGEN_FILE = "vestigingen-bo.csv"
+MANIFEST_FILE = "manifest.json"
+
+
+def schooljaar(jaar: int) -> str:
+    """The school year that ends in calendar year ``jaar``: 2023 -> ``"2022-2023"``."""
+    return f"{jaar - 1}-{jaar}"
+
+
+def eindscores_file(jaar: int) -> str:
+    """DUO's file name for the eindscores of the school year ending in ``jaar``."""
+    return f"05.-gemiddelde-eindscores-bo-sbo-{schooljaar(jaar)}.csv"
+
+
+def referentieniveaus_file(jaar: int) -> str:
+    """File name (DUO-like) for the referentieniveaus of the school year ending in ``jaar``."""
+    return f"10.-leerlingen-bo-referentieniveaus-{schooljaar(jaar)}.csv"
+
+
+@dataclass(frozen=True)
+class SimulationManifest:
+    """What :func:`simulate` wrote: files (name -> rows, sha256, layout) and the truth."""
+
+    out_dir: Path
+    seed: int
+    params: dict[str, Any]
+    files: dict[str, dict[str, Any]]
+    att_cet: float
+    path: Path = field(repr=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready content (no absolute paths, so equal seeds give equal bytes)."""
+        return {
+            "generator": "evaluatie.data.simulate",
+            "seed": self.seed,
+            "params": self.params,
+            "files": self.files,
+            "att_cet": self.att_cet,
+        }
+
+
+def _effect_base(
+    waves: tuple[int, ...], effect_base: float | Mapping[int, float] | None
+) -> dict[int, float]:
+    if effect_base is None:
+        defaults = _dgp.GrantDesign().effect_base
+        # Waves outside the default set get the mean default level.
+        fallback = float(np.mean(list(defaults.values())))
+        return {w: defaults.get(w, fallback) for w in waves}
+    if isinstance(effect_base, Mapping):
+        return {int(k): float(v) for k, v in effect_base.items()}
+    return dict.fromkeys(waves, float(effect_base))
+
+
+def simulate(
+    out_dir: str | Path = "data/raw",
+    seed: int = DEFAULT_SEED,
+    scale: float = 1.0,
+    *,
+    n_schools: int | None = None,
+    waves: Sequence[int] = (2018, 2019, 2021, 2022),
+    effect_base: float | Mapping[int, float] | None = None,
+    effect_slope: float = 0.15,
+    grant_gemeenten: Sequence[str] | None = None,
+    grant_share: float = 0.6,
+    selection: float = 0.15,
+    turnover: float = 0.02,
+) -> SimulationManifest:
+    """Write a synthetic raw-data folder (see the module docstring) and return its manifest.
+
+    ``scale`` multiplies the number of schools (6,000 at 1); ``n_schools`` overrides it.
+    ``waves`` are grant cohorts (end year of the first grant school year, e.g. 2018 for
+    2017-2018); the true effect is ``effect_base[g] + effect_slope * (t - g)`` from
+    ``t = g`` on (a float ``effect_base`` applies to every wave; ``effect_slope=0`` and
+    one wave give a constant effect). ``grant_share`` is the share of schools in the
+    ``grant_gemeenten`` that get a grant, ``selection`` how much more likely (logit per
+    schoolweging point) schools with more achterstand are; ``turnover`` the share of
+    schools that open late and, again, close early (never treated ones).
+    """
+    if n_schools is None:
+        if not scale > 0:
+            raise ParameterError(f"scale must be positive, got {scale}")
+        n_schools = round(SCHOOLS_AT_SCALE_1 * scale)
+    if n_schools < 20:
+        raise ParameterError(f"need at least 20 schools, got {n_schools}")
+    if not 0.0 <= turnover <= 0.2:
+        raise ParameterError(f"turnover must be in 0..0.2, got {turnover}")
+    waves = tuple(sorted({int(w) for w in waves}))
+    design = _dgp.GrantDesign(
+        waves=waves,
+        effect_base=_effect_base(waves, effect_base),
+        effect_slope=float(effect_slope),
+        gemeenten=tuple(grant_gemeenten)
+        if grant_gemeenten is not None
+        else _dgp.GrantDesign().gemeenten,
+        share=float(grant_share),
+        selection=float(selection),
+    )
+    # Independent streams, so e.g. a new outcome draw does not reshuffle the schools.
+    rng_schools, rng_years = (
+        np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(2)
+    )
+    schools = _dgp.draw_schools(rng_schools, n_schools, design, turnover)
+    years = _dgp.draw_school_years(rng_years, schools, design)
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    written: dict[str, dict[str, Any]] = {}
+
+    def put(name: str, frame: pd.DataFrame, layout: Layout) -> None:
+        path = write_duo(frame, out / name, layout)
+        written[name] = {
+            "rows": len(frame),
+            "layout": layout.name,
+            "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
+        }
+
+    merged = years.merge(schools, on="vestiging", how="left", validate="many_to_one")
+    for jaar, rows in merged.groupby("jaar", sort=True):
+        put(
+            eindscores_file(int(jaar)),
+            _eindscores_frame(rows, int(jaar)),
+            _eindscores_layout(int(jaar)),
+        )
+        put(
+            referentieniveaus_file(int(jaar)), _referentie_frame(rows, int(jaar)), REFERENTIENIVEAUS
+        )
+    put(VESTIGINGEN_FILE, schools, VESTIGINGEN)
+    grants = schools.loc[
+        schools["cohort"] > 0, ["instellingscode", "vestigingscode", "cohort", "bedrag"]
+    ]
+    grants = grants.assign(eerste_schooljaar=[schooljaar(int(c)) for c in grants["cohort"]])
+    put(SUBSIDIES_FILE, grants, SUBSIDIES)
+    truth = _truth(merged, design)
+    put(WAARHEID_FILE, truth, WAARHEID)
+
+    params = {
+        "scale": scale,
+        "n_schools": n_schools,
+        "waves": list(waves),
+        "effect_base": {str(k): v for k, v in design.effect_base.items()},
+        "effect_slope": design.effect_slope,
+        "grant_gemeenten": list(design.gemeenten),
+        "grant_share": design.share,
+        "selection": design.selection,
+        "turnover": turnover,
+        "lib_map": {"centre": _dgp.LIB_CENTRE, "slope": _dgp.LIB_SLOPE, "cet_reference": 535.3},
+    }
+    manifest = SimulationManifest(
+        out_dir=out,
+        seed=seed,
+        params=params,
+        files=written,
+        att_cet=round(true_att(truth), 12),
+        path=out / MANIFEST_FILE,
+    )
+    with atomic_open(manifest.path, newline="\n") as fh:
+        json.dump(manifest.to_dict(), fh, indent=2, sort_keys=True, ensure_ascii=False)
+        fh.write("\n")
+    return manifest
+
+
+def _eindscores_layout(jaar: int) -> Layout:
+    return EINDSCORES_2023 if jaar > _dgp.LAST_CET_YEAR else EINDSCORES_2022
+
+
+def _school_year_columns(jaar: int) -> dict[str, Any]:
+    return {
+        "peildatum_leerlingen": pd.Timestamp(jaar - 1, 10, 1),
+        # DUO's 2022-23 file has PRIKDATUM_SCORES 20230601.
+        "prikdatum": pd.Timestamp(jaar, 6, 1),
+    }
+
+
+def _eindscores_frame(rows: pd.DataFrame, jaar: int) -> pd.DataFrame:
+    frame = rows.assign(**_school_year_columns(jaar))
+    used = "LIB" if jaar > _dgp.LAST_CET_YEAR else "CET"
+    providers = PROVIDERS_2023 if used == "LIB" else PROVIDERS_2022
+    extra: dict[str, Any] = {}
+    for p in providers:
+        extra[f"{p.lower()}_aantal"] = rows["takers"] if p == used else 0
+        extra[f"{p.lower()}_gem"] = rows["score"] if p == used else np.nan
+    return frame.assign(**extra)
+
+
+def _referentie_frame(rows: pd.DataFrame, jaar: int) -> pd.DataFrame:
+    frame = rows.assign(**_school_year_columns(jaar))
+    missing = [c.lower() for c in REFERENTIENIVEAU_COUNTS if c.lower() not in frame]
+    if missing:  # pragma: no cover - guards the DGP and the layout staying in step
+        raise RuntimeError(f"DGP lacks referentieniveau counts {missing}")
+    return frame
+
+
+def _truth(merged: pd.DataFrame, design: _dgp.GrantDesign) -> pd.DataFrame:
+    """True effect per cohort x measured year, with the numbers needed to weight it."""
+    treated = merged[merged["cohort"] > 0]
+    # Published means need at least 5 takers (DUO suppresses 1-4 as "<5").
+    observed = treated["takers"] >= 5
+    counts = (
+        treated.assign(obs=observed)
+        .groupby(["cohort", "jaar"])
+        .agg(n_vestigingen=("vestiging", "size"), n_waargenomen=("obs", "sum"))
+    )
+    grid = pd.MultiIndex.from_product([design.waves, _dgp.YEARS], names=["cohort", "jaar"])
+    truth = counts.reindex(grid, fill_value=0).reset_index()
+    lib = truth["jaar"] > _dgp.LAST_CET_YEAR
+    tau = design.tau(truth["cohort"].to_numpy(), truth["jaar"].to_numpy())
+    return truth.assign(
+        schooljaar=[schooljaar(int(j)) for j in truth["jaar"]],
+        event_tijd=truth["jaar"] - truth["cohort"],
+        aanbieder=np.where(lib, "LIB", "CET"),
+        tau=np.where(lib, _dgp.LIB_SLOPE * tau, tau),
+    )
+
+
+def load_truth(raw_dir: str | Path = "data/raw") -> pd.DataFrame:
+    """Read ``innovatiebudget-waarheid.csv`` from a simulated folder (tidy column names)."""
+    return read_duo(Path(raw_dir) / WAARHEID_FILE, WAARHEID)
+
+
+def true_att(
+    truth: pd.DataFrame, provider: str = "CET", by: str | None = None
+) -> float | pd.Series:
+    """The true ATT over treated school-years with an observed ``provider`` mean.
+
+    ``truth`` as :func:`load_truth` returns it. ``by="event_tijd"`` or ``"cohort"``
+    gives a Series of the same average within each group.
+    """
+    cells = truth[(truth["event_tijd"] >= 0) & (truth["aanbieder"] == provider)]
+    cells = cells[cells["n_waargenomen"] > 0]
+    if cells.empty:
+        raise ParameterError(f"no treated cells with an observed {provider} mean")
+    weight = cells["n_waargenomen"].astype(float)
+    if by is None:
+        return float(np.average(cells["tau"].astype(float), weights=weight))
+    return (cells["tau"].astype(float) * weight).groupby(cells[by]).sum() / weight.groupby(
+        cells[by]
+    ).sum()
+
+
+def simulate_pupils(
+    n_schools: int = 6000,
+    n_years: int = 12,
+    pupils_per_school: int = 30,
+    seed: int = DEFAULT_SEED,
+    *,
+    effect: float = 1.0,
+    treated_share: float = 0.3,
+    first_year: int = 2013,
+) -> pd.DataFrame:
+    """A pupil-level panel in memory for benchmarks (6,000 x 12 x 30 = 2.16M rows).
+
+    Columns: ``school`` (int32), ``gemeente_code`` (categorical), ``jaar``, ``cohort``
+    (0 = never treated; staggered over the middle years), ``treated`` (jaar >= cohort
+    > 0) and ``outcome`` = 535 + school effect (SD 2.5) + gemeente effect (SD 1) +
+    year effect (SD 0.5) + ``effect`` * treated + pupil noise (SD 9.5). The true effect is exactly
+    ``effect`` for every treated pupil.
+    """
+    if n_schools < 1 or n_years < 3 or pupils_per_school < 1:
+        raise ParameterError("need n_schools >= 1, n_years >= 3 and pupils_per_school >= 1")
+    rng = np.random.default_rng(seed)
+    gem = _dgp.load_gemeenten()
+    counts = _dgp.allocate(n_schools, gem.set_index("gemeente_code")["n_vestigingen"], ())
+    school_gem = np.repeat(np.arange(len(counts)), counts.to_numpy())
+    years = first_year + np.arange(n_years)
+    waves = years[n_years // 3 : 2 * n_years // 3 + 1]
+    cohort = np.where(rng.random(n_schools) < treated_share, rng.choice(waves, n_schools), 0)
+    school_effect = (
+        rng.normal(0.0, _dgp.SCHOOL_SD, n_schools) + rng.normal(0.0, 1.0, len(counts))[school_gem]
+    )
+
+    per_school = n_years * pupils_per_school
+    school = np.repeat(np.arange(n_schools, dtype=np.int32), per_school)
+    jaar = np.tile(np.repeat(years.astype(np.int16), pupils_per_school), n_schools)
+    coh = np.repeat(cohort.astype(np.int16), per_school)
+    treated = (coh > 0) & (jaar >= coh)
+    year_effect = rng.normal(0.0, 0.5, n_years)
+    outcome = (
+        535.0
+        + np.repeat(school_effect, per_school)
+        + np.tile(np.repeat(year_effect, pupils_per_school), n_schools)
+        + effect * treated
+        + rng.normal(0.0, _dgp.PUPIL_SD, len(school))
+    )
+    gemeente = pd.Categorical.from_codes(
+        np.repeat(school_gem, per_school), categories=counts.index.to_list()
+    )
+    return pd.DataFrame(
+        {
+            "school": school,
+            "gemeente_code": gemeente,
+            "jaar": jaar,
+            "cohort": coh,
+            "treated": treated,
+            "outcome": outcome,
+        }
+    )

@@ -1,0 +1,42 @@
+"""Shared fixtures: paths to the real DUO test files and simulated raw-data folders."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+DUO_DIR = Path(__file__).parent / "data" / "duo"
+REAL_EINDSCORES = DUO_DIR / "eindscores-bo-sbo-2022-2023-first-4693-rows.csv"
+
+
+@pytest.fixture(scope="session")
+def duo_dir() -> Path:
+    """Folder with the real DUO files (read-only fixtures)."""
+    return DUO_DIR
+
+
+@pytest.fixture(scope="session")
+def real_eindscores() -> Path:
+    """DUO's 2022-23 eindscores file (first 4,693 rows), unchanged."""
+    return REAL_EINDSCORES
+
+
+@pytest.fixture(scope="session")
+def small_raw(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A simulated raw-data folder with 600 schools (scale 0.1); do not modify it."""
+    from evaluatie.data.simulate import simulate
+
+    out = tmp_path_factory.mktemp("small_raw")
+    simulate(out_dir=out, seed=11, scale=0.1)
+    return out
+
+
+@pytest.fixture(scope="session")
+def full_raw(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A simulated raw-data folder at scale 1 (about 6,000 schools); do not modify it."""
+    from evaluatie.data.simulate import simulate
+
+    out = tmp_path_factory.mktemp("full_raw")
+    simulate(out_dir=out)
+    return out

@@ -1,0 +1,86 @@
+"""End to end: params file -> papermill -> HTML report, through the CLI."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from evaluatie.cli import main
+
+REPO = Path(__file__).resolve().parents[1]
+
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+
+
+@pytest.fixture(scope="module")
+def raw_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from evaluatie.data.simulate import simulate
+
+    out = tmp_path_factory.mktemp("raw")
+    simulate(out_dir=out, seed=7, scale=0.1)
+    return out
+
+
+def params_file(tmp_path: Path, raw: Path, **extra: object) -> Path:
+    lines = ["notebook: innovatiebudget", "parameters:", f"  raw_dir: {raw}"]
+    lines += [f"  {k}: {v}" for k, v in extra.items()]
+    path = tmp_path / "innovatie_test.yaml"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def test_run_writes_a_self_contained_report(
+    tmp_path: Path, raw_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(REPO)
+    reports = tmp_path / "reports"
+    code = main(["run", str(params_file(tmp_path, raw_dir)), "--reports", str(reports)])
+    assert code == 0
+    html = (reports / "innovatie_test.html").read_text(encoding="utf-8")
+    assert (reports / "innovatie_test.ipynb").is_file()
+    # figures embedded as data URIs, at least the trends and the event-study plot
+    assert len(re.findall(r'<img[^>]+src="data:image/png;base64,', html)) >= 2
+    assert "<table" in html and "ci_low" in html  # the estimate tables
+    assert "Parameters of this run" in html and str(raw_dir) in html
+    assert "95% CI" in html  # the generated interpretation
+    assert "InnovatiebudgetParams" not in html  # code hidden by default
+    assert not re.search(r'<script[^>]+src="https?://', html)  # no network needed
+    assert not list(reports.glob(".*.tmp*"))  # no temporary files left behind
+
+
+def test_show_code_flag(tmp_path: Path, raw_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(REPO)
+    reports = tmp_path / "reports"
+    path = params_file(tmp_path, raw_dir)
+    assert main(["run", str(path), "--reports", str(reports), "--show-code"]) == 0
+    html = (reports / "innovatie_test.html").read_text(encoding="utf-8")
+    assert "InnovatiebudgetParams" in html  # a name from the setup cell's code
+
+
+def test_failing_notebook_still_writes_the_report(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(REPO)
+    empty = tmp_path / "empty_raw"
+    empty.mkdir()
+    reports = tmp_path / "reports"
+    code = main(["run", str(params_file(tmp_path, empty)), "--reports", str(reports)])
+    assert code == 1
+    html = (reports / "innovatie_test.html").read_text(encoding="utf-8")
+    assert "failed" in html
+    assert str(empty) in html  # the loader's error names the folder it could not read
+    assert "FAILED" in capsys.readouterr().out
+
+
+def test_bad_params_refused_before_the_kernel_starts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(REPO)
+    reports = tmp_path / "reports"
+    path = params_file(tmp_path, tmp_path, outcom="eindtoets")
+    assert main(["run", str(path), "--reports", str(reports)]) == 2
+    err = capsys.readouterr().err
+    assert "unknown parameter 'outcom'" in err and "did you mean 'outcome'" in err
+    assert not reports.exists() or not any(reports.iterdir())
