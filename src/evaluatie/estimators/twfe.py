@@ -1,0 +1,193 @@
+"""Two-way fixed-effects (TWFE) regression of an outcome on a treatment.
+
+Model (e.g. Angrist & Pischke 2009, ch. 5; Wooldridge 2010, sec. 10.5):
+
+    y_it = beta * D_it + gamma' X_it + alpha_i + lambda_t + u_it,
+
+with unit effects ``alpha_i`` and period effects ``lambda_t`` absorbed by the within
+transformation (:mod:`evaluatie.inference.demean`). Data may hold several rows per
+unit-period (pupils within a school-year): the fixed effects are still those of the
+unit and of the period.
+
+Estimand and assumptions: ``beta`` is the ATT under parallel trends and no
+anticipation *if* the effect is homogeneous across cohorts and over time; with
+staggered adoption and heterogeneous effects it is a variance-weighted average that
+can put negative weights on some effects (Goodman-Bacon 2021; de Chaisemartin &
+D'Haultfoeuille 2020) -- use :func:`evaluatie.estimators.event_study.event_study` or
+heterogeneity-robust estimators then.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from evaluatie.errors import DesignError, ParameterError
+from evaluatie.estimators._design import (
+    build_sample,
+    check_cluster_argument,
+    fit_panel,
+    numeric_values,
+    require_alpha,
+    require_columns,
+    require_frame,
+    sample_meta,
+)
+from evaluatie.inference.absorbed_ols import resolve_backend
+from evaluatie.inference.vcov import get_convention
+from evaluatie.results import RegressionResult, inference_table
+
+
+def _as_list(columns: Sequence[str] | str | None) -> list[str]:
+    if columns is None:
+        return []
+    return [columns] if isinstance(columns, str) else list(columns)
+
+
+def twfe(
+    data: pd.DataFrame,
+    outcome: str,
+    treatment: str,
+    unit: str,
+    time: str,
+    covariates: Sequence[str] = (),
+    cluster: str | None = None,
+    weights: str | None = None,
+    vcov: str = "CRV1",
+    alpha: float = 0.05,
+    backend: str = "auto",
+    *,
+    drop_singletons: bool = True,
+) -> RegressionResult:
+    """Two-way fixed-effects regression of ``outcome`` on ``treatment`` (+ ``covariates``).
+
+    Fits ``y_it = beta D_it + gamma' X_it + alpha_i + lambda_t + u_it`` by least squares
+    with the unit and period effects absorbed (Frisch-Waugh-Lovell). ``beta`` is the ATT
+    under parallel trends and no anticipation only if effects are homogeneous; with
+    staggered adoption it is a weighted average that may weight some effects negatively
+    (Goodman-Bacon 2021) -- see the module docstring.
+
+    Parameters
+    ----------
+    data
+        Long data, one row per observation; several rows per unit-period are allowed.
+    outcome, treatment, covariates
+        Numeric columns (booleans allowed). Rows with a missing value in any of them, in
+        ``weights``, ``unit``, ``time`` or ``cluster`` are dropped (``meta["dropped_missing"]``,
+        per column in ``meta["missing_by_column"]``).
+    unit, time
+        Identifier columns of the two absorbed fixed effects (any hashable values).
+    cluster
+        Cluster column for clustered conventions; ``None`` clusters by ``unit``.
+    weights
+        Analytic (regression) weights, strictly positive: weighted least squares as
+        pyfixest's ``weights=`` / linearmodels' ``weights=``.
+    vcov
+        Standard-error convention (formulas in :mod:`evaluatie.inference.vcov`):
+
+        * ``"CRV1"`` (default, = fixest/pyfixest ``vcov={"CRV1": cluster}``):
+          ``V = G/(G-1) * (N-1)/(N-K) * B (sum_g S_g S_g') B`` with
+          ``B = (X~'WX~)^-1``, ``S_g = sum_{i in g} w_i x~_i u_i`` and
+          ``K = k + 1 + sum of (levels - 1) over the fixed effects *not* nested in the
+          clusters`` (K counts everything when none is nested); t with ``G - 1`` df.
+        * ``"linearmodels"`` (= ``PanelOLS(..., entity_effects=True, time_effects=True)
+          .fit(cov_type="clustered", clusters=...)``): ``V = N/(N-K_full) * B M B``,
+          ``K_full = k + n_units + n_periods - 1``, no ``G/(G-1)``; t with ``N - K_full`` df.
+        * ``"linearmodels-absorbing"`` (= ``AbsorbingLS(...).fit(cov_type="clustered",
+          debiased=True)``): ``G/(G-1) * (N-1)/(N-K_full)``; t with ``N - K_full`` df.
+        * ``"HC1"``: ``N/(N-K_full) * B (sum_i s_i s_i') B``; ``"iid"``:
+          ``sum_i w_i u_i^2 / (N-K_full) * B``; both t with ``N - K_full`` df.
+    alpha
+        Confidence intervals have level ``1 - alpha``.
+    backend
+        ``"auto"`` and ``"numpy"``: our alternating projections on unit-period cell
+        sums (always used by ``"auto"``). ``"linearmodels"``: within transformation by
+        ``linearmodels.AbsorbingLS`` (slow; for cross-checks). The convention is the
+        same either way.
+    drop_singletons
+        Drop rows alone in their unit or period, repeatedly (default, as fixest's and
+        pyfixest's ``fixef_rm="singleton"``); counted in ``meta["dropped_singletons"]``.
+
+    Returns
+    -------
+    RegressionResult
+        ``table`` indexed by term (treatment first), ``vcov`` and ``meta`` with sample
+        sizes, ``df``, the convention, dropped rows and the call's arguments.
+    """
+    call = {
+        "outcome": outcome,
+        "treatment": treatment,
+        "unit": unit,
+        "time": time,
+        "covariates": _as_list(covariates),
+        "cluster": cluster,
+        "weights": weights,
+        "vcov": vcov,
+        "alpha": alpha,
+        "backend": backend,
+        "drop_singletons": drop_singletons,
+    }
+    data = require_frame(data)
+    convention = get_convention(vcov)
+    backend_used = resolve_backend(backend)
+    alpha = require_alpha(alpha)
+    covs = call["covariates"]
+    require_columns(
+        data,
+        {
+            "outcome": outcome,
+            "treatment": treatment,
+            "unit": unit,
+            "time": time,
+            "covariates": covs,
+            "cluster": cluster,
+            "weights": weights,
+        },
+    )
+    check_cluster_argument(convention, cluster)
+    terms = [treatment, *covs]
+    if len(set(terms)) != len(terms) or outcome in terms:
+        raise ParameterError(
+            f"outcome, treatment and covariates must be distinct columns, got "
+            f"outcome={outcome!r}, treatment={treatment!r}, covariates={covs!r}"
+        )
+    regressors = {treatment: numeric_values(data, treatment, "treatment")}
+    for c in covs:
+        regressors[c] = numeric_values(data, c, "covariate")
+    sample = build_sample(
+        data,
+        outcome=outcome,
+        regressors=regressors,
+        unit=unit,
+        time=time,
+        cluster=cluster,
+        weights=weights,
+        drop_singletons=drop_singletons,
+    )
+    d = sample.x[:, 0]
+    if np.all(d == d[0]):
+        raise DesignError(
+            f"treatment column {treatment!r} is constant ({d[0]:g}) in the estimation "
+            f"sample of {sample.n_obs} rows: there is no treatment variation"
+        )
+    fit = fit_panel(sample, convention, backend_used)
+    index = pd.Index(terms, name="term")
+    se = np.sqrt(np.diag(fit.vcov.matrix))
+    table = inference_table(fit.coef, se, index, df=fit.vcov.df, alpha=alpha)
+    rhs = " + ".join(terms)
+    meta = {
+        "formula": f"{outcome} ~ {rhs} | {unit} + {time}",
+        "cluster": (cluster or unit) if convention.clustered else None,
+        "weights": weights,
+        **sample_meta(sample, fit),
+        "call": call,
+    }
+    return RegressionResult(
+        table=table,
+        method="twfe",
+        meta=meta,
+        vcov=pd.DataFrame(fit.vcov.matrix, index=index, columns=index),
+        vcov_type=convention.name,
+    )
