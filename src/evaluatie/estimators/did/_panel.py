@@ -1,0 +1,226 @@
+"""Validate a long staggered-adoption panel and reshape it to unit × period arrays.
+
+The group-time estimators of Callaway & Sant'Anna (2021, J. Econometrics 225(2)) need a
+*balanced* panel of units with a time-invariant first-treatment period ("cohort").
+This module turns a long ``DataFrame`` into :class:`PanelData` and enforces the design
+rules, stating in every error or warning what was found:
+
+* cohort ``0``, ``NaN`` or ``inf`` = never treated; a unit's cohort must not change;
+* one row per unit and period (duplicates are an error);
+* rows with a missing outcome, covariate or weight are dropped (warning); units then not
+  observed in every period are dropped with a warning naming how many (as R ``did``
+  does for panel data without ``allow_unbalanced_panel``);
+* a cohort with no observed period before ``g - anticipation`` (treated in the first
+  period) cannot be estimated: its units are dropped with a warning (as R ``did``);
+* a cohort first treated after the last observed period (``g - anticipation > T``) is
+  untreated throughout the sample and is recoded as never treated (warning);
+* time may have gaps (e.g. no 2020): periods are the *observed* distinct values, so
+  "previous period" always means the previous observed period.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from evaluatie.errors import DesignError, ParameterError
+
+
+@dataclass(frozen=True)
+class PanelData:
+    """A balanced panel in wide form; row ``i`` of every array is unit ``units[i]``.
+
+    Units are ordered by cohort (never treated last), then by unit label, so each
+    cohort occupies a contiguous block of rows.
+
+    ``cohort`` holds the first treated period per unit with ``np.inf`` for never
+    treated; ``weights`` are unit-level sampling weights normalised to mean one;
+    ``cluster`` holds integer cluster codes (``None`` = the unit is the cluster).
+    ``x`` has shape ``(n, T, k)`` (covariate values by period) or is ``None``.
+    """
+
+    units: np.ndarray
+    periods: np.ndarray
+    y: np.ndarray
+    x: np.ndarray | None
+    cohort: np.ndarray
+    weights: np.ndarray
+    cluster: np.ndarray | None
+    notes: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def n(self) -> int:
+        return int(self.y.shape[0])
+
+    @property
+    def cohorts(self) -> np.ndarray:
+        """The treated cohorts, sorted."""
+        return np.unique(self.cohort[np.isfinite(self.cohort)])
+
+
+def _label(value: object) -> object:
+    """A numpy scalar as the plain Python value (for messages)."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def _first_by_unit(codes: np.ndarray, values: np.ndarray, n_units: int) -> np.ndarray:
+    out = np.empty(n_units, dtype=values.dtype)
+    out[codes] = values  # every unit has at least one row; any row will do once constant
+    return out
+
+
+def _check_constant(
+    codes: np.ndarray, values: np.ndarray, units: np.ndarray, what: str, col: str
+) -> None:
+    """Raise DesignError when ``values`` (no NaN) vary within a unit."""
+    ref = _first_by_unit(codes, values, len(units))
+    bad = np.unique(codes[values != ref[codes]])
+    if bad.size:
+        raise DesignError(
+            f"{what} column {col!r} must be constant within each unit, but it changes over "
+            f"time for {bad.size} unit(s), e.g. unit {_label(units[bad[0]])!r}."
+        )
+
+
+def prepare_panel(
+    data: pd.DataFrame,
+    *,
+    outcome: str,
+    unit: str,
+    time: str,
+    cohort: str,
+    covariates: tuple[str, ...],
+    weights: str | None,
+    cluster: str | None,
+    anticipation: int,
+) -> PanelData:
+    """Validate ``data`` and return the balanced wide panel (see module docstring)."""
+    if not isinstance(data, pd.DataFrame):
+        raise ParameterError(f"data must be a pandas DataFrame, got {type(data).__name__}.")
+    needed = [outcome, unit, time, cohort, *covariates]
+    needed += [c for c in (weights, cluster) if c is not None]
+    missing = [c for c in dict.fromkeys(needed) if c not in data.columns]
+    if missing:
+        raise ParameterError(
+            f"column(s) {missing} not found in data; available: {list(data.columns)}."
+        )
+    for col in (time, cohort, outcome, *covariates, *([weights] if weights else [])):
+        if not pd.api.types.is_numeric_dtype(data[col]) or pd.api.types.is_bool_dtype(data[col]):
+            raise ParameterError(f"column {col!r} must be numeric, got dtype {data[col].dtype}.")
+    for col in (unit, time):
+        if data[col].isna().any():
+            raise DesignError(f"column {col!r} has {int(data[col].isna().sum())} missing values.")
+
+    codes, units = pd.factorize(data[unit], sort=True)
+    units = np.asarray(units)
+    tcodes, periods = pd.factorize(data[time], sort=True)
+    periods = np.asarray(periods)
+    n_units, n_periods = len(units), len(periods)
+    key = codes.astype(np.int64) * n_periods + tcodes
+    counts = np.bincount(key, minlength=n_units * n_periods)
+    if counts.max() > 1:
+        first = int(np.argmax(counts > 1))
+        raise DesignError(
+            f"{int((counts > 1).sum())} unit-period combination(s) occur more than once "
+            f"(e.g. unit {_label(units[first // n_periods])!r}, "
+            f"{time}={_label(periods[first % n_periods])!r}); "
+            "the panel must have one row per unit and period."
+        )
+
+    g = data[cohort].to_numpy(dtype=float, na_value=np.nan)
+    g = np.where(np.isnan(g) | (g == 0), np.inf, g)
+    _check_constant(codes, g, units, "Cohort", cohort)
+    if cluster is not None:
+        if data[cluster].isna().any():
+            raise DesignError(f"cluster column {cluster!r} has missing values.")
+        _check_constant(codes, pd.factorize(data[cluster])[0], units, "Cluster", cluster)
+    if weights is not None:
+        wv = data[weights].to_numpy(dtype=float, na_value=np.nan)
+        if np.any(~np.isfinite(wv)) or np.any(wv <= 0):
+            raise ParameterError(f"weights column {weights!r} must be finite and positive.")
+        _check_constant(codes, wv, units, "Weights", weights)
+
+    notes: dict[str, object] = {}
+    value_cols = [outcome, *covariates]
+    ok_row = data[value_cols].notna().all(axis=1).to_numpy()
+    if not ok_row.all():
+        notes["rows_dropped_missing"] = int((~ok_row).sum())
+        warnings.warn(
+            f"Dropped {notes['rows_dropped_missing']} row(s) with a missing value in {value_cols}.",
+            UserWarning,
+            stacklevel=3,
+        )
+    rows_per_unit = counts.reshape(n_units, n_periods).sum(axis=1)
+    if not ok_row.all():
+        rows_per_unit = np.bincount(codes[ok_row], minlength=n_units)
+    keep_unit = rows_per_unit == n_periods
+    n_incomplete = int((~keep_unit).sum())
+    if n_incomplete:
+        notes["units_dropped_unbalanced"] = n_incomplete
+        warnings.warn(
+            f"The panel is unbalanced: dropped {n_incomplete} of {n_units} unit(s) not "
+            f"observed (with complete data) in all {n_periods} periods.",
+            UserWarning,
+            stacklevel=3,
+        )
+
+    unit_g = _first_by_unit(codes, g, n_units)
+    late = keep_unit & np.isfinite(unit_g) & (unit_g - anticipation > periods[-1])
+    if late.any():
+        notes["units_recoded_never_treated"] = int(late.sum())
+        warnings.warn(
+            f"{int(late.sum())} unit(s) in cohort(s) {sorted(set(unit_g[late].tolist()))} are "
+            f"first treated after the last period ({periods[-1]}) minus anticipation; they "
+            "are untreated throughout the sample and are used as never treated.",
+            UserWarning,
+            stacklevel=3,
+        )
+        unit_g = np.where(late, np.inf, unit_g)
+    early = keep_unit & np.isfinite(unit_g) & (unit_g - anticipation <= periods[0])
+    if early.any():
+        notes["units_dropped_treated_first_period"] = int(early.sum())
+        warnings.warn(
+            f"Dropped {int(early.sum())} unit(s) in cohort(s) {sorted(set(unit_g[early].tolist()))}"
+            f": treated (or anticipating) in the first period {periods[0]}, so no pre-treatment "
+            "period exists and their ATT(g,t) cannot be estimated.",
+            UserWarning,
+            stacklevel=3,
+        )
+        keep_unit &= ~early
+    if not keep_unit.any():
+        raise DesignError("No units remain after dropping incomplete and untestable units.")
+
+    kept = np.flatnonzero(keep_unit)
+    order = kept[np.argsort(unit_g[kept], kind="stable")]  # by cohort, never treated last
+    n = len(order)
+    new_index = np.full(n_units, -1)
+    new_index[order] = np.arange(n)
+    sel = ok_row & keep_unit[codes]
+    rows, cols = new_index[codes[sel]], tcodes[sel]
+    y = np.empty((n, n_periods))
+    y[rows, cols] = data[outcome].to_numpy(dtype=float, na_value=np.nan)[sel]
+    x = None
+    if covariates:
+        x = np.empty((n, n_periods, len(covariates)))
+        x[rows, cols, :] = data[list(covariates)].to_numpy(dtype=float, na_value=np.nan)[sel]
+    w = np.ones(n)
+    if weights is not None:
+        w = _first_by_unit(codes, wv, n_units)[order]
+        w = w / w.mean()
+    clus = None
+    if cluster is not None:
+        ccodes, _ = pd.factorize(data[cluster])
+        clus = pd.factorize(_first_by_unit(codes, ccodes, n_units)[order])[0]
+    return PanelData(
+        units=units[order],
+        periods=periods,
+        y=y,
+        x=x,
+        cohort=unit_g[order],
+        weights=w,
+        cluster=clus,
+        notes=notes,
+    )
