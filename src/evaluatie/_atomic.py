@@ -18,7 +18,9 @@ def atomic_path(target: str | Path) -> Iterator[Path]:
     """Yield a temporary path in the target's folder; rename it onto ``target`` on success."""
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=f".tmp{target.suffix}", dir=target.parent)
+    fd, tmp = tempfile.mkstemp(
+        prefix=f".{target.name}.", suffix=f".tmp{target.suffix}", dir=target.parent
+    )
     os.close(fd)
     # mkstemp creates 0600; give the final file the permissions a plain open() would.
     umask = os.umask(0)
