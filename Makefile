@@ -12,7 +12,6 @@ VENV := .venv
 RUN := $(VENV)/bin
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
-export MPLBACKEND := Agg
 
 .PHONY: setup reports test test-all bench lab lint clean
 

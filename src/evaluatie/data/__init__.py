@@ -12,6 +12,7 @@ from evaluatie.data.panel import (
 )
 from evaluatie.data.simulate import (
     SimulationManifest,
+    is_simulated,
     load_truth,
     simulate,
     simulate_pupils,
@@ -27,6 +28,7 @@ __all__ = [
     "SimulationManifest",
     "build_panel",
     "gemeente_code",
+    "is_simulated",
     "load_gemeenten",
     "load_panel",
     "load_truth",

@@ -295,6 +295,11 @@ def _truth(merged: pd.DataFrame, design: _dgp.GrantDesign) -> pd.DataFrame:
     )
 
 
+def is_simulated(raw_dir: str | Path = "data/raw") -> bool:
+    """True when ``raw_dir`` holds simulated data with its truth file (not a user's data)."""
+    return (Path(raw_dir) / WAARHEID_FILE).is_file()
+
+
 def load_truth(raw_dir: str | Path = "data/raw") -> pd.DataFrame:
     """Read ``innovatiebudget-waarheid.csv`` from a simulated folder (tidy column names)."""
     return read_duo(Path(raw_dir) / WAARHEID_FILE, WAARHEID)

@@ -1,5 +1,5 @@
 """Study designs: analysis samples, treatment timing and exposure."""
 
-from evaluatie.design.sample import select
+from evaluatie.design.sample import balanced, select
 
-__all__ = ["select"]
+__all__ = ["balanced", "select"]

@@ -43,3 +43,24 @@ def select(
             )
         out = out[out[gemeente].isin(list(gemeenten))]
     return out.reset_index(drop=True)
+
+
+def balanced(
+    panel: pd.DataFrame,
+    columns: Sequence[str],
+    *,
+    unit: str = "vestiging",
+    time: str = "jaar",
+) -> pd.DataFrame:
+    """Units observed, with all ``columns`` non-missing, in every period of the panel.
+
+    Estimators that need a balanced panel (the Bacon decomposition) get this subset; the
+    number of units kept and dropped is in ``.attrs["balanced"]`` for the report.
+    """
+    complete = panel.dropna(subset=list(columns))
+    n_periods = panel[time].nunique()
+    per_unit = complete.groupby(unit)[time].nunique()
+    keep = per_unit.index[per_unit == n_periods]
+    out = complete[complete[unit].isin(keep)].reset_index(drop=True)
+    out.attrs["balanced"] = {"kept": len(keep), "dropped": panel[unit].nunique() - len(keep)}
+    return out
