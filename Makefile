@@ -37,7 +37,7 @@ test-all: setup
 	$(RUN)/python -m pytest
 
 bench: setup
-	$(RUN)/python bench/twfe.py
+	for script in bench/*.py; do $(RUN)/python $$script || exit 1; done
 
 lab: setup
 	$(RUN)/python -m ipykernel install --sys-prefix --name python3 --display-name "evaluatie (.venv)"
