@@ -20,6 +20,7 @@ _EXPORTS: dict[str, str] = {
     "twfe": "evaluatie.estimators.twfe",
     "event_study": "evaluatie.estimators.event_study",
     "att_gt": "evaluatie.estimators.did",
+    "bacon": "evaluatie.estimators.bacon",
     "Result": "evaluatie.results",
     "RegressionResult": "evaluatie.results",
     "EvaluatieError": "evaluatie.errors",

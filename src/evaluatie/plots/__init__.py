@@ -1,6 +1,7 @@
 """Plots a report reader would rather look at than read."""
 
+from evaluatie.plots.bacon import bacon_plot
 from evaluatie.plots.event_study import event_study_plot
 from evaluatie.plots.trends import trends_by_cohort
 
-__all__ = ["event_study_plot", "trends_by_cohort"]
+__all__ = ["bacon_plot", "event_study_plot", "trends_by_cohort"]
