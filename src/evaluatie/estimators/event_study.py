@@ -15,15 +15,29 @@ no relative-time dummies.
 Estimand and assumptions: ``beta_l`` is the average effect ``l`` periods after adoption
 relative to the reference period under parallel trends and no anticipation, *if*
 effects are homogeneous across cohorts; otherwise ``beta_l`` mixes effects of other
-relative periods (Sun & Abraham 2021). Heterogeneity-robust methods are planned as
-further entries of the method dispatch (:data:`PLANNED_METHODS`); each takes the
-validated :class:`EventDesign`.
+relative periods (Sun & Abraham 2021).
+
+Heterogeneity-robust methods (same assumptions: parallel trends, no anticipation,
+staggered absorbing adoption; no homogeneity) estimate the average effect on the
+treated observations ``l`` periods after adoption:
+
+* ``"sun_abraham"`` -- Sun & Abraham (2021) interaction-weighted estimator
+  (:mod:`evaluatie.estimators.sun_abraham`);
+* ``"imputation"`` -- Borusyak, Jaravel & Spiess (2024) imputation estimator
+  (:mod:`evaluatie.estimators.imputation`);
+* ``"callaway_santanna"`` -- Callaway & Sant'Anna (2021) ``att_gt(control=
+  "never_treated", method="dr", base_period="universal")`` aggregated by event time
+  (:func:`_fit_callaway_santanna`).
+
+Every method takes the validated :class:`EventDesign` and returns the same table:
+indexed by ``rel_time``, columns ``estimate, se, t, p, ci_low, ci_high, reference,
+n_obs``.
 """
 
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -44,8 +58,6 @@ from evaluatie.estimators._design import (
 )
 from evaluatie.inference.vcov import Convention, get_convention
 from evaluatie.results import TABLE_COLUMNS, RegressionResult, inference_table
-
-PLANNED_METHODS = ("sun_abraham", "imputation", "callaway_santanna")
 
 
 @dataclass(frozen=True)
@@ -190,6 +202,59 @@ def prepare_event_design(
     )
 
 
+def nonempty_periods(
+    periods: Sequence[int], n_by_period: Mapping[int, int]
+) -> tuple[list[int], list[int]]:
+    """Split ``periods`` into those with observations and the empty ones (warning)."""
+    empty = [p for p in periods if n_by_period.get(p, 0) == 0]
+    if empty:
+        warnings.warn(
+            f"relative periods {empty} have no observations of treated units in the "
+            "estimation sample; they are left out",
+            UserWarning,
+            stacklevel=4,
+        )
+    return [p for p in periods if p not in empty], empty
+
+
+def event_table(
+    estimated: pd.DataFrame, reference: int, n_by_period: Mapping[int, int]
+) -> pd.DataFrame:
+    """The common table: estimated rows (from :func:`inference_table`, indexed by
+    relative period) plus the reference row (estimate 0, NaN inference), sorted, with
+    the ``reference`` flag and ``n_obs`` columns."""
+    row = {c: [0.0 if c == "estimate" else np.nan] for c in TABLE_COLUMNS}
+    ref_row = pd.DataFrame(row, index=pd.Index([reference], name="rel_time"))
+    table = pd.concat([estimated, ref_row]).sort_index()
+    table.index = pd.Index(table.index.astype(np.int64), name="rel_time")
+    table["reference"] = table.index == reference
+    table["n_obs"] = [int(n_by_period.get(p, 0)) for p in table.index]
+    return table
+
+
+def design_meta(design: EventDesign, method: str, rows: np.ndarray | None = None) -> dict[str, Any]:
+    """``meta`` entries every method shares; ``rows``: the rows used (default all)."""
+    lower, upper = design.window
+    units = key_codes(design.data, design.unit)[0]
+    ever = design.ever_treated
+    if rows is not None:
+        units, ever = units[rows], ever[rows]
+    return {
+        "method": method,
+        "window": design.window,
+        "reference": design.reference,
+        "binning": f"rel_time <= {lower} -> {lower}; rel_time >= {upper} -> {upper}",
+        "cluster": (design.cluster or design.unit) if design.convention.clustered else None,
+        "weights": design.weights,
+        "n_treated_units": int(np.unique(units[ever]).size),
+        "n_never_treated_units": int(np.unique(units[~ever]).size),
+        "cohorts": [
+            int(c) if c == int(c) else c
+            for c in np.unique(design.cohort_values[design.ever_treated]).tolist()
+        ],
+    }
+
+
 def _fit_twfe(design: EventDesign) -> RegressionResult:
     """Dynamic TWFE regression on relative-time dummies (see module docstring)."""
     lower, upper = design.window
@@ -211,56 +276,29 @@ def _fit_twfe(design: EventDesign) -> RegressionResult:
             f"the reference period {design.reference} has no observations of treated "
             "units in the estimation sample; choose another reference"
         )
-    present = [n_by_period[p] > 0 for p in periods]
-    empty = [p for p, ok in zip(periods, present, strict=True) if not ok]
-    if empty:
-        warnings.warn(
-            f"relative periods {empty} have no observations of treated units in the "
-            "estimation sample; they are left out",
-            UserWarning,
-            stacklevel=3,
-        )
-        periods = [p for p, ok in zip(periods, present, strict=True) if ok]
-        sample.x = sample.x[:, np.flatnonzero(present)]
-        sample.names = [n for n, ok in zip(sample.names, present, strict=True) if ok]
-    if not periods:
+    kept, empty = nonempty_periods(periods, n_by_period)
+    if not kept:
         raise DesignError("no relative period other than the reference has observations")
+    if empty:
+        present = np.array([p in kept for p in periods])
+        sample.x = sample.x[:, present]
+        sample.names = [n for n, ok in zip(sample.names, present, strict=True) if ok]
     fit = fit_panel(sample, design.convention, "numpy")
-    index = pd.Index(periods, name="rel_time")
+    index = pd.Index(kept, name="rel_time")
     se = np.sqrt(np.diag(fit.vcov.matrix))
     est = inference_table(fit.coef, se, index, df=fit.vcov.df, alpha=design.alpha)
-    ref_row = pd.DataFrame(
-        {c: [0.0 if c == "estimate" else np.nan] for c in TABLE_COLUMNS},
-        index=pd.Index([design.reference], name="rel_time"),
-    )
-    table = pd.concat([est, ref_row]).sort_index()
-    table["reference"] = table.index == design.reference
-    table["n_obs"] = [n_by_period[p] for p in table.index]
-    ever = design.ever_treated if sample.rows is None else design.ever_treated[sample.rows]
-    unit_codes = sample.unit
     meta = {
         "formula": (
             f"{design.outcome} ~ i(rel_time, ref={design.reference}) | "
             f"{design.unit} + {design.time}"
         ),
-        "method": "twfe",
-        "window": design.window,
-        "reference": design.reference,
-        "binning": f"rel_time <= {lower} -> {lower}; rel_time >= {upper} -> {upper}",
-        "cluster": (design.cluster or design.unit) if design.convention.clustered else None,
-        "weights": design.weights,
-        "n_treated_units": int(np.unique(unit_codes[ever]).size),
-        "n_never_treated_units": int(np.unique(unit_codes[~ever]).size),
-        "cohorts": [
-            int(c) if c == int(c) else c
-            for c in np.unique(design.cohort_values[design.ever_treated]).tolist()
-        ],
+        **design_meta(design, "twfe", sample.rows),
         "empty_rel_times": empty,
         **sample_meta(sample, fit),
         "call": design.call,
     }
     return RegressionResult(
-        table=table,
+        table=event_table(est, design.reference, n_by_period),
         method="event_study[twfe]",
         meta=meta,
         vcov=pd.DataFrame(fit.vcov.matrix, index=index, columns=index),
@@ -268,8 +306,31 @@ def _fit_twfe(design: EventDesign) -> RegressionResult:
     )
 
 
+def _fit_callaway_santanna(design: EventDesign) -> RegressionResult:
+    from evaluatie.estimators.did.event import fit_callaway_santanna
+
+    return fit_callaway_santanna(design)
+
+
+def _fit_sun_abraham(design: EventDesign) -> RegressionResult:
+    from evaluatie.estimators.sun_abraham import fit_sun_abraham
+
+    return fit_sun_abraham(design)
+
+
+def _fit_imputation(design: EventDesign) -> RegressionResult:
+    from evaluatie.estimators.imputation import fit_imputation
+
+    return fit_imputation(design)
+
+
 #: Method name -> estimator taking the validated design. Add new methods here.
-METHODS: dict[str, Callable[[EventDesign], RegressionResult]] = {"twfe": _fit_twfe}
+METHODS: dict[str, Callable[[EventDesign], RegressionResult]] = {
+    "twfe": _fit_twfe,
+    "sun_abraham": _fit_sun_abraham,
+    "imputation": _fit_imputation,
+    "callaway_santanna": _fit_callaway_santanna,
+}
 
 
 def event_study(
@@ -304,10 +365,13 @@ def event_study(
         the omitted period (estimate 0).
     cluster, weights, vcov, alpha
         As in :func:`evaluatie.estimators.twfe.twfe` (default: CRV1 clustered by unit).
-        Rows with missing values are dropped, and fixed-effect singletons too.
+        Rows with missing values are dropped, and fixed-effect singletons too (by the
+        regression methods). ``"imputation"`` and ``"callaway_santanna"`` have their
+        own clustered standard errors (see their modules) and accept only
+        ``vcov="CRV1"`` (imputation: any clustered convention, used for its leads).
     method
-        ``"twfe"``; ``"sun_abraham"``, ``"imputation"`` and ``"callaway_santanna"``
-        are planned and raise :class:`NotImplementedError`.
+        ``"twfe"``, ``"sun_abraham"``, ``"imputation"`` or ``"callaway_santanna"``
+        (module docstring). The last needs one row per unit-period.
 
     Returns
     -------
@@ -316,31 +380,11 @@ def event_study(
         ``reference`` (True on the reference row: estimate 0, NaN inference) and
         ``n_obs`` (treated rows at that relative period in the sample). Relative periods
         without treated observations are left out with a warning
-        (``meta["empty_rel_times"]``).
+        (``meta["empty_rel_times"]``). ``meta["method"]`` names the method.
     """
-    call = {
-        "outcome": outcome,
-        "unit": unit,
-        "time": time,
-        "cohort": cohort,
-        "window": window,
-        "reference": reference,
-        "cluster": cluster,
-        "weights": weights,
-        "vcov": vcov,
-        "method": method,
-        "alpha": alpha,
-    }
+    call = {k: v for k, v in locals().items() if k != "data"}  # the arguments
     if method not in METHODS:
-        if method in PLANNED_METHODS:
-            raise NotImplementedError(
-                f"event_study method={method!r} is planned but not implemented yet; "
-                f"available: {sorted(METHODS)}; planned: {list(PLANNED_METHODS)}"
-            )
-        raise ParameterError(
-            f"method={method!r} is not known; available: {sorted(METHODS)}, "
-            f"planned: {list(PLANNED_METHODS)}"
-        )
+        raise ParameterError(f"method={method!r} is not known; available: {sorted(METHODS)}")
     design = prepare_event_design(
         data, outcome, unit, time, cohort, window, reference, cluster, weights, vcov, alpha, call
     )
