@@ -7,6 +7,7 @@ from evaluatie.reporting.compare import (
     overall_table,
 )
 from evaluatie.reporting.interpret import describe_effect, pretrend_sentence
+from evaluatie.reporting.notes import warnings_as_notes
 from evaluatie.reporting.overview import cohort_overview, panel_overview
 
 __all__ = [
@@ -18,4 +19,5 @@ __all__ = [
     "overall_table",
     "panel_overview",
     "pretrend_sentence",
+    "warnings_as_notes",
 ]
