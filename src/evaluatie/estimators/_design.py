@@ -264,3 +264,43 @@ def sample_meta(sample: PanelSample, fit: AbsorbedFit) -> dict[str, Any]:
         "backend": fit.backend,
         "fe_iterations": fit.fe_iterations,
     }
+
+
+def plain(value: object) -> object:
+    """A numpy scalar as the plain Python value (for messages)."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def require_unique_unit_periods(
+    unit_codes: np.ndarray,
+    units: np.ndarray,
+    period_codes: np.ndarray,
+    periods: np.ndarray,
+    time: str,
+) -> None:
+    """Raise DesignError naming an example when a unit-period occurs more than once."""
+    n_periods = len(periods)
+    key = unit_codes.astype(np.int64) * n_periods + period_codes
+    counts = np.bincount(key, minlength=len(units) * n_periods)
+    if counts.max(initial=0) > 1:
+        first = int(np.argmax(counts > 1))
+        raise DesignError(
+            f"{int((counts > 1).sum())} unit-period combination(s) occur more than once "
+            f"(e.g. unit {plain(units[first // n_periods])!r}, "
+            f"{time}={plain(periods[first % n_periods])!r}); "
+            "the panel must have one row per unit and period."
+        )
+
+
+def require_constant_within_unit(
+    codes: np.ndarray, values: np.ndarray, units: np.ndarray, what: str, col: str
+) -> None:
+    """Raise DesignError when ``values`` (no NaN) vary within a unit."""
+    ref = np.empty(len(units), dtype=values.dtype)
+    ref[codes] = values
+    bad = np.unique(codes[values != ref[codes]])
+    if bad.size:
+        raise DesignError(
+            f"{what} column {col!r} must be constant within each unit, but it changes over "
+            f"time for {bad.size} unit(s), e.g. unit {plain(units[bad[0]])!r}."
+        )

@@ -67,8 +67,14 @@ import numpy as np
 import pandas as pd
 
 from evaluatie.errors import DesignError, ParameterError
-from evaluatie.estimators._design import numeric_values, require_columns, require_frame
-from evaluatie.estimators.did._panel import _check_constant, _label
+from evaluatie.estimators._design import (
+    numeric_values,
+    plain,
+    require_columns,
+    require_constant_within_unit,
+    require_frame,
+    require_unique_unit_periods,
+)
 from evaluatie.estimators.twfe import twfe
 from evaluatie.results import Result
 
@@ -151,15 +157,7 @@ def _balanced_wide(
         raise DesignError(f"time column {time!r} has {int(np.isnan(t).sum())} missing values")
     periods, t_idx = np.unique(t, return_inverse=True)
     n_units, n_periods = len(labels), len(periods)
-    counts = np.bincount(codes * n_periods + t_idx, minlength=n_units * n_periods)
-    if counts.max() > 1:
-        first = int(np.argmax(counts > 1))
-        raise DesignError(
-            f"{int((counts > 1).sum())} unit-period combination(s) occur more than once "
-            f"(e.g. unit {_label(labels[first // n_periods])!r}, {time}="
-            f"{_label(periods[first % n_periods])!r}); the panel must have one row per unit "
-            "and period"
-        )
+    require_unique_unit_periods(codes, np.asarray(labels), t_idx, periods, time)
     observed = ~np.isnan(y)
     complete = np.bincount(codes[observed], minlength=n_units) == n_periods
     if not complete.all():
@@ -167,7 +165,7 @@ def _balanced_wide(
         raise DesignError(
             f"the panel is unbalanced: {bad.size} of {n_units} units are not observed with a "
             f"non-missing {outcome!r} in all {n_periods} periods (e.g. unit "
-            f"{_label(labels[bad[0]])!r}); the Goodman-Bacon decomposition needs a balanced "
+            f"{plain(labels[bad[0]])!r}); the Goodman-Bacon decomposition needs a balanced "
             "panel: keep only the complete units"
         )
     return codes, np.asarray(labels), periods, t_idx, y
@@ -216,7 +214,7 @@ def bacon(data: pd.DataFrame, outcome: str, unit: str, time: str, cohort: str) -
     codes, labels, periods, t_idx, y = _balanced_wide(data, outcome, unit, time)
     g = numeric_values(data, cohort, "cohort")
     g = np.where(np.isnan(g) | (g == 0), np.inf, g)
-    _check_constant(codes, g, labels, "Cohort", cohort)
+    require_constant_within_unit(codes, g, labels, "Cohort", cohort)
     unit_g = np.empty(len(labels))
     unit_g[codes] = g
     n_periods = len(periods)
@@ -232,8 +230,8 @@ def bacon(data: pd.DataFrame, outcome: str, unit: str, time: str, cohort: str) -
     switching = (first > 0) & (first < n_periods)
     if not switching.any():
         raise DesignError(
-            f"no unit becomes treated within the observed periods {_label(periods[0])}-"
-            f"{_label(periods[-1])}: every cohort in {cohort!r} is never, always or "
+            f"no unit becomes treated within the observed periods {plain(periods[0])}-"
+            f"{plain(periods[-1])}: every cohort in {cohort!r} is never, always or "
             "later treated, so there is no treatment variation to decompose"
         )
     size = np.bincount(unit_group, minlength=len(keys))

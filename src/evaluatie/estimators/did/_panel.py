@@ -27,6 +27,10 @@ import numpy as np
 import pandas as pd
 
 from evaluatie.errors import DesignError, ParameterError
+from evaluatie.estimators._design import (
+    require_constant_within_unit,
+    require_unique_unit_periods,
+)
 
 
 @dataclass(frozen=True)
@@ -61,28 +65,10 @@ class PanelData:
         return np.unique(self.cohort[np.isfinite(self.cohort)])
 
 
-def _label(value: object) -> object:
-    """A numpy scalar as the plain Python value (for messages)."""
-    return value.item() if isinstance(value, np.generic) else value
-
-
 def _first_by_unit(codes: np.ndarray, values: np.ndarray, n_units: int) -> np.ndarray:
     out = np.empty(n_units, dtype=values.dtype)
     out[codes] = values  # every unit has at least one row; any row will do once constant
     return out
-
-
-def _check_constant(
-    codes: np.ndarray, values: np.ndarray, units: np.ndarray, what: str, col: str
-) -> None:
-    """Raise DesignError when ``values`` (no NaN) vary within a unit."""
-    ref = _first_by_unit(codes, values, len(units))
-    bad = np.unique(codes[values != ref[codes]])
-    if bad.size:
-        raise DesignError(
-            f"{what} column {col!r} must be constant within each unit, but it changes over "
-            f"time for {bad.size} unit(s), e.g. unit {_label(units[bad[0]])!r}."
-        )
 
 
 def prepare_panel(
@@ -119,29 +105,20 @@ def prepare_panel(
     tcodes, periods = pd.factorize(data[time], sort=True)
     periods = np.asarray(periods)
     n_units, n_periods = len(units), len(periods)
-    key = codes.astype(np.int64) * n_periods + tcodes
-    counts = np.bincount(key, minlength=n_units * n_periods)
-    if counts.max() > 1:
-        first = int(np.argmax(counts > 1))
-        raise DesignError(
-            f"{int((counts > 1).sum())} unit-period combination(s) occur more than once "
-            f"(e.g. unit {_label(units[first // n_periods])!r}, "
-            f"{time}={_label(periods[first % n_periods])!r}); "
-            "the panel must have one row per unit and period."
-        )
+    require_unique_unit_periods(codes, units, tcodes, periods, time)
 
     g = data[cohort].to_numpy(dtype=float, na_value=np.nan)
     g = np.where(np.isnan(g) | (g == 0), np.inf, g)
-    _check_constant(codes, g, units, "Cohort", cohort)
+    require_constant_within_unit(codes, g, units, "Cohort", cohort)
     if cluster is not None:
         if data[cluster].isna().any():
             raise DesignError(f"cluster column {cluster!r} has missing values.")
-        _check_constant(codes, pd.factorize(data[cluster])[0], units, "Cluster", cluster)
+        require_constant_within_unit(codes, pd.factorize(data[cluster])[0], units, "Cluster", cluster)
     if weights is not None:
         wv = data[weights].to_numpy(dtype=float, na_value=np.nan)
         if np.any(~np.isfinite(wv)) or np.any(wv <= 0):
             raise ParameterError(f"weights column {weights!r} must be finite and positive.")
-        _check_constant(codes, wv, units, "Weights", weights)
+        require_constant_within_unit(codes, wv, units, "Weights", weights)
 
     notes: dict[str, object] = {}
     value_cols = [outcome, *covariates]
@@ -153,9 +130,8 @@ def prepare_panel(
             UserWarning,
             stacklevel=3,
         )
-    rows_per_unit = counts.reshape(n_units, n_periods).sum(axis=1)
-    if not ok_row.all():
-        rows_per_unit = np.bincount(codes[ok_row], minlength=n_units)
+    # unit-periods are unique, so a unit is complete when it has a full row in every period
+    rows_per_unit = np.bincount(codes[ok_row], minlength=n_units)
     keep_unit = rows_per_unit == n_periods
     n_incomplete = int((~keep_unit).sum())
     if n_incomplete:
