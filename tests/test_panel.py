@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import shutil
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -105,8 +106,11 @@ def test_provider_choice(small_raw: Path) -> None:
 
 
 def test_real_duo_file_in_the_same_shape(duo_dir: Path) -> None:
-    with pytest.warns(DataQualityWarning, match="examenkandidaten"):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the VO exam file is recognised, not skipped
         real = load_panel(duo_dir)
+    exams = "examenkandidaten-en-geslaagden-2019-2024.csv"
+    assert real.attrs["not_in_panel"] == {exams: "examens"}
     assert tuple(real.columns) == PANEL_COLUMNS and len(real) == 4693
     row = real.set_index("vestiging").loc["00AR00"]
     assert row["eindtoets"] == pytest.approx(537.45) and row["eindtoets_n"] == 20

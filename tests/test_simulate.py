@@ -48,6 +48,7 @@ def test_files_written(small_raw: Path) -> None:
         "vestigingen-bo.csv",
         "innovatiebudget-subsidies.csv",
         "innovatiebudget-waarheid.csv",
+        "vsv-gemeenten.csv",
         "manifest.json",
     }
     assert names == expected  # also: no temporary files left behind

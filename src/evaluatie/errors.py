@@ -47,3 +47,7 @@ class ParameterError(EvaluatieError, ValueError):
 
 class DesignError(EvaluatieError, ValueError):
     """The data cannot identify what was asked (e.g. no untreated units, no variation)."""
+
+
+class DataQualityWarning(UserWarning):
+    """Input that was used but deserves a look (skipped files, rows that match nothing)."""

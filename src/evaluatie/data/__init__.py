@@ -1,7 +1,7 @@
 """Data layer: DUO-format reading and writing, the simulator and the panel builder."""
 
 from evaluatie.data.duo import read_duo, write_duo
-from evaluatie.data.gemeenten import gemeente_code, load_gemeenten
+from evaluatie.data.gemeenten import gemeente_code, load_gemeenten, name_crosswalk
 from evaluatie.data.layouts import LAYOUTS, Column, Layout, register_layout
 from evaluatie.data.panel import (
     PANEL_COLUMNS,
@@ -18,6 +18,7 @@ from evaluatie.data.simulate import (
     simulate_pupils,
     true_att,
 )
+from evaluatie.data.tidy import read_duo_long, read_examens, read_vsv
 
 __all__ = [
     "LAYOUTS",
@@ -32,7 +33,11 @@ __all__ = [
     "load_gemeenten",
     "load_panel",
     "load_truth",
+    "name_crosswalk",
     "read_duo",
+    "read_duo_long",
+    "read_examens",
+    "read_vsv",
     "register_layout",
     "simulate",
     "simulate_pupils",

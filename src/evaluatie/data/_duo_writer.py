@@ -18,9 +18,9 @@ def _quoted(values: pd.Series) -> np.ndarray:
     return np.array(['"' + str(v).replace('"', '""') + '"' for v in text], dtype=object)
 
 
-def _decimal(values: np.ndarray, quote: str) -> np.ndarray:
+def _decimal(values: np.ndarray, quote: str, point: str = ",") -> np.ndarray:
     # 15 significant digits reproduce DUO's own output (e.g. 525,333333333333).
-    return np.array([f"{quote}{x:.15g}{quote}".replace(".", ",") for x in values], dtype=object)
+    return np.array([f"{quote}{x:.15g}{quote}".replace(".", point) for x in values], dtype=object)
 
 
 def _dates(values: pd.Series) -> pd.Series:
@@ -38,11 +38,14 @@ class _Fields:
         self.frame = frame
         self.layout = layout
         self.label = f'"<{suppress_below}"'
+        cbs = layout.style == "cbs"
+        # CBS: bare numbers with a decimal point, "." for missing; DUO: quoted counts.
+        self.point, self.na, self.count_quote = (".", ".", "") if cbs else (",", "NA", '"')
         n = len(frame)
         self.suppressed: dict[str, np.ndarray] = {}
         self.zero: dict[str, np.ndarray] = {}
         for col in layout.columns:
-            if col.kind == "count":
+            if col.kind == "count" and col.canonical in frame:
                 values = pd.array(frame[col.canonical], dtype="Int64")
                 flag_col = f"{col.canonical}_suppressed"
                 flag = (
@@ -54,8 +57,12 @@ class _Fields:
 
     def column(self, col: Column) -> np.ndarray:
         frame, kind = self.frame, col.kind
-        if kind in ("text", "id", "schooljaar"):
+        if kind in ("text", "id", "schooljaar", "vestiging", "regio"):
             return _quoted(frame[col.canonical])
+        if kind == "periode":  # CBS key of the school year: 2019-2020 -> 2019SJ00 (u)
+            return _quoted(frame[col.canonical].str[:4] + "SJ00")
+        if kind == "gmcode":
+            return _quoted(frame["gemeente_code"])
         if kind == "vnr":
             return _quoted(frame[col.canonical].astype("int64").astype(str))
         if kind == "date":
@@ -71,19 +78,20 @@ class _Fields:
             return _quoted(nummers.astype(str).str.zfill(self.layout.gemeente_digits))
         if kind in ("count", "int"):
             values = pd.array(frame[col.canonical], dtype="Int64")
+            q = self.count_quote
             text = np.array(
-                [f'"{v}"' for v in values.fillna(0).astype("int64").tolist()], dtype=object
+                [f"{q}{v}{q}" for v in values.fillna(0).astype("int64").tolist()], dtype=object
             )
-            out = np.where(np.asarray(values.isna(), dtype=bool), "NA", text)
+            out = np.where(np.asarray(values.isna(), dtype=bool), self.na, text)
             if col.name in self.suppressed:
                 out = np.where(self.suppressed[col.name], self.label, out)
             return out
         # mean or number
         values = frame[col.canonical].to_numpy(dtype="float64", na_value=np.nan)
         quote = '"' if (kind == "mean" and self.layout.quote_means) else ""
-        out = np.full(len(values), "NA", dtype=object)
+        out = np.full(len(values), self.na, dtype=object)
         finite = ~np.isnan(values)
-        out[finite] = _decimal(values[finite], quote)
+        out[finite] = _decimal(values[finite], quote, self.point)
         if col.count is not None:
             # DUO writes an unused provider as "0" and 0, a suppressed one as "<5" and NA.
             out[self.zero[col.count]] = f"{quote}0{quote}"
@@ -98,18 +106,30 @@ def write_duo(
 
     Counts from 1 to ``suppress_below - 1`` (or flagged ``<count>_suppressed``) are
     written ``"<5"`` and their averages a bare ``NA``; a count of 0 gets average ``0``.
+    Optional columns are written only when the frame has them. A ``style="cbs"`` layout
+    is written in CBS's conventions instead (bare numbers, decimal point, ``.``).
     The file is written atomically, UTF-8 without BOM, CRLF line ends.
     """
     lay = LAYOUTS[layout] if isinstance(layout, str) else layout
-    needed = {c.canonical for c in lay.columns if c.kind != "gemeente"}
-    if lay.has("gemeentenummer") and not {"gemeentenummer", "gemeente_code"} & set(frame):
+    have = set(frame.columns)
+    gemeente = {"gemeentenummer", "gemeente_code"}
+    # Optional columns are written when the frame has them.
+    written = [
+        c
+        for c in lay.columns
+        if not c.optional or (gemeente & have if c.kind == "gemeente" else c.canonical in have)
+    ]
+    needed = {c.canonical for c in written if c.kind not in ("gemeente", "gmcode")}
+    if any(c.kind == "gemeente" for c in written) and not gemeente & have:
         needed.add("gemeentenummer")
-    missing = sorted(needed - set(frame.columns))
+    if any(c.kind == "gmcode" for c in written):
+        needed.add("gemeente_code")
+    missing = sorted(needed - have)
     if missing:
         raise ParameterError(f"cannot write layout {lay.name}: frame lacks {', '.join(missing)}")
     fields = _Fields(frame, lay, suppress_below)
-    columns = [fields.column(col) for col in lay.columns]
-    lines = [";".join(f'"{name}"' for name in lay.header)]
+    columns = [fields.column(col) for col in written]
+    lines = [";".join(f'"{c.name}"' for c in written)]
     lines += [";".join(row) for row in zip(*columns, strict=True)]
     path = Path(path)
     with atomic_open(path, "w", encoding="utf-8", newline="") as fh:

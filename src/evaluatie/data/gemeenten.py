@@ -9,6 +9,8 @@ table can be checked against (and regenerated from) the real source.
 from __future__ import annotations
 
 import io
+import re
+import unicodedata
 from importlib import resources
 from pathlib import Path
 
@@ -32,6 +34,16 @@ NAME_FIXES = {
 }
 
 COLUMNS = ["gemeente_code", "gemeente_naam", "provincie", "n_vestigingen"]
+
+#: Names DUO's files use that the shipped (2022-23) list does not have: another spelling
+#: of a listed gemeente, or a gemeente formed later. Keyed by the normalised name.
+NAME_ALIASES = {
+    # DUO's VO files write "NUENEN C.A." (cum annexis) for Nuenen, Gerwen en Nederwetten.
+    "nuenen c.a.": "GM0820",
+    # Formed 1 January 2023 from Brielle (GM0501), Hellevoetsluis (GM0530) and
+    # Westvoorne (GM0614).
+    "voorne aan zee": "GM1992",
+}
 
 
 def gemeente_code(nummer: int | str) -> str:
@@ -98,3 +110,47 @@ def write_gemeenten(table: pd.DataFrame, path: str | Path) -> Path:
         fh.write("# Two Frisian names fixed (publisher's mojibake): GM1900, GM1970.\n")
         table[COLUMNS].to_csv(fh, index=False, lineterminator="\n")
     return path
+
+
+def normalise_name(name: str) -> str:
+    """The form names are matched in: NFC, case-folded, single spaces (``'S-GRAVENHAGE``
+    and ``'s-Gravenhage`` are one name)."""
+    return re.sub(r"\s+", " ", unicodedata.normalize("NFC", str(name))).strip().casefold()
+
+
+def name_crosswalk(pairs: pd.DataFrame | None = None) -> dict[str, str]:
+    """Normalised gemeente name -> ``GM`` code.
+
+    From the shipped list (:func:`load_gemeenten`), then :data:`NAME_ALIASES`, then
+    ``pairs`` (a frame with ``gemeente_code`` and ``gemeente_naam`` or ``gemeentenaam``,
+    e.g. from a file that carries both); later sources win, so a data file's own year
+    decides for a name that changed code.
+    """
+    table = load_gemeenten()
+    cross = dict(
+        zip(table["gemeente_naam"].map(normalise_name), table["gemeente_code"], strict=True)
+    )
+    cross.update(NAME_ALIASES)
+    if pairs is not None:
+        name_col = "gemeente_naam" if "gemeente_naam" in pairs else "gemeentenaam"
+        if not {"gemeente_code", name_col} <= set(pairs.columns):
+            raise ParameterError(
+                "gemeente pairs need columns gemeente_code and gemeente_naam (or gemeentenaam)"
+            )
+        known = pairs[["gemeente_code", name_col]].dropna().drop_duplicates()
+        cross.update(zip(known[name_col].map(normalise_name), known["gemeente_code"], strict=True))
+    return cross
+
+
+def codes_for_names(
+    names: pd.Series, pairs: pd.DataFrame | None = None
+) -> tuple[pd.Series, dict[str, int]]:
+    """``GM`` codes for gemeente names (see :func:`name_crosswalk`), and the unmatched ones.
+
+    Returns the codes (missing where a name is unknown) and ``{name: rows}`` for every
+    name that could not be matched, so the caller can report them.
+    """
+    cross = name_crosswalk(pairs)
+    codes = names.map(lambda n: cross.get(normalise_name(n)) if pd.notna(n) else None)
+    lost = names[codes.isna() & names.notna()]
+    return codes.astype(object), {str(k): int(v) for k, v in lost.value_counts().items()}

@@ -1,10 +1,14 @@
 """Build the tidy vestiging x year panel from a folder of DUO-style files.
 
 :func:`load_panel` recognises each ``*.csv`` in the folder by its header (file names
-are free): eindscores files (one per school year, required), referentieniveaus files,
-the school file and the innovation-grant table (all optional). Other CSVs are skipped
-with a warning, except that a file whose name says it holds eindscores,
-referentieniveaus, vestigingen or subsidies must parse. Nothing is written to the folder.
+are free): eindscores files (one per school year, required; old BRIN and new layouts
+stack on one ``vestiging`` key), referentieniveaus and schooladviezen files, the school
+file, the innovation-grant table and the VVE/OAB budget table (all optional; the user
+treatment layouts are described in ``FORMATS.md`` beside this module). Recognised files
+that do not belong in a primary-school panel (VO exams, CBS VSV) are listed in
+``panel.attrs["not_in_panel"]``. Other CSVs are skipped with a warning, except that a
+file whose name says it holds one of these data must parse. Nothing is written to the
+folder.
 """
 
 from __future__ import annotations
@@ -17,14 +21,26 @@ import numpy as np
 import pandas as pd
 
 from evaluatie._atomic import atomic_path
+from evaluatie.data._panel_parts import (
+    PROVIDERS,
+    STANDARDISED,
+    add_budget,
+    add_grants,
+    add_schools,
+    eindscores_rows,
+    fill_gemeente,
+    shares,
+)
 from evaluatie.data.duo import _decode, match_layout, read_duo
 from evaluatie.data.gemeenten import load_gemeenten
-from evaluatie.data.layouts import PROVIDERS_2022, PROVIDERS_2023, Layout
-from evaluatie.errors import DataFormatError, ParameterError
+from evaluatie.data.layouts import Layout
+from evaluatie.errors import DataFormatError, DataQualityWarning, ParameterError
 
-PROVIDERS = tuple(dict.fromkeys(PROVIDERS_2022 + PROVIDERS_2023))
 #: Plausible range of a school's mean per provider; the CET scale runs from 501 to 550.
-SCORE_RANGE = {"CET": (501.0, 550.0)}
+#: Standardised scores are z-scores: beyond +-10 something is wrong.
+SCORE_RANGE = {"CET": (501.0, 550.0), STANDARDISED: (-10.0, 10.0)}
+#: Accepted spellings of the standardised scale.
+_STANDARDISED_NAMES = (STANDARDISED, "STANDARDIZED", "Z")
 SHARES = (
     "lezen_ge1f",
     "lezen_2f",
@@ -52,24 +68,31 @@ PANEL_COLUMNS = (
     "cohort",
     "subsidie_bedrag",
     "treated",
+    "oab_budget_eur",
+    "doelgroepkinderen",
 )
+#: File kinds that are recognised but are not part of the vestiging x year bo panel.
+_NOT_IN_PANEL = ("examens", "vsv")
 # File-name words that promise a data file: such a file must parse, never be skipped.
-_DATA_WORDS = ("eindscores", "referentieniveau", "vestigingen", "subsidie")
-# A suppressed count ("<5") is one of 1..4; shares use the midpoint.
-_SUPPRESSED_COUNT = 2.5
-
-
-class DataQualityWarning(UserWarning):
-    """Input that was used but deserves a look (skipped files, unmatched grants)."""
+_DATA_WORDS = (
+    "eindscores",
+    "referentieniveau",
+    "schooladvie",
+    "vestigingen",
+    "subsidie",
+    "budget",
+    "examenkandidaten",
+    "vsv",
+)
 
 
 def _sniff(path: Path) -> Layout | None:
     """The layout of ``path`` from its header line, or None for a non-DUO CSV."""
     with open(path, "rb") as fh:
         first = fh.readline()
-    text, _ = _decode(first)
-    header = next(csv.reader([text.rstrip("\r\n")], delimiter=";"), [])
     try:
+        text, _ = _decode(first, path)
+        header = next(csv.reader([text.rstrip("\r\n")], delimiter=";"), [])
         if ";" not in text:
             raise DataFormatError("header has no ';' separator", path=path, line=1)
         return match_layout(header, path)
@@ -98,89 +121,49 @@ def _by_year(frames: list[pd.DataFrame], what: str) -> dict[str, pd.DataFrame]:
     return out
 
 
-def _eindscores_rows(frame: pd.DataFrame, year: str, provider: str) -> pd.DataFrame:
-    p = provider.lower()
-    n = len(frame)
-    has = f"{p}_gem" in frame
-
-    return pd.DataFrame(
-        {
-            "vestiging": frame["vestiging"],
-            "instellingscode": frame["instellingscode"],
-            "vestigingscode": frame["vestigingscode"],
-            "schooljaar": year,
-            "jaar": int(year[5:]),
-            "gemeente_code": frame.get("gemeente_code", pd.NA),
-            "gemeente_naam": frame.get("gemeentenaam", pd.NA),
-            "soort_po": frame.get("soort_po", pd.NA),
-            "eindtoets": frame[f"{p}_gem"] if has else np.nan,
-            "eindtoets_n": frame[f"{p}_aantal"] if has else pd.array([pd.NA] * n, "Int64"),
-            "eindtoets_suppressed": frame[f"{p}_aantal_suppressed"] if has else False,
-        }
-    )
-
-
-def _shares(frame: pd.DataFrame, year: str) -> pd.DataFrame:
-    """Shares of pupils with a level; suppressed counts count as 2.5 (midpoint of 1-4)."""
-    out = pd.DataFrame({"vestiging": frame["vestiging"], "schooljaar": year})
-    any_suppressed = np.zeros(len(frame), dtype=bool)
-    for dom, name, top in (
-        ("lv", "lezen", "2f"),
-        ("tv", "taalverzorging", "2f"),
-        ("rekenen", "rekenen", "1s"),
-    ):
-        parts = {}
-        for level in ("lager1f", "1f", top):
-            c = f"{dom}_{level}"
-            flag = frame[f"{c}_suppressed"].to_numpy(dtype=bool)
-            any_suppressed |= flag
-            values = frame[c].to_numpy(dtype="float64", na_value=np.nan)
-            parts[level] = np.where(flag, _SUPPRESSED_COUNT, values)
-        total = parts["lager1f"] + parts["1f"] + parts[top]
-        with np.errstate(invalid="ignore", divide="ignore"):
-            out[f"{name}_ge1f"] = np.where(total > 0, (parts["1f"] + parts[top]) / total, np.nan)
-            out[f"{name}_{top}"] = np.where(total > 0, parts[top] / total, np.nan)
-    out["referentieniveau_suppressed"] = any_suppressed
-    return out
-
-
 def load_panel(
-    raw_dir: str | Path = "data/raw", provider: str = "CET", *, unmatched_grants: str = "warn"
+    raw_dir: str | Path = "data/raw",
+    provider: str = "CET",
+    *,
+    unmatched_grants: str = "warn",
+    unmatched_budget: str = "warn",
 ) -> pd.DataFrame:
     """Read every DUO-style file in ``raw_dir`` (or one file) into one row per vestiging x year.
 
     ``eindtoets`` is the mean for ``provider`` (missing where the school did not use
     it, where it is suppressed, and in years whose layout lacks it: no CET from
-    2023-24 on). Referentieniveau shares are of pupils with a level (``*_ge1f`` = at
-    least 1F); suppressed counts enter as 2.5 and ``referentieniveau_suppressed`` marks
-    those rows. ``cohort`` is the end year of the first grant school year (0 = never);
-    grants for a vestiging that is in no eindscores file are reported as a
-    :class:`DataQualityWarning` (``unmatched_grants="error"`` raises instead).
+    2023-24 on). Test scales are never mixed: ``provider="standardised"`` instead gives
+    every school mean as a z-score within its provider x year (school means of that
+    provider in that year have mean 0 and SD 1; a school with two providers gets the
+    takers-weighted average), so the outcome is comparable over time across the
+    2023-24 switch to the doorstroomtoets. Effects on it are in SDs of school means.
+
+    Referentieniveau shares are of pupils with a level (``*_ge1f`` = at least 1F;
+    ``rekenen_1s`` counts 1S and 2F); suppressed counts enter as 2.5 and
+    ``referentieniveau_suppressed`` marks those rows. ``gemeente_code`` is the one in
+    the eindscores file of that year, else in another file of the same year, else in
+    the school file: after a merger a vestiging keeps its old code in earlier years.
+    ``cohort`` is the end year of the first grant school year (0 = never);
+    ``oab_budget_eur`` and ``doelgroepkinderen`` come from a budget table by gemeente
+    x ``jaar``. Grant or budget rows that match no vestiging or gemeente-year of the
+    outcome data are reported as a :class:`DataQualityWarning` (``"error"`` raises).
     """
     raw = Path(raw_dir)
     provider = provider.upper()
-    if provider not in PROVIDERS:
+    if provider in _STANDARDISED_NAMES:
+        provider = STANDARDISED
+    if provider not in (*PROVIDERS, STANDARDISED):
         raise ParameterError(
-            f"unknown eindtoets provider {provider!r}; choose from {', '.join(PROVIDERS)}"
+            f"unknown eindtoets provider {provider!r}; choose from {', '.join(PROVIDERS)} "
+            "or 'standardised'"
         )
-    if unmatched_grants not in ("warn", "error"):
-        raise ParameterError(
-            f"unmatched_grants must be 'warn' or 'error', got {unmatched_grants!r}"
-        )
-    if raw.is_file():
-        paths = [raw]  # a single eindscores file, e.g. one DUO download
-    elif raw.is_dir():
-        paths = sorted(p for p in raw.iterdir() if p.suffix.lower() == ".csv" and p.is_file())
-    else:
-        raise DataFormatError("raw-data folder does not exist", path=raw)
-    found: dict[str, list[pd.DataFrame]] = {}
-    skipped = []
-    for path in paths:
-        layout = _sniff(path)
-        if layout is None:
-            skipped.append(path.name)
-        elif layout.kind != "waarheid":
-            found.setdefault(layout.kind, []).append(read_duo(path, layout))
+    for name, value in (
+        ("unmatched_grants", unmatched_grants),
+        ("unmatched_budget", unmatched_budget),
+    ):
+        if value not in ("warn", "error"):
+            raise ParameterError(f"{name} must be 'warn' or 'error', got {value!r}")
+    found, skipped = _read_folder(raw)
     if skipped:
         warnings.warn(
             f"{raw}: skipped CSV files with no known layout: {', '.join(skipped)}",
@@ -194,26 +177,40 @@ def load_panel(
             path=raw,
         )
     scores = _by_year(found["eindscores"], "eindscores")
-    if not any(f"{provider.lower()}_gem" in f for f in scores.values()):
+    if provider != STANDARDISED and not any(
+        f"{provider.lower()}_gem" in f for f in scores.values()
+    ):
         raise ParameterError(f"provider {provider} occurs in none of the eindscores files in {raw}")
-    panel = pd.concat(
-        [_eindscores_rows(f, y, provider) for y, f in sorted(scores.items())], ignore_index=True
-    )
+    parts = [eindscores_rows(f, y, provider) for y, f in sorted(scores.items())]
+    small = [group for _, groups in parts for group in groups]
+    if small:
+        warnings.warn(
+            f"{raw}: too few schools to standardise, scores left missing: " + ", ".join(small),
+            DataQualityWarning,
+            stacklevel=2,
+        )
+    panel = pd.concat([rows for rows, _ in parts], ignore_index=True)
 
     refs = _by_year(found.get("referentieniveaus", []), "referentieniveaus")
     if refs:
-        shares = pd.concat([_shares(f, y) for y, f in refs.items()], ignore_index=True)
+        levels = pd.concat([shares(f, y) for y, f in refs.items()], ignore_index=True)
         panel = panel.merge(
-            shares, on=["vestiging", "schooljaar"], how="left", validate="one_to_one"
+            levels, on=["vestiging", "schooljaar"], how="left", validate="one_to_one"
         )
     else:
         panel = panel.assign(**dict.fromkeys(SHARES, np.nan), referentieniveau_suppressed=False)
     panel["referentieniveau_suppressed"] = (
         panel["referentieniveau_suppressed"].fillna(False).astype(bool)
     )
-
-    panel = _add_schools(panel, found.get("vestigingen", []))
-    panel = _add_grants(panel, found.get("subsidies", []), unmatched_grants)
+    adviezen = _by_year(found.get("schooladviezen", []), "schooladviezen")
+    same_year: dict[str, list[pd.DataFrame]] = {}
+    for by_year in (refs, adviezen):
+        for year, frame in by_year.items():
+            same_year.setdefault(year, []).append(frame)
+    panel = fill_gemeente(panel, same_year)
+    panel = add_schools(panel, found.get("vestigingen", []))
+    panel = add_grants(panel, found.get("subsidies", []), unmatched_grants)
+    panel = add_budget(panel, found.get("budget", []), unmatched_budget)
     names = load_gemeenten().set_index("gemeente_code")["gemeente_naam"]
     # The shipped list spells every gemeente correctly; DUO's own file garbles two.
     panel["gemeente_naam"] = panel["gemeente_code"].map(names).fillna(panel["gemeente_naam"])
@@ -222,58 +219,38 @@ def load_panel(
         "raw_dir": str(raw),
         "provider": provider,
         "files": sorted(Path(f.attrs["path"]).name for fs in found.values() for f in fs),
+        "not_in_panel": {
+            Path(f.attrs["path"]).name: kind for kind in _NOT_IN_PANEL for f in found.get(kind, [])
+        },
     }
     validate_panel(panel)
     return panel
 
 
-def _add_schools(panel: pd.DataFrame, files: list[pd.DataFrame]) -> pd.DataFrame:
-    if len(files) > 1:
-        raise DataFormatError(
-            f"more than one school file: {', '.join(f.attrs['path'] for f in files)}",
-            path=files[1].attrs["path"],
-        )
-    if not files:
-        return panel.assign(
-            n_leerlingen=pd.array([pd.NA] * len(panel), "Int64"), schoolweging=np.nan
-        )
-    school = files[0].set_index("vestiging")
-    panel["n_leerlingen"] = panel["vestiging"].map(school["aantal_leerlingen"]).astype("Int64")
-    panel["schoolweging"] = panel["vestiging"].map(school["schoolweging"]).astype("float64")
-    # Older layouts have no gemeente or soort; the school file fills them in.
-    for col, src in (
-        ("gemeente_code", "gemeente_code"),
-        ("gemeente_naam", "gemeentenaam"),
-        ("soort_po", "soort_po"),
-    ):
-        panel[col] = panel[col].fillna(panel["vestiging"].map(school[src]))
-    return panel
-
-
-def _add_grants(panel: pd.DataFrame, files: list[pd.DataFrame], unmatched: str) -> pd.DataFrame:
-    if len(files) > 1:
-        raise DataFormatError(
-            f"more than one grant table: {', '.join(f.attrs['path'] for f in files)}",
-            path=files[1].attrs["path"],
-        )
-    if not files:
-        return panel.assign(cohort=0, subsidie_bedrag=0.0)
-    grants = files[0]
-    known = set(panel["vestiging"].unique())
-    lost = grants[[v not in known for v in grants["vestiging"]]]
-    if len(lost):
-        listed = ", ".join(
-            f"{v} ({y})" for v, y in zip(lost["vestiging"], lost["eerste_schooljaar"], strict=True)
-        )
-        message = f"{len(lost)} grant(s) for vestigingen in no eindscores file: {listed}"
-        if unmatched == "error":
-            raise DataFormatError(message, path=grants.attrs["path"], column="VESTIGINGSCODE")
-        warnings.warn(f"{grants.attrs['path']}: {message}", DataQualityWarning, stacklevel=3)
-    g = grants.set_index("vestiging")
-    cohort = g["eerste_schooljaar"].str[5:].astype("int64")
-    panel["cohort"] = panel["vestiging"].map(cohort).fillna(0).astype("int64")
-    panel["subsidie_bedrag"] = panel["vestiging"].map(g["bedrag"]).fillna(0.0).astype("float64")
-    return panel
+def _read_folder(raw: Path) -> tuple[dict[str, list[pd.DataFrame]], list[str]]:
+    """Every recognised file in ``raw`` (or ``raw`` itself) by kind; skipped file names."""
+    if raw.is_file():
+        paths = [raw]  # a single eindscores file, e.g. one DUO download
+    elif raw.is_dir():
+        paths = sorted(p for p in raw.iterdir() if p.suffix.lower() == ".csv" and p.is_file())
+    else:
+        raise DataFormatError("raw-data folder does not exist", path=raw)
+    found: dict[str, list[pd.DataFrame]] = {}
+    skipped = []
+    for path in paths:
+        layout = _sniff(path)
+        if layout is None:
+            skipped.append(path.name)
+        elif layout.kind == "waarheid":
+            continue  # the simulator's truth is for checking estimators, not an input
+        elif layout.kind in _NOT_IN_PANEL:
+            # Recognised by its header; not parsed here (read_examens / read_vsv do).
+            stub = pd.DataFrame()
+            stub.attrs = {"path": str(path), "layout": layout.name, "kind": layout.kind}
+            found.setdefault(layout.kind, []).append(stub)
+        else:
+            found.setdefault(layout.kind, []).append(read_duo(path, layout))
+    return found, skipped
 
 
 def _typed(panel: pd.DataFrame) -> pd.DataFrame:
@@ -283,6 +260,8 @@ def _typed(panel: pd.DataFrame) -> pd.DataFrame:
         eindtoets_n=panel["eindtoets_n"].astype("Int64"),
         eindtoets_suppressed=panel["eindtoets_suppressed"].astype(bool),
         treated=(panel["cohort"] > 0) & (panel["jaar"] >= panel["cohort"]),
+        oab_budget_eur=panel["oab_budget_eur"].astype("float64"),
+        doelgroepkinderen=panel["doelgroepkinderen"].astype("Int64"),
     )
     for col in (
         "vestiging",
@@ -334,6 +313,7 @@ def validate_panel(panel: pd.DataFrame) -> None:
         "bad cohort",
     )
     fail(panel["subsidie_bedrag"] < 0, "negative subsidie_bedrag")
+    fail((panel["oab_budget_eur"] < 0).to_numpy(), "negative oab_budget_eur")
 
 
 def build_panel(

@@ -9,11 +9,16 @@ same seed and arguments):
   schools spread over five providers). 2023-24 in the doorstroomtoets layout with all
   scores under LIB, on its own scale (``LIB = 174 + 1.2 * (CET-scale score - 535.3)``);
   never mix it with CET.
-- ``10.-leerlingen-bo-referentieniveaus-YYYY-YYYY.csv``: pupils per level for reading
-  (LV), taalverzorging (TV) and rekenen, same years.
+- ``10.-leerlingen-bo-referentieniveaus-YYYY-YYYY.csv``: pupils per level for rekenen,
+  reading (LV) and taalverzorging (TV), same years, in DUO's column names and order
+  (``REKENEN_2F`` is ``"0"``, as in DUO's recent files: the groep-8 target is 1S).
 - ``vestigingen-bo.csv``: every simulated vestiging with gemeente, pupils, schoolweging.
 - ``innovatiebudget-subsidies.csv``: first grant school year and amount per vestiging.
 - ``innovatiebudget-waarheid.csv``: the true effect per cohort x year (see below).
+- ``vsv-gemeenten.csv``: voortijdig schoolverlaters per gemeente and school year
+  2013-2014 ... 2023-2024 in CBS StatLine's 84780NED layout (``_sim_vsv``), national
+  rate 1.7-2.1% as published; drawn from its own random stream, so the other files are
+  the same as without it.
 - ``manifest.json``: seed, arguments, and name, rows and SHA-256 of every file.
 
 The data-generating process (``_dgp`` has every constant with its source), for vestiging
@@ -60,7 +65,7 @@ import numpy as np
 import pandas as pd
 
 from evaluatie._atomic import atomic_open
-from evaluatie.data import _dgp
+from evaluatie.data import _dgp, _sim_vsv
 from evaluatie.data.duo import read_duo, write_duo
 from evaluatie.data.layouts import (
     EINDSCORES_2022,
@@ -74,6 +79,7 @@ from evaluatie.data.layouts import (
     WAARHEID,
     Layout,
 )
+from evaluatie.data.layouts_extra import VSV_CBS
 from evaluatie.errors import ParameterError
 
 DEFAULT_SEED = 20240601
@@ -81,6 +87,7 @@ SCHOOLS_AT_SCALE_1 = 6000
 SUBSIDIES_FILE = "innovatiebudget-subsidies.csv"
 WAARHEID_FILE = "innovatiebudget-waarheid.csv"
 VESTIGINGEN_FILE = "vestigingen-bo.csv"
+VSV_FILE = "vsv-gemeenten.csv"
 MANIFEST_FILE = "manifest.json"
 
 
@@ -179,8 +186,10 @@ def simulate(
         selection=float(selection),
     )
     # Independent streams, so e.g. a new outcome draw does not reshuffle the schools.
-    rng_schools, rng_years = (
-        np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(2)
+    # Child i of a SeedSequence does not depend on how many are spawned: the VSV stream
+    # (third) leaves the first two, and so the DUO files, as they were.
+    rng_schools, rng_years, rng_vsv = (
+        np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(3)
     )
     schools = _dgp.draw_schools(rng_schools, n_schools, design, turnover)
     years = _dgp.draw_school_years(rng_years, schools, design)
@@ -215,6 +224,7 @@ def simulate(
     put(SUBSIDIES_FILE, grants, SUBSIDIES)
     truth = _truth(merged, design)
     put(WAARHEID_FILE, truth, WAARHEID)
+    put(VSV_FILE, _sim_vsv.vsv_frame(rng_vsv, schools), VSV_CBS)
 
     params = {
         "scale": scale,
@@ -266,7 +276,8 @@ def _eindscores_frame(rows: pd.DataFrame, jaar: int) -> pd.DataFrame:
 
 
 def _referentie_frame(rows: pd.DataFrame, jaar: int) -> pd.DataFrame:
-    frame = rows.assign(**_school_year_columns(jaar))
+    # DUO's recent files report no groep-8 pupil at rekenen 2F (the target is 1S).
+    frame = rows.assign(**_school_year_columns(jaar), rekenen_2f=0)
     missing = [c.lower() for c in REFERENTIENIVEAU_COUNTS if c.lower() not in frame]
     if missing:  # pragma: no cover - guards the DGP and the layout staying in step
         raise RuntimeError(f"DGP lacks referentieniveau counts {missing}")
