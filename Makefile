@@ -39,13 +39,14 @@ test-all: setup
 bench: setup
 	for script in bench/*.py; do $(RUN)/python $$script || exit 1; done
 
+# Registers the kernel in .venv and starts JupyterLab with kernels in the project folder
+# (as under `evaluatie run`); `evaluatie lab --dry-run` shows what it would do.
 lab: setup
-	$(RUN)/python -m ipykernel install --sys-prefix --name python3 --display-name "evaluatie (.venv)"
-	$(RUN)/jupyter lab notebooks/
+	$(RUN)/evaluatie lab
 
 lint: setup
 	$(RUN)/ruff check src tests bench
 	$(RUN)/ruff format --check src tests bench
 
 clean:
-	rm -rf $(VENV) .uv reports/*.html reports/*.ipynb data/processed/*.parquet
+	rm -rf $(VENV) .uv reports/*.html reports/*.ipynb reports/*.json data/processed/*.parquet

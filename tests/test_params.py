@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -92,3 +93,97 @@ def test_yaml_is_read_with_the_safe_loader(tmp_path: Path) -> None:
     path = write(tmp_path, "notebook: !!python/object/apply:os.system ['true']\n")
     with pytest.raises(ParameterError, match="not valid YAML"):
         read_params_file(path)
+
+
+# --- checks against the data (no kernel; the data are read once per folder) ----------
+
+
+@pytest.fixture(scope="module")
+def raw_without_levels(tmp_path_factory: pytest.TempPathFactory, small_raw: Path) -> Path:
+    """The small simulated data without the referentieniveaus files."""
+    out = tmp_path_factory.mktemp("raw_without_levels")
+    for path in small_raw.iterdir():
+        if not path.name.startswith("10.-"):
+            shutil.copy(path, out / path.name)
+    return out
+
+
+def test_data_and_schema_mistakes_are_reported_together(
+    tmp_path: Path, raw_without_levels: Path
+) -> None:
+    path = write(
+        tmp_path,
+        "notebook: innovatiebudget\n"
+        "parameters:\n"
+        f"  raw_dir: {raw_without_levels}\n"
+        "  outcome: rekenen_1s\n"  # no referentieniveaus files: no values
+        "  first_year: 2005\n"  # before the data
+        "  last_year: 2031\n"  # after the data
+        "  gemeenten: [GM0546, GM9999]\n"  # GM9999 does not exist
+        "  cluster: school\n",  # schema mistake, reported in the same message
+    )
+    with pytest.raises(ParameterError) as info:
+        read_params_file(path, root=tmp_path)
+    message = str(info.value)
+    assert "5 problem(s)" in message
+    assert "'rekenen_1s' has no values" in message and "referentieniveaus" in message
+    assert "2005 lies outside the years with data" in message and "(2014-2024)" in message
+    assert "2031 lies outside" in message
+    gemeenten = next(line for line in message.splitlines() if "- gemeenten:" in line)
+    missing = gemeenten.split("not in the data in")[1].split(";")[0]
+    assert "GM9999" in missing and "GM0546" not in missing
+    assert "cluster" in message and "'gemeente'" in message
+    # without a root (e.g. listing parameters) the same file passes the data checks
+    with pytest.raises(ParameterError, match="1 problem"):
+        read_params_file(path)
+
+
+def test_years_are_checked_against_the_outcome(tmp_path: Path, small_raw: Path) -> None:
+    values = {"raw_dir": str(small_raw), "last_year": 2024}
+    # 2024 has referentieniveaus but no CET eindtoets (DUO's doorstroomtoets year)
+    with pytest.raises(ParameterError, match=r"2024 lies outside the years with eindtoets data"):
+        validate("innovatiebudget", values, root=tmp_path)
+    params = validate("innovatiebudget", {**values, "outcome": "rekenen_1s"}, root=tmp_path)
+    assert params.last_year == 2024
+
+
+def test_relative_raw_dir_is_read_from_the_project_root(tmp_path: Path, small_raw: Path) -> None:
+    shutil.copytree(small_raw, tmp_path / "data" / "raw")
+    assert validate("innovatiebudget", {}, root=tmp_path).raw_dir == "data/raw"
+    with pytest.raises(ParameterError, match=r"raw_dir: no such file or folder: .*elders"):
+        validate("innovatiebudget", {"raw_dir": "elders", "gemeenten": ["GM9999"]}, root=tmp_path)
+
+
+def test_unreadable_data_is_one_message(tmp_path: Path) -> None:
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(ParameterError) as info:
+        validate("innovatiebudget", {"raw_dir": "empty", "outcome": "lezen_2f"}, root=tmp_path)
+    message = str(info.value)
+    assert "1 problem(s)" in message  # the outcome is not checked against unreadable data
+    assert "cannot read the data" in message and "no eindscores file" in message
+
+
+def test_one_gemeente_cannot_be_the_cluster() -> None:
+    with pytest.raises(ParameterError, match="cluster 'gemeente' needs at least 2 gemeenten"):
+        validate("innovatiebudget", {"gemeenten": ["GM0546"]})
+    assert validate("innovatiebudget", {"gemeenten": ["GM0546"], "cluster": "vestiging"})
+
+
+def test_cli_refuses_data_mistakes_before_any_kernel(
+    tmp_path: Path,
+    small_raw: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from evaluatie.cli import main
+
+    monkeypatch.chdir(REPO)
+    path = write(
+        tmp_path,
+        f"notebook: innovatiebudget\nparameters:\n  raw_dir: {small_raw}\n"
+        "  gemeenten: [GM9999, GM0034]\n",
+    )
+    reports = tmp_path / "reports"
+    assert main(["run", str(path), "--reports", str(reports)]) == 2
+    assert "not in the data" in capsys.readouterr().err
+    assert not reports.exists()

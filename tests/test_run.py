@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -60,18 +61,27 @@ def test_show_code_flag(tmp_path: Path, raw_dir: Path, monkeypatch: pytest.Monke
 
 
 def test_failing_notebook_still_writes_the_report(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path,
+    raw_dir: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     monkeypatch.chdir(REPO)
-    empty = tmp_path / "empty_raw"
-    empty.mkdir()
     reports = tmp_path / "reports"
-    code = main(["run", str(params_file(tmp_path, empty)), "--reports", str(reports)])
+    # Two gemeenten without a single grant school: valid parameters, no treatment variation.
+    path = params_file(tmp_path, raw_dir, gemeenten="[GM0037, GM0047]")
+    code = main(["run", str(path), "--reports", str(reports)])
     assert code == 1
     html = (reports / "innovatie_test.html").read_text(encoding="utf-8")
-    assert "failed" in html
-    assert str(empty) in html  # the loader's error names the folder it could not read
-    assert "FAILED" in capsys.readouterr().out
+    error = "DesignError: treatment column 'treated' is constant"
+    # the error is in the header, above the notebook's own first heading
+    assert "<b>failed</b>" in html and error in html
+    assert html.index(error) < html.index("did outcomes improve at grant schools")
+    record = json.loads((reports / "innovatie_test.json").read_text(encoding="utf-8"))
+    assert record["status"] == "failed" and "no treatment variation" in record["error"]
+    assert "no treatment variation" in (reports / "index.html").read_text(encoding="utf-8")
+    out = capsys.readouterr().out
+    assert "FAILED  innovatie_test" in out and "0 done, 1 failed" in out
 
 
 def test_bad_params_refused_before_the_kernel_starts(

@@ -247,3 +247,13 @@ def test_simulate_pupils_shape_and_effect() -> None:
 
     yd, dd = demean(y), demean(d)
     assert abs((yd * dd).sum() / (dd * dd).sum() - 2.0) < 0.5
+
+
+def test_cli_writes_pupil_rows(tmp_path: Path) -> None:
+    from evaluatie.cli import main
+
+    assert main(["simulate", "--out", str(tmp_path), "--scale", "0.01", "--pupils", "10"]) == 0
+    pupils = pd.read_parquet(tmp_path / "leerlingen-synthetisch.parquet")
+    schools = pupils["school"].nunique()
+    assert schools == 60
+    assert 5 < len(pupils) / (schools * pupils["jaar"].nunique()) < 15

@@ -1,8 +1,10 @@
-"""Command line: ``evaluatie simulate | build | params | run | all``.
+"""Command line: ``evaluatie simulate | build | params | run | batch | all | index | lab``.
 
-Every user error (bad params file, malformed data file, impossible design) ends in a
-one-paragraph message and exit status 2; a notebook that fails while running ends in
-exit status 1 with its report still written.
+Every user error (bad params file, parameters the data cannot serve, malformed data
+file, impossible design) ends in a one-paragraph message and exit status 2, before any
+kernel starts; a notebook that fails while running ends in exit status 1 with its
+report still written (other runs of the batch go on). Ctrl-C ends in status 130 and
+leaves no half-written report or run record.
 """
 
 from __future__ import annotations
@@ -23,7 +25,23 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
     manifest = simulate(out_dir=args.out, seed=args.seed, scale=args.scale)
     files = getattr(manifest, "files", None) or []
     print(f"wrote {len(files)} files to {args.out} in {time.perf_counter() - t0:.1f} s")
+    if getattr(args, "pupils", 0):
+        _write_pupils(args)
     return 0
+
+
+def _write_pupils(args: argparse.Namespace) -> None:
+    """Pupil-level rows (not a DUO publication: for benchmarks and pupil-level TWFE)."""
+    from evaluatie._atomic import atomic_path
+    from evaluatie.data.simulate import SCHOOLS_AT_SCALE_1, simulate_pupils
+
+    t0 = time.perf_counter()
+    n_schools = max(1, round(SCHOOLS_AT_SCALE_1 * args.scale))
+    pupils = simulate_pupils(n_schools=n_schools, pupils_per_school=args.pupils, seed=args.seed)
+    target = Path(args.out) / "leerlingen-synthetisch.parquet"
+    with atomic_path(target) as tmp:
+        pupils.to_parquet(tmp, index=False)
+    print(f"wrote {len(pupils):,} pupil rows to {target} in {time.perf_counter() - t0:.1f} s")
 
 
 def _cmd_build(args: argparse.Namespace) -> int:
@@ -48,26 +66,34 @@ def _cmd_params(args: argparse.Namespace) -> int:
     return 0
 
 
-def _run_many(paths: Sequence[Path], show_code: bool, reports: str | None = None) -> int:
-    from evaluatie.workbench.params import read_params_file
-    from evaluatie.workbench.run import run_notebook
+def _run_files(paths: Sequence[Path], args: argparse.Namespace, *, sweeps: bool) -> int:
+    from evaluatie.workbench.batch import run_batch
+    from evaluatie.workbench.run import project_root
+    from evaluatie.workbench.sweep import load_runs
 
-    specs = [read_params_file(p) for p in paths]  # all validated before any kernel starts
-    failed = 0
-    for spec in specs:
-        outcome = run_notebook(
-            spec, show_code=show_code, reports_dir=Path(reports) if reports else None
-        )
-        if outcome.status == "ok":
-            print(f"ok      {outcome.html}  ({outcome.seconds:.1f} s)")
-        else:
-            failed += 1
-            print(f"FAILED  {outcome.html}  ({outcome.seconds:.1f} s): {outcome.error}")
-    return 1 if failed else 0
+    if args.jobs < 1:
+        raise EvaluatieError(f"-j/--jobs must be at least 1, got {args.jobs}")
+    root = project_root()
+    specs = load_runs(paths, root=root, sweeps=sweeps)  # all validated before any kernel
+    result = run_batch(
+        specs,
+        root=root,
+        reports_dir=Path(args.reports) if args.reports else None,
+        jobs=args.jobs,
+        scheduler=args.scheduler,
+        force=args.force,
+        show_code=args.show_code,
+    )
+    print(result.summary())
+    return 1 if result.failed else 0
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    return _run_many([Path(p) for p in args.params], args.show_code, args.reports)
+    return _run_files([Path(p) for p in args.params], args, sweeps=False)
+
+
+def _cmd_batch(args: argparse.Namespace) -> int:
+    return _run_files([Path(p) for p in args.sweeps], args, sweeps=True)
 
 
 def _cmd_all(args: argparse.Namespace) -> int:
@@ -77,10 +103,53 @@ def _cmd_all(args: argparse.Namespace) -> int:
     synthetic = (raw / "manifest.json").is_file()
     if synthetic or not any(raw.glob("05.-gemiddelde-eindscores-*.csv")):
         _cmd_simulate(argparse.Namespace(out=str(raw), seed=args.seed, scale=1.0))
+    # Only the top level: sweeps live in params/sweeps/ and run with `evaluatie batch`.
     paths = sorted(Path(args.params_dir).glob("*.yaml"))
     if not paths:
         raise EvaluatieError(f"no params files (*.yaml) in {args.params_dir}")
-    return _run_many(paths, args.show_code, args.reports)
+    return _run_files(paths, args, sweeps=False)
+
+
+def _cmd_index(args: argparse.Namespace) -> int:
+    from evaluatie.workbench.index import write_index
+    from evaluatie.workbench.run import project_root
+
+    reports = Path(args.reports) if args.reports else project_root() / "reports"
+    print(f"wrote {write_index(reports)}")
+    return 0
+
+
+def _cmd_lab(args: argparse.Namespace) -> int:
+    import subprocess
+
+    from evaluatie.workbench.lab import describe_launch, lab_command, register_kernel
+    from evaluatie.workbench.run import project_root
+
+    root = project_root()
+    extra = args.lab_args[1:] if args.lab_args[:1] == ["--"] else args.lab_args
+    if args.dry_run:
+        print(describe_launch(root, extra))
+        return 0
+    print(f"registered kernel in {register_kernel()}")
+    return subprocess.call(lab_command(root, extra), cwd=root)
+
+
+def _add_run_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--show-code", action="store_true", help="show code cells in the report")
+    p.add_argument("--reports", default=None, help="output folder (default: reports/)")
+    p.add_argument(
+        "-j", "--jobs", type=int, default=1, help="runs at once, one process each (default: 1)"
+    )
+    p.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        default=None,
+        help="submit the runs to this Dask distributed scheduler (e.g. tcp://10.0.0.5:8786) "
+        "instead of local processes (-j is then ignored)",
+    )
+    p.add_argument(
+        "--force", action="store_true", help="rerun even if inputs are unchanged since the last run"
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -93,6 +162,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default="data/raw", help="output folder (default: data/raw)")
     p.add_argument("--seed", type=int, default=20240601, help="random seed")
     p.add_argument("--scale", type=float, default=1.0, help="multiply the number of schools")
+    p.add_argument(
+        "--pupils",
+        type=int,
+        default=0,
+        metavar="N",
+        help="also write pupil-level rows, about N pupils per school-year (e.g. 30: ~2M rows)",
+    )
     p.set_defaults(func=_cmd_simulate)
 
     p = sub.add_parser("build", help="read data/raw/ into data/processed/panel.parquet")
@@ -106,17 +182,33 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("run", help="run notebooks for params files and write HTML reports")
     p.add_argument("params", nargs="+", help="params/*.yaml files")
-    p.add_argument("--show-code", action="store_true", help="show code cells in the report")
-    p.add_argument("--reports", default=None, help="output folder (default: reports/)")
+    _add_run_options(p)
     p.set_defaults(func=_cmd_run)
+
+    p = sub.add_parser("batch", help="run every combination of a sweep file's matrix")
+    p.add_argument("sweeps", nargs="+", help="params/sweeps/*.yaml (plain params files too)")
+    _add_run_options(p)
+    p.set_defaults(func=_cmd_batch)
 
     p = sub.add_parser("all", help="simulate data if absent, then run every params/*.yaml")
     p.add_argument("--raw", default="data/raw")
     p.add_argument("--params-dir", default="params")
     p.add_argument("--seed", type=int, default=20240601)
-    p.add_argument("--show-code", action="store_true")
-    p.add_argument("--reports", default=None, help="output folder (default: reports/)")
+    _add_run_options(p)
     p.set_defaults(func=_cmd_all)
+
+    p = sub.add_parser("index", help="rewrite reports/index.html from the run records")
+    p.add_argument("--reports", default=None, help="reports folder (default: reports/)")
+    p.set_defaults(func=_cmd_index)
+
+    p = sub.add_parser("lab", help="register the kernel and start JupyterLab on the project")
+    p.add_argument(
+        "--dry-run", action="store_true", help="print the kernelspec and command, start nothing"
+    )
+    p.add_argument(
+        "lab_args", nargs=argparse.REMAINDER, help="after --: further arguments for jupyter lab"
+    )
+    p.set_defaults(func=_cmd_lab)
     return parser
 
 

@@ -7,10 +7,16 @@ A params file is YAML with two keys::
       outcome: eindtoets
       cluster: gemeente
 
+(a sweep file adds a third, ``matrix``: see :mod:`evaluatie.workbench.sweep`).
+
 The models below are the single source of truth for names, types, defaults and help
 texts. The notebook's ``parameters`` cell holds only ``parameters = {}``; papermill
 fills it in, and the notebook validates it against the same model, so a notebook
 opened by hand in JupyterLab runs with exactly these defaults.
+
+Validation with ``root`` (the project folder) also checks the parameters against the
+data in ``raw_dir`` (:mod:`evaluatie.workbench.datacheck`): gemeente codes, years and
+the outcome must occur there. Schema and data problems come back in one message.
 """
 
 from __future__ import annotations
@@ -28,11 +34,13 @@ from pydantic import (
     ConfigDict,
     Field,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
 
 from evaluatie.errors import ParameterError
+from evaluatie.workbench.datacheck import DATA_CONTEXT, DataChecker, DataInventory
 
 OUTCOMES = ("eindtoets", "lezen_2f", "taalverzorging_2f", "rekenen_1s")
 
@@ -46,6 +54,23 @@ class NotebookParams(BaseModel):
 
     title: str = Field("Evaluatie", description="Report title shown at the top of the report.")
     raw_dir: str = Field("data/raw", description="Folder with the DUO-format input files.")
+
+    @field_validator("raw_dir")
+    @classmethod
+    def _raw_dir_readable(cls, raw_dir: str, info: ValidationInfo) -> str:
+        checker = (info.context or {}).get(DATA_CONTEXT)
+        if checker is not None:
+            checker.inventory(raw_dir)  # a ValueError names what is wrong with the folder
+        return raw_dir
+
+
+def _inventory(info: ValidationInfo) -> DataInventory | None:
+    """The data inventory when validating with data checks and ``raw_dir`` was readable."""
+    checker = (info.context or {}).get(DATA_CONTEXT)
+    raw_dir = info.data.get("raw_dir")  # absent if raw_dir itself failed
+    if checker is None or raw_dir is None:
+        return None
+    return checker.inventory(raw_dir)
 
 
 class InnovatiebudgetParams(NotebookParams):
@@ -77,6 +102,20 @@ class InnovatiebudgetParams(NotebookParams):
         None, description="Restrict to these gemeente codes (GM####); empty = all gemeenten."
     )
 
+    @field_validator("outcome")
+    @classmethod
+    def _outcome_in_data(cls, outcome: str, info: ValidationInfo) -> str:
+        if (inventory := _inventory(info)) is not None:
+            inventory.check_outcome(outcome)
+        return outcome
+
+    @field_validator("first_year", "last_year")
+    @classmethod
+    def _year_in_data(cls, year: int, info: ValidationInfo) -> int:
+        if (inventory := _inventory(info)) is not None:
+            inventory.check_year(year, info.data.get("outcome"))
+        return year
+
     @field_validator("window")
     @classmethod
     def _check_window(cls, window: tuple[int, int]) -> tuple[int, int]:
@@ -87,18 +126,28 @@ class InnovatiebudgetParams(NotebookParams):
 
     @field_validator("gemeenten")
     @classmethod
-    def _check_gemeenten(cls, codes: list[str] | None) -> list[str] | None:
+    def _check_gemeenten(cls, codes: list[str] | None, info: ValidationInfo) -> list[str] | None:
         bad = [c for c in codes or [] if not re.fullmatch(r"GM\d{4}", c)]
         if bad:
             raise ValueError(f"gemeente codes must look like GM0546, not {bad}")
+        if codes and (inventory := _inventory(info)) is not None:
+            inventory.check_gemeenten(codes)
         return codes or None
 
     @model_validator(mode="after")
-    def _check_years(self) -> InnovatiebudgetParams:
+    def _check_combination(self) -> InnovatiebudgetParams:
+        problems = []
         if self.first_year >= self.last_year:
-            raise ValueError(
+            problems.append(
                 f"first_year ({self.first_year}) must be before last_year ({self.last_year})"
             )
+        if self.cluster == "gemeente" and self.gemeenten is not None and len(self.gemeenten) < 2:
+            problems.append(
+                f"cluster 'gemeente' needs at least 2 gemeenten, got {self.gemeenten}: "
+                "one gemeente is one cluster; use cluster: vestiging"
+            )
+        if problems:
+            raise ValueError("; ".join(problems))
         return self
 
 
@@ -109,14 +158,21 @@ NOTEBOOK_PARAMS: dict[str, type[NotebookParams]] = {
 
 @dataclass(frozen=True)
 class RunSpec:
-    """A validated run: which notebook, with which parameters, from which params file."""
+    """A validated run: which notebook, with which parameters, from which params file.
+
+    ``name`` (the report's file name) is the params file's stem, or ``run_name`` when
+    set (a sweep names each of its runs).
+    """
 
     notebook: str
     params: NotebookParams
     source: Path | None = None
+    run_name: str | None = None
 
     @property
     def name(self) -> str:
+        if self.run_name is not None:
+            return self.run_name
         return self.source.stem if self.source is not None else self.notebook
 
 
@@ -126,7 +182,7 @@ def params_model(notebook: str) -> type[NotebookParams]:
         return NOTEBOOK_PARAMS[notebook]
     except KeyError:
         known = ", ".join(sorted(NOTEBOOK_PARAMS))
-        hint = _closest(notebook, NOTEBOOK_PARAMS)
+        hint = closest_hint(notebook, NOTEBOOK_PARAMS)
         raise ParameterError(
             f"unknown notebook {notebook!r}{hint}; known notebooks: {known}"
         ) from None
@@ -155,45 +211,66 @@ def describe(notebook: str) -> list[dict[str, Any]]:
 
 
 def validate(
-    notebook: str, values: dict[str, Any], *, source: str = "parameters"
+    notebook: str,
+    values: dict[str, Any],
+    *,
+    source: str = "parameters",
+    root: Path | None = None,
 ) -> NotebookParams:
-    """Validate ``values`` against the notebook's model, reporting *all* problems at once."""
+    """Validate ``values`` against the notebook's model, reporting *all* problems at once.
+
+    With ``root`` (the project folder, against which a relative ``raw_dir`` is read) the
+    values are also checked against the data.
+    """
     model = params_model(notebook)
     if not isinstance(values, dict):
         raise ParameterError(
             f"{source}: 'parameters' must be a mapping, got {type(values).__name__}"
         )
+    context = {DATA_CONTEXT: DataChecker(root)} if root is not None else None
     try:
-        return model(**values)
+        return model.model_validate(values, context=context)
     except ValidationError as exc:
         raise ParameterError(_format_errors(exc, model, source)) from None
 
 
-def read_params_file(path: str | Path) -> RunSpec:
-    """Read and validate a YAML params file (safe loader only)."""
-    path = Path(path)
+def read_yaml_mapping(path: Path, keys: tuple[str, ...]) -> dict[str, Any]:
+    """A params or sweep file as a mapping with a ``notebook`` and only ``keys``."""
     if not path.is_file():
         raise ParameterError(f"params file {path} does not exist")
     try:
         doc = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
         raise ParameterError(f"{path}: not valid YAML: {exc}") from None
+    expected = " and ".join(repr(k) for k in keys)
     if not isinstance(doc, dict):
-        raise ParameterError(f"{path}: expected a mapping with keys 'notebook' and 'parameters'")
-    unknown = set(doc) - {"notebook", "parameters"}
+        raise ParameterError(f"{path}: expected a mapping with keys {expected}")
+    unknown = set(doc) - set(keys)
     if unknown:
+        hint = (
+            "; a 'matrix' declares a sweep: run it with `evaluatie batch`"
+            if "matrix" in unknown
+            else ""
+        )
         raise ParameterError(
-            f"{path}: unknown top-level key(s) {sorted(unknown)}; expected 'notebook' and "
-            "'parameters'"
+            f"{path}: unknown top-level key(s) {sorted(unknown)}; expected {expected}{hint}"
         )
     if "notebook" not in doc:
         raise ParameterError(f"{path}: missing key 'notebook' (one of {sorted(NOTEBOOK_PARAMS)})")
+    return doc
+
+
+def read_params_file(path: str | Path, *, root: Path | None = None) -> RunSpec:
+    """Read and validate a YAML params file (safe loader only); ``root``: check the data too."""
+    path = Path(path)
+    doc = read_yaml_mapping(path, ("notebook", "parameters"))
     notebook = str(doc["notebook"])
-    params = validate(notebook, doc.get("parameters") or {}, source=str(path))
+    params = validate(notebook, doc.get("parameters") or {}, source=str(path), root=root)
     return RunSpec(notebook=notebook, params=params, source=path)
 
 
-def _closest(name: str, candidates: Any) -> str:
+def closest_hint(name: str, candidates: Any) -> str:
+    """`` (did you mean 'x'?)`` for the closest candidate, or empty."""
     match = difflib.get_close_matches(str(name), list(candidates), n=1, cutoff=0.5)
     return f" (did you mean {match[0]!r}?)" if match else ""
 
@@ -205,7 +282,7 @@ def _format_errors(exc: ValidationError, model: type[NotebookParams], source: st
         loc = ".".join(str(p) for p in err["loc"]) or "(parameters)"
         if err["type"] == "extra_forbidden":
             lines.append(
-                f"  - unknown parameter {loc!r}{_closest(loc, allowed)}; "
+                f"  - unknown parameter {loc!r}{closest_hint(loc, allowed)}; "
                 f"allowed: {', '.join(allowed)}"
             )
         else:

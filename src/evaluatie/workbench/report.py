@@ -2,7 +2,8 @@
 
 nbconvert's HTML exporter embeds figures as base64 PNG, so the report is one file a
 reader can open offline or mail. Code is hidden unless asked for; a header cell shows
-the title, run status and the parameters the report was made with.
+the title, run status (with the error of a failed run), the headline estimate, the
+parameters and the provenance of the run (the same record as the JSON sidecar).
 """
 
 from __future__ import annotations
@@ -14,24 +15,75 @@ from typing import Any
 import nbformat
 from nbconvert import HTMLExporter
 
+from evaluatie.workbench.headline import format_headline
+from evaluatie.workbench.provenance import code_summary
+
 # Scripts fetched from a CDN would make the report depend on the network; static
 # outputs (figures, tables, text) need none of them.
 _REMOTE_SCRIPT = re.compile(r"<script[^>]*\bsrc=\"https?://[^\"]*\"[^>]*>\s*</script>\s*", re.I)
 
 
-def header_cell(title: str, params: dict[str, Any], status: str, meta: dict[str, Any]) -> Any:
-    """A markdown cell with title, status and the parameters, placed above everything else."""
-    rows = "\n".join(
-        f"<tr><td><code>{html.escape(k)}</code></td><td>{html.escape(repr(v))}</td></tr>"
-        for k, v in params.items()
+def _rows(pairs: list[tuple[str, str]]) -> str:
+    """Table rows from (label, already-escaped HTML) pairs."""
+    return "\n".join(f"<tr><td>{html.escape(k)}</td><td>{v}</td></tr>" for k, v in pairs)
+
+
+def provenance_table(record: dict[str, Any]) -> str:
+    """The provenance part of the header: code, notebook, data, environment, cache key."""
+    env = record.get("environment", {})
+    packages = ", ".join(f"{k} {v}" for k, v in env.get("packages", {}).items())
+    data = record.get("data", {})
+    files = "".join(
+        f"<li><code>{html.escape(name)}</code> {digest[:16]}…</li>"
+        for name, digest in data.get("files", {}).items()
     )
-    facts = " · ".join(f"{html.escape(k)}: {html.escape(str(v))}" for k, v in meta.items())
-    badge = "✅ completed" if status == "ok" else "❌ <b>failed</b> — the error is shown below"
+    pairs = [
+        ("evaluatie", html.escape(code_summary(record.get("code", {})))),
+        (
+            "notebook",
+            f"<code>{html.escape(str(record.get('notebook_file')))}</code>, "
+            f"sha256 {str(record.get('notebook_sha256'))[:16]}…",
+        ),
+        (
+            "data",
+            f"<code>{html.escape(str(data.get('raw_dir')))}</code>: "
+            f"<details><summary>{len(data.get('files', {}))} files (sha256)</summary>"
+            f"<ul>{files}</ul></details>",
+        ),
+        ("environment", html.escape(f"Python {env.get('python')}; {packages}")),
+        ("cache key", f"<code>{html.escape(str(record.get('cache_key')))}</code>"),
+        ("record", f"<code>{html.escape(str(record.get('name')))}.json</code>"),
+    ]
+    return f"<table>{_rows(pairs)}</table>"
+
+
+def header_cell(record: dict[str, Any]) -> Any:
+    """A markdown cell placed above everything else, built from the run record."""
+    params = record.get("parameters", {})
+    title = str(params.get("title") or record.get("name"))
+    if record.get("status") == "ok":
+        status = "✅ completed"
+    else:
+        error = html.escape(str(record.get("error")))
+        status = f"❌ <b>failed</b>: <code>{error}</code> (the failing cell is marked below)"
+    facts = " · ".join(
+        html.escape(f"{k}: {v}")
+        for k, v in (
+            ("params file", record.get("params_file") or "(defaults)"),
+            ("started", record.get("started")),
+            ("duration", f"{record.get('duration_s', 0):.1f} s"),
+        )
+    )
+    headline = format_headline(record.get("headline"))
+    headline_html = f"<br><b>Headline</b>: {html.escape(headline)}" if headline else ""
+    param_rows = _rows([(f"{k}", html.escape(repr(v))) for k, v in params.items()])
     text = (
         f"# {html.escape(title)}\n\n"
-        f"<p>Status: {badge}<br><small>{facts}</small></p>\n\n"
+        f"<p>Status: {status}{headline_html}<br><small>{facts}</small></p>\n\n"
         "<details open><summary>Parameters of this run</summary>\n"
-        f"<table>{rows}</table>\n</details>\n"
+        f"<table>{param_rows}</table>\n</details>\n\n"
+        "<details><summary>Provenance</summary>\n"
+        f"{provenance_table(record)}\n</details>\n"
     )
     cell = nbformat.v4.new_markdown_cell(text)
     cell.metadata["tags"] = ["evaluatie-header"]

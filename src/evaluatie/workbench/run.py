@@ -1,9 +1,12 @@
 """Execute a parameterised notebook with papermill and publish its HTML report.
 
 Parameters are validated (:mod:`evaluatie.workbench.params`) before a kernel starts.
-The executed notebook and the HTML report are written under temporary names and
-renamed into ``reports/`` only when complete, so an interrupted run leaves nothing
-half-written. A failing cell still yields a report, with the error at the top.
+A run writes ``<reports>/<name>.ipynb`` (the executed notebook), ``<name>.html`` (the
+report, provenance at the top) and, last, ``<name>.json`` (the run record: see
+:mod:`evaluatie.workbench.provenance`), each under a temporary name renamed into place
+only when complete, so an interrupted run leaves nothing half-written. A failing
+notebook still yields a report, with the error at the top. A run whose inputs equal
+those of its last successful record is skipped unless ``force``.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import nbformat
 import papermill as pm
@@ -19,22 +23,27 @@ from papermill.exceptions import PapermillExecutionError
 
 from evaluatie._atomic import atomic_open, atomic_path
 from evaluatie.errors import ParameterError
+from evaluatie.workbench.headline import read_published
 from evaluatie.workbench.params import RunSpec
+from evaluatie.workbench.provenance import cache_hit, run_record, write_sidecar
 from evaluatie.workbench.report import header_cell, to_html
 
 KERNEL = "python3"
+#: File names in reports/ that are not run names.
+RESERVED_NAMES = frozenset({"index"})
 
 
 @dataclass(frozen=True)
 class RunOutcome:
-    """What a run produced: status, report paths, duration and the error (if any)."""
+    """What a run produced: status ("ok", "failed" or "cached"), paths, duration, error."""
 
     name: str
-    status: str  # "ok" or "failed"
+    status: str
     html: Path
     notebook: Path
     seconds: float
     error: str | None = None
+    headline: dict[str, Any] | None = None
 
 
 def project_root(start: Path | None = None) -> Path:
@@ -48,6 +57,37 @@ def project_root(start: Path | None = None) -> Path:
     )
 
 
+def notebook_path(root: Path, notebook: str) -> Path:
+    """``notebooks/<notebook>.ipynb`` under ``root``; an error if it does not exist."""
+    source = root / "notebooks" / f"{notebook}.ipynb"
+    if not source.is_file():
+        raise ParameterError(f"notebook {source} does not exist")
+    return source
+
+
+def prepare(spec: RunSpec, root: Path, *, show_code: bool = False) -> dict[str, Any]:
+    """The run record of ``spec`` before it runs (inputs and cache key)."""
+    if spec.name in RESERVED_NAMES:
+        raise ParameterError(f"a run cannot be called {spec.name!r}: reports/ uses that name")
+    return run_record(spec, root, notebook_path(root, spec.notebook), show_code=show_code)
+
+
+def cached_outcome(record: dict[str, Any], reports: Path) -> RunOutcome | None:
+    """The outcome of the previous identical successful run, if its report is still there."""
+    previous = cache_hit(reports, record)
+    if previous is None:
+        return None
+    name = record["name"]
+    return RunOutcome(
+        name,
+        "cached",
+        reports / f"{name}.html",
+        reports / f"{name}.ipynb",
+        float(previous.get("duration_s", 0.0)),
+        headline=previous.get("headline"),
+    )
+
+
 def run_notebook(
     spec: RunSpec,
     *,
@@ -55,18 +95,34 @@ def run_notebook(
     reports_dir: Path | None = None,
     show_code: bool = False,
     progress: bool = True,
+    force: bool = False,
+    record: dict[str, Any] | None = None,
 ) -> RunOutcome:
-    """Run ``spec``'s notebook and write ``<reports>/<name>.ipynb`` and ``<name>.html``."""
+    """Run ``spec``'s notebook (unless cached) and write its report, notebook and record.
+
+    ``record`` is the prepared run record (:func:`prepare`), computed here if not given.
+    """
     root = project_root(root)
-    source = root / "notebooks" / f"{spec.notebook}.ipynb"
-    if not source.is_file():
-        raise ParameterError(f"notebook {source} does not exist")
     reports = reports_dir or root / "reports"
+    record = record or prepare(spec, root, show_code=show_code)
+    if not force and (hit := cached_outcome(record, reports)) is not None:
+        return hit
+    return _execute(spec, record, root, reports, show_code=show_code, progress=progress)
+
+
+def _execute(
+    spec: RunSpec,
+    record: dict[str, Any],
+    root: Path,
+    reports: Path,
+    *,
+    show_code: bool,
+    progress: bool,
+) -> RunOutcome:
+    source = notebook_path(root, spec.notebook)
     reports.mkdir(parents=True, exist_ok=True)
     out_nb = reports / f"{spec.name}.ipynb"
     out_html = reports / f"{spec.name}.html"
-    values = spec.params.model_dump(mode="json")
-
     started = datetime.now(UTC)
     t0 = time.perf_counter()
     error: str | None = None
@@ -75,23 +131,57 @@ def run_notebook(
             pm.execute_notebook(
                 str(source),
                 str(tmp_nb),
-                parameters={"parameters": values},
+                parameters={"parameters": record["parameters"]},
                 kernel_name=KERNEL,
                 cwd=str(root),
                 progress_bar=progress,
             )
         except PapermillExecutionError as exc:
             error = f"{exc.ename}: {exc.evalue} (cell {exc.exec_count})"
+        except Exception as exc:  # a dead kernel, a timeout: still a report, marked failed
+            error = f"{type(exc).__name__}: {exc}"
         seconds = time.perf_counter() - t0
-        nb = nbformat.read(tmp_nb, as_version=4)
-        status = "ok" if error is None else "failed"
-        meta = {
-            "notebook": f"notebooks/{source.name}",
-            "params file": str(spec.source) if spec.source else "(defaults)",
-            "started": started.strftime("%Y-%m-%d %H:%M:%S UTC"),
-            "duration": f"{seconds:.1f} s",
+        nb = _read_executed(tmp_nb, source)
+        final = {
+            **record,
+            "started": started.isoformat(timespec="seconds"),
+            "duration_s": round(seconds, 3),
+            "status": "ok" if error is None else "failed",
+            "error": error,
+            "headline": read_published(nb),
+            "report": out_html.name,
+            "executed_notebook": out_nb.name,
         }
-        nb.cells.insert(0, header_cell(spec.params.title, values, status, meta))
+        nb.cells.insert(0, header_cell(final))
         with atomic_open(out_html) as fh:
             fh.write(to_html(nb, show_code=show_code))
-    return RunOutcome(spec.name, status, out_html, out_nb, seconds, error)
+    write_sidecar(reports, final)  # last: the record is also the cache entry
+    return RunOutcome(
+        spec.name, final["status"], out_html, out_nb, seconds, error, final["headline"]
+    )
+
+
+def _read_executed(path: Path, source: Path) -> Any:
+    """The executed notebook, or the source notebook if execution wrote nothing readable."""
+    try:
+        return nbformat.read(path, as_version=4)
+    except Exception:  # empty or partial file after a crash before the first save
+        return nbformat.read(source, as_version=4)
+
+
+def record_crash(record: dict[str, Any], reports: Path, error: str, seconds: float) -> RunOutcome:
+    """Record a run that ended without a report (its worker died): sidecar only."""
+    final = {
+        **record,
+        "started": None,
+        "duration_s": round(seconds, 3),
+        "status": "failed",
+        "error": error,
+        "headline": None,
+        "report": None,
+        "executed_notebook": None,
+    }
+    write_sidecar(reports, final)
+    name = record["name"]
+    html, notebook = reports / f"{name}.html", reports / f"{name}.ipynb"
+    return RunOutcome(name, "failed", html, notebook, seconds, error)

@@ -1,0 +1,224 @@
+"""Run many notebook runs: in this process, on local worker processes, or on a Dask cluster.
+
+:func:`run_batch` prepares every run's record (:mod:`evaluatie.workbench.provenance`)
+in this process, skips the runs whose last successful record has the same cache key
+(unless ``force``), and executes the rest:
+
+- ``jobs=1``: one after the other, in this process;
+- ``jobs=N``: on up to N worker processes (``spawn``ed, one notebook at a time each;
+  at most N runs are handed out at once, so Ctrl-C starts nothing new);
+- ``scheduler="tcp://host:8786"``: submitted to an existing Dask distributed cluster.
+  Its workers must import this evaluatie and see the project folder at the same path
+  (one machine, or a shared file system); a worker thread runs one notebook, so start
+  workers with ``--nthreads 1`` for one kernel per worker.
+
+A failing run never stops the batch: it is reported (with its error) in the progress
+output, the summary, its sidecar and the index, which is rewritten at the end.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from tqdm import tqdm
+
+from evaluatie.errors import EvaluatieError
+from evaluatie.workbench.index import write_index
+from evaluatie.workbench.params import RunSpec
+from evaluatie.workbench.run import (
+    RunOutcome,
+    cached_outcome,
+    prepare,
+    project_root,
+    record_crash,
+    run_notebook,
+)
+
+
+@dataclass(frozen=True)
+class RunTask:
+    """One run to execute, with everything a worker needs (picklable)."""
+
+    spec: RunSpec
+    record: dict[str, Any]
+    root: Path
+    reports: Path
+    show_code: bool
+
+
+def execute_task(task: RunTask) -> RunOutcome:
+    """Execute one run (in any process); an unexpected error becomes a failed run."""
+    t0 = time.perf_counter()
+    try:
+        return run_notebook(
+            task.spec,
+            root=task.root,
+            reports_dir=task.reports,
+            show_code=task.show_code,
+            progress=False,
+            force=True,  # the cache was consulted when the batch was prepared
+            record=task.record,
+        )
+    except Exception as exc:
+        return _crashed(task, exc, time.perf_counter() - t0)
+
+
+def _crashed(task: RunTask, exc: BaseException, seconds: float) -> RunOutcome:
+    return record_crash(task.record, task.reports, f"{type(exc).__name__}: {exc}", seconds)
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    """Every run's outcome, the wall time and the index written at the end."""
+
+    outcomes: list[RunOutcome]
+    seconds: float
+    index: Path | None
+
+    def count(self, status: str) -> int:
+        """How many runs ended with ``status`` ("ok", "failed" or "cached")."""
+        return sum(o.status == status for o in self.outcomes)
+
+    @property
+    def failed(self) -> list[RunOutcome]:
+        """The failed runs, in order of completion."""
+        return [o for o in self.outcomes if o.status == "failed"]
+
+    def summary(self) -> str:
+        """``N runs in T s: a done, b failed, c skipped (cached)`` plus each failure."""
+        n = len(self.outcomes)
+        lines = [
+            f"{n} run{'' if n == 1 else 's'} in {self.seconds:.1f} s: {self.count('ok')} done, "
+            f"{self.count('failed')} failed, {self.count('cached')} skipped (cached)"
+        ]
+        lines += [f"  FAILED {o.name}: {o.error}" for o in self.failed]
+        if self.index is not None:
+            lines.append(f"index: {self.index}")
+        return "\n".join(lines)
+
+
+def outcome_line(outcome: RunOutcome) -> str:
+    """One line per finished run for the progress output."""
+    if outcome.status == "cached":
+        return f"cached  {outcome.name}  (inputs unchanged; --force reruns)"
+    if outcome.status == "ok":
+        return f"ok      {outcome.name}  ({outcome.seconds:.1f} s)"
+    return f"FAILED  {outcome.name}  ({outcome.seconds:.1f} s): {outcome.error}"
+
+
+def run_batch(
+    specs: list[RunSpec],
+    *,
+    root: Path | None = None,
+    reports_dir: Path | None = None,
+    jobs: int = 1,
+    scheduler: str | None = None,
+    force: bool = False,
+    show_code: bool = False,
+    progress: bool = True,
+) -> BatchResult:
+    """Run ``specs`` (validated), skipping cached ones, and rewrite the index at the end."""
+    t0 = time.perf_counter()
+    root = project_root(root)
+    reports = reports_dir or root / "reports"
+    outcomes: list[RunOutcome] = []
+    tasks = []
+    for spec in specs:
+        record = prepare(spec, root, show_code=show_code)
+        hit = None if force else cached_outcome(record, reports)
+        if hit is not None:
+            outcomes.append(hit)
+        else:
+            tasks.append(RunTask(spec, record, root, reports, show_code))
+    bar = tqdm(total=len(specs), unit="run", desc="evaluatie", disable=not progress)
+    for outcome in outcomes:
+        bar.write(outcome_line(outcome))
+        bar.update()
+    ran = False
+    completed_normally = False
+    try:
+        for outcome in _dispatch(tasks, jobs, scheduler):
+            ran = True
+            outcomes.append(outcome)
+            bar.write(outcome_line(outcome))
+            bar.update()
+        completed_normally = True
+    finally:
+        bar.close()
+        # Interrupted: the runs that finished have their records; the index should show them.
+        index = write_index(reports) if completed_normally or ran else None
+    return BatchResult(outcomes, time.perf_counter() - t0, index)
+
+
+def _dispatch(tasks: list[RunTask], jobs: int, scheduler: str | None) -> Iterator[RunOutcome]:
+    if not tasks:
+        return iter(())
+    if scheduler:
+        return _on_dask(tasks, scheduler)
+    if jobs > 1 and len(tasks) > 1:
+        return _on_processes(tasks, jobs)
+    return (execute_task(task) for task in tasks)
+
+
+def _on_processes(tasks: list[RunTask], jobs: int) -> Iterator[RunOutcome]:
+    """At most ``jobs`` runs at once on spawned worker processes, yielded as they finish."""
+    context = multiprocessing.get_context("spawn")  # no fork of a process with threads
+    waiting = list(reversed(tasks))
+    with ProcessPoolExecutor(max_workers=min(jobs, len(tasks)), mp_context=context) as pool:
+        running: dict[Future[RunOutcome], RunTask] = {}
+        started: dict[Future[RunOutcome], float] = {}
+        try:
+            while waiting or running:
+                while waiting and len(running) < jobs:
+                    task = waiting.pop()
+                    future = pool.submit(execute_task, task)
+                    running[future], started[future] = task, time.perf_counter()
+                done, _ = wait(running, return_when=FIRST_COMPLETED)
+                for future in done:
+                    task = running.pop(future)
+                    yield _result(future.result, task, started.pop(future))
+        except BaseException:
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise
+
+
+def _result(get: Callable[[], RunOutcome], task: RunTask, started: float) -> RunOutcome:
+    """A worker's outcome; a worker that died or raised counts as a failed run."""
+    try:
+        return get()
+    except Exception as exc:
+        return _crashed(task, exc, time.perf_counter() - started)
+
+
+def _on_dask(tasks: list[RunTask], address: str) -> Iterator[RunOutcome]:
+    """Submit every run to the Dask scheduler at ``address``; yield outcomes as they finish."""
+    try:
+        from distributed import Client, as_completed
+    except ImportError:
+        raise EvaluatieError(
+            "--scheduler needs dask.distributed (pip package 'distributed') in this environment"
+        ) from None
+    try:  # waits up to dask's distributed.comm.timeouts.connect (default 30 s)
+        client = Client(address)
+    except (OSError, TimeoutError) as exc:
+        raise EvaluatieError(f"cannot reach the Dask scheduler at {address}: {exc}") from None
+    with client:
+        futures = {}
+        for task in tasks:
+            key = f"evaluatie-{task.record['name']}-{uuid.uuid4().hex[:8]}"
+            future = client.submit(execute_task, task, key=key, pure=False)
+            futures[future] = (task, time.perf_counter())
+        try:
+            for future in as_completed(futures):
+                task, started = futures[future]
+                yield _result(future.result, task, started)
+        except BaseException:
+            client.cancel(list(futures))
+            raise

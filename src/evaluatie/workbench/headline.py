@@ -1,0 +1,91 @@
+"""A notebook publishes its headline estimate; the runner finds it in the executed notebook.
+
+In a notebook::
+
+    from evaluatie.workbench import publish
+    publish(fit, label=f"TWFE effect on {p.outcome}")     # a Result: its first row
+    publish(0.84, ci=(0.31, 1.37), label="ATT")             # or plain numbers
+
+:func:`publish` displays one output with a JSON part under :data:`MIME` (next to a
+plain-text line that readers of the notebook and report see), the way papermill's
+companion scrapbook stores values. Nothing is written to disk and no environment is
+needed, so it works the same under papermill, on a Dask worker and in JupyterLab.
+After the run, :func:`read_published` takes the last such output from the executed
+notebook; the runner puts it in the report header, the sidecar and the index.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+MIME = "application/vnd.evaluatie.headline+json"
+
+
+def _number(value: Any) -> float | None:
+    number = float(value)
+    return number if math.isfinite(number) else None
+
+
+def headline_payload(
+    headline: Any,
+    ci: tuple[float, float] | None = None,
+    *,
+    term: str | None = None,
+    label: str = "",
+) -> dict[str, Any]:
+    """The published record: ``label``, ``estimate``, ``ci_low``, ``ci_high`` (floats or None).
+
+    ``headline`` is a number, or an evaluatie ``Result`` whose ``table`` row ``term``
+    (default: the first row) supplies estimate and confidence interval.
+    """
+    table = getattr(headline, "table", None)
+    if table is not None:
+        row = table.loc[term] if term is not None else table.iloc[0]
+        estimate, ci = row["estimate"], (row["ci_low"], row["ci_high"])
+        label = label or str(term if term is not None else table.index[0])
+    else:
+        estimate = headline
+    low, high = ci if ci is not None else (math.nan, math.nan)
+    return {
+        "label": label,
+        "estimate": _number(estimate),
+        "ci_low": _number(low),
+        "ci_high": _number(high),
+    }
+
+
+def format_headline(payload: dict[str, Any] | None) -> str:
+    """``label: 0.89 (95% CI 0.17 to 1.62)``; empty for no headline."""
+    if not payload or payload.get("estimate") is None:
+        return ""
+    text = f"{payload['estimate']:.3g}"
+    if payload.get("ci_low") is not None and payload.get("ci_high") is not None:
+        text += f" (95% CI {payload['ci_low']:.3g} to {payload['ci_high']:.3g})"
+    return f"{payload['label']}: {text}" if payload.get("label") else text
+
+
+def publish(
+    headline: Any,
+    ci: tuple[float, float] | None = None,
+    *,
+    term: str | None = None,
+    label: str = "",
+) -> dict[str, Any]:
+    """Publish the notebook's headline estimate (see the module docstring); returns it."""
+    from IPython.display import display
+
+    payload = headline_payload(headline, ci, term=term, label=label)
+    display({MIME: payload, "text/plain": f"Headline — {format_headline(payload)}"}, raw=True)
+    return payload
+
+
+def read_published(nb: Any) -> dict[str, Any] | None:
+    """The last headline published in an executed notebook (a NotebookNode), if any."""
+    found = None
+    for cell in nb.cells:
+        for output in cell.get("outputs", []) if cell.cell_type == "code" else []:
+            data = output.get("data", {})
+            if MIME in data:
+                found = dict(data[MIME])
+    return found

@@ -1,0 +1,37 @@
+"""A throw-away evaluatie project for workbench tests: the real notebook plus `publish`.
+
+The project's own notebook is copied unchanged except for one added cell, right after
+the TWFE fit, that publishes the headline estimate, so tests exercise the real analysis
+and the publish mechanism together. Reports go to the project's own ``reports/``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import nbformat
+
+REPO = Path(__file__).resolve().parents[1]
+PUBLISH_CELL = (
+    'from evaluatie.workbench import publish\npublish(fit, label=f"TWFE effect on {p.outcome}")'
+)
+
+
+def make_project(base: Path) -> Path:
+    """``base`` with pyproject.toml and notebooks/innovatiebudget.ipynb (publishing)."""
+    nb = nbformat.read(REPO / "notebooks" / "innovatiebudget.ipynb", as_version=4)
+    at = next(i for i, c in enumerate(nb.cells) if c.source.startswith("fit = ev.twfe"))
+    nb.cells.insert(at + 1, nbformat.v4.new_code_cell(PUBLISH_CELL))
+    (base / "notebooks").mkdir(parents=True)
+    nbformat.write(nb, base / "notebooks" / "innovatiebudget.ipynb")
+    (base / "pyproject.toml").write_text('[project]\nname = "test-project"\n', encoding="utf-8")
+    return base
+
+
+def write_params(path: Path, raw: Path, parameters: dict[str, object], matrix: str = "") -> Path:
+    """A params (or, with ``matrix``, sweep) file for the innovatiebudget notebook."""
+    lines = ["notebook: innovatiebudget", "parameters:", f"  raw_dir: {raw}"]
+    lines += [f"  {k}: {v}" for k, v in parameters.items()]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(lines) + "\n" + matrix, encoding="utf-8")
+    return path
