@@ -113,7 +113,9 @@ def prepare_panel(
     if cluster is not None:
         if data[cluster].isna().any():
             raise DesignError(f"cluster column {cluster!r} has missing values.")
-        require_constant_within_unit(codes, pd.factorize(data[cluster])[0], units, "Cluster", cluster)
+        require_constant_within_unit(
+            codes, pd.factorize(data[cluster])[0], units, "Cluster", cluster
+        )
     if weights is not None:
         wv = data[weights].to_numpy(dtype=float, na_value=np.nan)
         if np.any(~np.isfinite(wv)) or np.any(wv <= 0):
