@@ -250,7 +250,9 @@ def test_headline_from_a_result_or_numbers() -> None:
     assert payload == {"label": "y", "estimate": None, "ci_low": None, "ci_high": None}
     assert headline.format_headline(payload) == ""
     text = headline.format_headline(headline.headline_payload(1.234, ci=(0.5, 2), label="ATT"))
-    assert text == "ATT: 1.23 (95% CI 0.5 to 2)"
+    assert text == "ATT: 1.23 (95% CI 0.500 to 2.00)"
+    one = headline.format_headline(headline.headline_payload(1.003, ci=(0.735, 1.27)))
+    assert one == "1.00 (95% CI 0.735 to 1.27)"  # trailing zeros kept
 
 
 def test_publish_displays_a_bundle_the_runner_reads_back(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -55,13 +55,18 @@ def headline_payload(
     }
 
 
+def _sig3(x: float) -> str:
+    """Three significant digits, trailing zeros kept (1.003 -> '1.00', not '1')."""
+    return f"{x:#.3g}".rstrip(".")
+
+
 def format_headline(payload: dict[str, Any] | None) -> str:
     """``label: 0.89 (95% CI 0.17 to 1.62)``; empty for no headline."""
     if not payload or payload.get("estimate") is None:
         return ""
-    text = f"{payload['estimate']:.3g}"
+    text = _sig3(payload["estimate"])
     if payload.get("ci_low") is not None and payload.get("ci_high") is not None:
-        text += f" (95% CI {payload['ci_low']:.3g} to {payload['ci_high']:.3g})"
+        text += f" (95% CI {_sig3(payload['ci_low'])} to {_sig3(payload['ci_high'])})"
     return f"{payload['label']}: {text}" if payload.get("label") else text
 
 
