@@ -59,7 +59,7 @@ def test_index_lists_every_run_with_headline_status_and_error(reports: Path) -> 
     assert "3 runs, 2 failed." in page
     assert '<a href="b_ok.html">b_ok</a>' in page and '<a href="a_failed.html">' in page
     assert "<td>c_crashed</td>" in page  # no report to link to, but listed with its error
-    assert "TWFE effect: 0.891 (95% CI 0.17 to 1.62)" in page
+    assert "TWFE effect: 0.891 (95% CI 0.170 to 1.62)" in page
     assert "DesignError: &lt;no&gt; treatment variation" in page  # escaped, shown
     assert "worker died" in page
     assert "<code>gemeenten</code>=[&#x27;GM0037&#x27;]" in page  # non-default parameter
