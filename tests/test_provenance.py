@@ -260,7 +260,7 @@ def test_publish_displays_a_bundle_the_runner_reads_back(monkeypatch: pytest.Mon
     monkeypatch.setattr("IPython.display.display", lambda bundle, raw: shown.append(bundle))
     headline.publish(0.8, ci=(0.2, 1.4), label="first")
     headline.publish(0.9, ci=(0.3, 1.5), label="second")
-    assert shown[0]["text/plain"] == "Headline — first: 0.8 (95% CI 0.2 to 1.4)"
+    assert shown[0]["text/plain"] == "Headline — first: 0.800 (95% CI 0.200 to 1.40)"
     nb = nbformat.v4.new_notebook()
     for bundle in shown:
         cell = nbformat.v4.new_code_cell("publish(...)")
