@@ -16,7 +16,7 @@ from evaluatie.reporting import (
     pretrend_sentence,
     warnings_as_notes,
 )
-from evaluatie.results import RegressionResult, inference_table
+from evaluatie.results import RegressionResult, Result, inference_table
 
 
 def result(est: float, se: float) -> RegressionResult:
@@ -41,10 +41,33 @@ def test_disagreement_is_flagged_only_beyond_the_uncertainty() -> None:
     assert flagged.startswith("**Warning:**") and "z = 5.7" in flagged
 
 
+def wald(statistic: float, df: int, p: float, **meta: object) -> Result:
+    table = pd.DataFrame({"statistic": [statistic], "df": [df], "p": [p]})
+    return Result(table=table, method="wald", meta=meta)
+
+
 def test_pretrend_caveat_with_few_treated_clusters() -> None:
-    assert "Caution" in pretrend_sentence(40.0, 18, 0.001, n_treated_clusters=12)
-    assert "Caution" not in pretrend_sentence(40.0, 18, 0.001, n_treated_clusters=100)
-    assert "does not reject" in pretrend_sentence(10.0, 18, 0.9, n_treated_clusters=None)
+    few = wald(40.0, 18, 0.001, clustered=True, n_treated_clusters=12)
+    assert "Caution" in pretrend_sentence(few) and "only 12 clusters" in pretrend_sentence(few)
+    many = wald(40.0, 18, 0.001, clustered=True, n_treated_clusters=100)
+    assert "Caution" not in pretrend_sentence(many)
+    assert "does not reject" in pretrend_sentence(wald(10.0, 18, 0.9, clustered=False))
+
+
+def test_pretrend_test_counts_treated_clusters() -> None:
+    from evaluatie.estimators.did import att_gt
+
+    rng = np.random.default_rng(3)
+    units = np.repeat(np.arange(40), 4)
+    years = np.tile([2018, 2019, 2021, 2022], 40)
+    cohort = np.where(units < 10, 2021, 0)
+    group = units // 5  # treated units 0-9 lie in clusters 0 and 1
+    data = pd.DataFrame(
+        {"u": units, "t": years, "g": cohort, "c": group, "y": rng.normal(size=units.size)}
+    )
+    test = att_gt(data, "y", "u", "t", "g", cluster="c").pretrend_test()
+    assert test.meta["n_treated_clusters"] == 2 and test.meta["n_clusters"] == 8
+    assert att_gt(data, "y", "u", "t", "g").pretrend_test().meta["n_treated_clusters"] == 10
 
 
 def test_event_study_table_one_column_per_method() -> None:

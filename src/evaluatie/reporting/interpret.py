@@ -50,26 +50,29 @@ def describe_effect(
     return text
 
 
-def pretrend_sentence(
-    statistic: float, df: int, p: float, *, n_treated_clusters: int | None
-) -> str:
+def pretrend_sentence(test: Result) -> str:
     """Describe a pre-trend Wald test, with the caveat when few clusters carry treated units.
 
-    A cluster-robust covariance of ``df`` pre-period estimates that is driven by only a
-    few treated clusters is nearly singular, and the Wald test then over-rejects
-    (MacKinnon & Webb 2017, J. Applied Econometrics, on few treated clusters).
+    ``test`` is :meth:`AttGtResult.pretrend_test`'s result (``statistic``, ``df``, ``p``
+    and ``meta["n_treated_clusters"]``). A cluster-robust covariance of ``df``
+    pre-period estimates driven by only a few treated clusters is nearly singular, and
+    the Wald test then over-rejects (MacKinnon & Webb 2017, J. Applied Econometrics, on
+    few treated clusters).
     """
+    row = test.table.iloc[0]
+    statistic, df, p = float(row["statistic"]), int(row["df"]), float(row["p"])
     verdict = (
         "rejects parallel pre-trends at the 5% level"
         if p < 0.05
         else "does not reject parallel pre-trends at the 5% level"
     )
     text = f"The pre-trend Wald test (χ² = {statistic:.1f}, df = {df}, p = {p:.3g}) {verdict}."
-    if n_treated_clusters is not None and n_treated_clusters < 2 * df:
+    n_treated = test.meta.get("n_treated_clusters")
+    if test.meta.get("clustered") and n_treated is not None and n_treated < 2 * df:
         text += (
-            f" Caution: the treated schools lie in only {n_treated_clusters} clusters for "
-            f"{df} pre-period estimates, so the clustered covariance is poorly estimated and "
-            "this test over-rejects; the school-level test and the event-study leads are the "
-            "better guide."
+            f" Caution: the treated units lie in only {n_treated} clusters for {df} "
+            "pre-period estimates, so the clustered covariance is poorly estimated and this "
+            "test over-rejects; the unit-level test and the event-study leads are the better "
+            "guide."
         )
     return text

@@ -92,6 +92,13 @@ class AttGtResult(Result):
         table = pd.DataFrame({"statistic": [stat], "df": [df], "p": [p]})
         meta = {"n_cells": int(idx.size), "se_type": self.inference.meta()["se_type"]}
         meta["clustered"] = self.inference.cluster is not None
+        # How many clusters carry treated units bounds how well V is estimated.
+        treated = np.isfinite(self.unit_cohort)
+        codes = self.inference.cluster
+        meta["n_clusters"] = self.inference.n_clusters
+        meta["n_treated_clusters"] = int(
+            treated.sum() if codes is None else np.unique(codes[treated]).size
+        )
         return WaldTestResult(table=table, method="Pre-trend Wald test (ATT(g,t), t<g)", meta=meta)
 
 
