@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from evaluatie.errors import DesignError, ParameterError
+from evaluatie.errors import DataFormatError, DesignError, ParameterError
 from evaluatie.estimators.did import att_gt, dr_did, ipw_did, reg_did
 from evaluatie.estimators.did.aggregate import cohort_shares
 from evaluatie.estimators.did.drdid import did_means
@@ -405,10 +405,18 @@ def small() -> pd.DataFrame:
 
 
 def test_missing_columns() -> None:
-    with pytest.raises(ParameterError, match=r"\['nope'\] not found"):
+    with pytest.raises(ParameterError, match="cohort='nope' is not a column of data"):
         att_gt(small(), "y", "id", "year", "nope")
-    with pytest.raises(ParameterError, match="not found"):
+    with pytest.raises(ParameterError, match="covariates='zz' is not a column"):
         att_gt(small(), "y", "id", "year", "g", covariates=("zz",))
+
+
+def test_infinite_outcome_and_empty_data() -> None:
+    data = small()
+    with pytest.raises(DataFormatError, match="'y': outcome contains infinite values"):
+        att_gt(data.assign(y=np.where(data.index == 3, np.inf, data["y"])), "y", "id", "year", "g")
+    with pytest.raises(DesignError, match="data has no rows"):
+        att_gt(data.iloc[:0], "y", "id", "year", "g")
 
 
 def test_duplicate_unit_period() -> None:
@@ -512,7 +520,7 @@ def test_weights_and_cluster_must_be_unit_level() -> None:
 
 def test_non_numeric_time_and_no_treated() -> None:
     data = small()
-    with pytest.raises(ParameterError, match="numeric"):
+    with pytest.raises(DataFormatError, match="'year': time must be numeric"):
         att_gt(data.assign(year=data["year"].astype(str)), "y", "id", "year", "g")
     with pytest.raises(DesignError, match="every unit is never treated"):
         att_gt(data.assign(g=0), "y", "id", "year", "g")

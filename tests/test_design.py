@@ -43,3 +43,23 @@ def test_balanced_drops_units_with_a_missing_outcome(panel: pd.DataFrame) -> Non
     assert sorted(out["vestiging"].unique()) == [1, 3]
     assert out.attrs["balanced"] == {"kept": 2, "dropped": 1}
     assert len(out) == 6
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"years": 2015}, r"years must be \(first, last\)"),
+        ({"years": (2021, 2018)}, "first <= last"),
+        ({"years": (2018, 2019), "time": "schooljaar"}, "time='schooljaar' is not a column"),
+        ({"gemeenten": ["GM0546"], "gemeente": "gm"}, "gemeente='gm' is not a column"),
+    ],
+)
+def test_select_bad_arguments_name_the_problem(
+    panel: pd.DataFrame, kwargs: dict, message: str
+) -> None:
+    with pytest.raises(ParameterError, match=message):
+        select(panel, **kwargs)
+
+
+def test_select_accepts_a_single_gemeente_code(panel: pd.DataFrame) -> None:
+    assert select(panel, gemeenten="GM0034")["vestiging"].unique().tolist() == [3]

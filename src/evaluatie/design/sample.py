@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import numpy as np
 import pandas as pd
 
 from evaluatie.errors import ParameterError
+from evaluatie.estimators._design import numeric_values, require_columns, require_frame
 
 
 def select(
@@ -23,16 +25,28 @@ def select(
     contain, is an error naming the values that do exist: an empty analysis sample
     should never be discovered three cells later as a cryptic estimation failure.
     """
+    require_frame(panel)
+    require_columns(panel, {"time": time, "gemeente": gemeente if gemeenten else None})
     out = panel
     if years is not None:
+        if (
+            not isinstance(years, (tuple, list))
+            or len(years) != 2
+            or not all(isinstance(y, (int, np.integer)) for y in years)
+            or years[0] > years[1]
+        ):
+            raise ParameterError(f"years must be (first, last) with first <= last, got {years!r}")
         first, last = years
-        available = sorted(panel[time].dropna().unique().astype(int))
+        values = numeric_values(panel, time, "time")
+        available = sorted(np.unique(values[~np.isnan(values)]).astype(int))
         if not available or first > available[-1] or last < available[0]:
             span = f"{available[0]}-{available[-1]}" if available else "none"
             raise ParameterError(
                 f"years {first}-{last} lie outside the data (years present: {span})"
             )
         out = out[(out[time] >= first) & (out[time] <= last)]
+    if isinstance(gemeenten, str):
+        gemeenten = [gemeenten]
     if gemeenten:
         present = set(panel[gemeente].dropna().unique())
         missing = [g for g in gemeenten if g not in present]

@@ -33,9 +33,11 @@ from evaluatie.inference.vcov import Convention, FixedEffectCount
 
 
 def require_frame(data: Any) -> pd.DataFrame:
-    """``data`` must be a pandas DataFrame."""
+    """``data`` must be a pandas DataFrame with at least one row."""
     if not isinstance(data, pd.DataFrame):
         raise ParameterError(f"data must be a pandas DataFrame, got {type(data).__name__}")
+    if data.empty:
+        raise DesignError("data has no rows: nothing to estimate")
     return data
 
 

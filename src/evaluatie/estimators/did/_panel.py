@@ -28,7 +28,10 @@ import pandas as pd
 
 from evaluatie.errors import DesignError, ParameterError
 from evaluatie.estimators._design import (
+    numeric_values,
+    require_columns,
     require_constant_within_unit,
+    require_frame,
     require_unique_unit_periods,
 )
 
@@ -84,18 +87,26 @@ def prepare_panel(
     anticipation: int,
 ) -> PanelData:
     """Validate ``data`` and return the balanced wide panel (see module docstring)."""
-    if not isinstance(data, pd.DataFrame):
-        raise ParameterError(f"data must be a pandas DataFrame, got {type(data).__name__}.")
-    needed = [outcome, unit, time, cohort, *covariates]
-    needed += [c for c in (weights, cluster) if c is not None]
-    missing = [c for c in dict.fromkeys(needed) if c not in data.columns]
-    if missing:
-        raise ParameterError(
-            f"column(s) {missing} not found in data; available: {list(data.columns)}."
-        )
-    for col in (time, cohort, outcome, *covariates, *([weights] if weights else [])):
-        if not pd.api.types.is_numeric_dtype(data[col]) or pd.api.types.is_bool_dtype(data[col]):
-            raise ParameterError(f"column {col!r} must be numeric, got dtype {data[col].dtype}.")
+    require_frame(data)
+    require_columns(
+        data,
+        {
+            "outcome": outcome,
+            "unit": unit,
+            "time": time,
+            "cohort": cohort,
+            "covariates": covariates,
+            "weights": weights,
+            "cluster": cluster,
+        },
+    )
+    for col, role in ((time, "time"), (outcome, "outcome"), (weights, "weights")):
+        if col is not None:
+            numeric_values(data, col, role)  # numeric and finite, or a clear error
+    for col in covariates:
+        numeric_values(data, col, "covariate")
+    if not pd.api.types.is_numeric_dtype(data[cohort]) or pd.api.types.is_bool_dtype(data[cohort]):
+        raise ParameterError(f"column {cohort!r} must be numeric, got dtype {data[cohort].dtype}.")
     for col in (unit, time):
         if data[col].isna().any():
             raise DesignError(f"column {col!r} has {int(data[col].isna().sum())} missing values.")

@@ -242,6 +242,8 @@ def att_gt(
         raise ParameterError(f"anticipation must be a non-negative integer, got {anticipation}.")
     if isinstance(n_boot, bool) or not isinstance(n_boot, (int, np.integer)) or n_boot < 0:
         raise ParameterError(f"n_boot must be a non-negative integer, got {n_boot!r}.")
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer))):
+        raise ParameterError(f"seed must be an integer or None, got {seed!r}.")
     if not 0.0 < alpha < 1.0:
         raise ParameterError(f"alpha must be in (0, 1), got {alpha!r}.")
 
