@@ -187,3 +187,8 @@ def test_cli_refuses_data_mistakes_before_any_kernel(
     assert main(["run", str(path), "--reports", str(reports)]) == 2
     assert "not in the data" in capsys.readouterr().err
     assert not reports.exists()
+
+
+def test_cluster_column_maps_the_level_to_the_panel_column() -> None:
+    assert InnovatiebudgetParams(cluster="gemeente").cluster_column == "gemeente_code"
+    assert InnovatiebudgetParams(cluster="vestiging").cluster_column == "vestiging"

@@ -257,3 +257,13 @@ def test_cli_writes_pupil_rows(tmp_path: Path) -> None:
     schools = pupils["school"].nunique()
     assert schools == 60
     assert 5 < len(pupils) / (schools * pupils["jaar"].nunique()) < 15
+
+
+def test_known_effect_only_for_simulated_eindtoets(tmp_path: Path) -> None:
+    from evaluatie.data import known_effect
+
+    simulate(out_dir=tmp_path, seed=5, scale=0.05)
+    manifest = json.loads((tmp_path / "manifest.json").read_text(encoding="utf-8"))
+    assert known_effect(tmp_path, "eindtoets") == pytest.approx(manifest["att_cet"], abs=1e-9)
+    assert known_effect(tmp_path, "rekenen_1s") is None
+    assert known_effect(tmp_path / "elsewhere", "eindtoets") is None

@@ -15,12 +15,14 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from evaluatie.errors import EvaluatieError
+from evaluatie.errors import EvaluatieError, ParameterError
 
 
 def _cmd_simulate(args: argparse.Namespace) -> int:
     from evaluatie.data.simulate import simulate
 
+    if args.pupils < 0:
+        raise ParameterError(f"--pupils must be 0 (none) or a positive number, got {args.pupils}")
     t0 = time.perf_counter()
     manifest = simulate(out_dir=args.out, seed=args.seed, scale=args.scale)
     files = getattr(manifest, "files", None) or []
@@ -33,11 +35,12 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
 def _write_pupils(args: argparse.Namespace) -> None:
     """Pupil-level rows (not a DUO publication: for benchmarks and pupil-level TWFE)."""
     from evaluatie._atomic import atomic_path
-    from evaluatie.data.simulate import SCHOOLS_AT_SCALE_1, simulate_pupils
+    from evaluatie.data.simulate import n_schools_for, simulate_pupils
 
     t0 = time.perf_counter()
-    n_schools = max(1, round(SCHOOLS_AT_SCALE_1 * args.scale))
-    pupils = simulate_pupils(n_schools=n_schools, pupils_per_school=args.pupils, seed=args.seed)
+    pupils = simulate_pupils(
+        n_schools=n_schools_for(args.scale), pupils_per_school=args.pupils, seed=args.seed
+    )
     target = Path(args.out) / "leerlingen-synthetisch.parquet"
     with atomic_path(target) as tmp:
         pupils.to_parquet(tmp, index=False)
@@ -57,9 +60,10 @@ def _cmd_params(args: argparse.Namespace) -> int:
     from evaluatie.workbench.params import NOTEBOOK_PARAMS, describe
 
     names = [args.notebook] if args.notebook else sorted(NOTEBOOK_PARAMS)
-    for name in names:
+    described = {name: describe(name) for name in names}  # unknown name: error, nothing printed
+    for name, rows in described.items():
         print(f"{name}  (notebooks/{name}.ipynb)")
-        for row in describe(name):
+        for row in rows:
             print(f"  {row['name']}: {row['type']} = {row['default']!r}")
             if row["help"]:
                 print(f"      {row['help']}")
@@ -98,11 +102,12 @@ def _cmd_batch(args: argparse.Namespace) -> int:
 
 def _cmd_all(args: argparse.Namespace) -> int:
     raw = Path(args.raw)
-    # Synthetic data (recognised by the simulator's manifest) are cheap and deterministic:
-    # rewrite them so the reports always match the code. A user's real files are kept.
-    synthetic = (raw / "manifest.json").is_file()
-    if synthetic or not any(raw.glob("05.-gemiddelde-eindscores-*.csv")):
-        _cmd_simulate(argparse.Namespace(out=str(raw), seed=args.seed, scale=1.0))
+    # Data already there (real files, or synthetic ones made with other settings) are
+    # kept, so `all` never overwrites a user's choice; `evaluatie simulate` rewrites them.
+    if any(raw.glob("05.-gemiddelde-eindscores-*.csv")):
+        print(f"using the data in {raw} (run `evaluatie simulate` to rewrite synthetic data)")
+    else:
+        _cmd_simulate(argparse.Namespace(out=str(raw), seed=args.seed, scale=1.0, pupils=0))
     # Only the top level: sweeps live in params/sweeps/ and run with `evaluatie batch`.
     paths = sorted(Path(args.params_dir).glob("*.yaml"))
     if not paths:

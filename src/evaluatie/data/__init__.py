@@ -13,6 +13,7 @@ from evaluatie.data.panel import (
 from evaluatie.data.simulate import (
     SimulationManifest,
     is_simulated,
+    known_effect,
     load_truth,
     simulate,
     simulate_pupils,
@@ -30,6 +31,7 @@ __all__ = [
     "build_panel",
     "gemeente_code",
     "is_simulated",
+    "known_effect",
     "load_gemeenten",
     "load_panel",
     "load_truth",

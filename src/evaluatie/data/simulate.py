@@ -91,6 +91,13 @@ VSV_FILE = "vsv-gemeenten.csv"
 MANIFEST_FILE = "manifest.json"
 
 
+def n_schools_for(scale: float) -> int:
+    """Number of vestigingen at ``scale`` (1.0 = about the real 6,000)."""
+    if not scale > 0:
+        raise ParameterError(f"scale must be positive, got {scale}")
+    return round(SCHOOLS_AT_SCALE_1 * scale)
+
+
 def schooljaar(jaar: int) -> str:
     """The school year that ends in calendar year ``jaar``: 2023 -> ``"2022-2023"``."""
     return f"{jaar - 1}-{jaar}"
@@ -167,9 +174,7 @@ def simulate(
     schools that open late and, again, close early (never treated ones).
     """
     if n_schools is None:
-        if not scale > 0:
-            raise ParameterError(f"scale must be positive, got {scale}")
-        n_schools = round(SCHOOLS_AT_SCALE_1 * scale)
+        n_schools = n_schools_for(scale)
     if n_schools < 20:
         raise ParameterError(f"need at least 20 schools, got {n_schools}")
     if not 0.0 <= turnover <= 0.2:
@@ -334,6 +339,19 @@ def true_att(
     return (cells["tau"].astype(float) * weight).groupby(cells[by]).sum() / weight.groupby(
         cells[by]
     ).sum()
+
+
+def known_effect(
+    raw_dir: str | Path, outcome: str, by: str | None = None
+) -> float | pd.Series | None:
+    """The true eindtoets effect when ``raw_dir`` holds simulated data, else ``None``.
+
+    Only the eindtoets (CET) has a simulated grant effect; for other outcomes, or a
+    user's real data, there is no truth to show.
+    """
+    if outcome != "eindtoets" or not is_simulated(raw_dir):
+        return None
+    return true_att(load_truth(raw_dir), by=by)
 
 
 def simulate_pupils(

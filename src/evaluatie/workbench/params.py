@@ -102,6 +102,11 @@ class InnovatiebudgetParams(NotebookParams):
         None, description="Restrict to these gemeente codes (GM####); empty = all gemeenten."
     )
 
+    @property
+    def cluster_column(self) -> str:
+        """The panel column behind ``cluster``."""
+        return {"vestiging": "vestiging", "gemeente": "gemeente_code"}[self.cluster]
+
     @field_validator("outcome")
     @classmethod
     def _outcome_in_data(cls, outcome: str, info: ValidationInfo) -> str:
