@@ -347,3 +347,14 @@ def test_missing_and_empty_files(tmp_path: Path) -> None:
 def test_wrong_layout_requested(real_eindscores: Path) -> None:
     with pytest.raises(DataFormatError, match="expected layout 'referentieniveaus'"):
         read_duo(real_eindscores, "referentieniveaus")
+
+
+def test_shipped_gemeenten_file_is_rewritten_byte_for_byte(
+    real_eindscores: Path, tmp_path: Path
+) -> None:
+    """gemeenten.csv is derived, not typed: regenerating it from DUO's file gives it back."""
+    from evaluatie.data import gemeenten
+
+    out = gemeenten.write_gemeenten(derive_gemeenten(real_eindscores), tmp_path / "g.csv")
+    shipped = Path(gemeenten.__file__).with_name("gemeenten.csv")
+    assert out.read_bytes() == shipped.read_bytes()
