@@ -26,6 +26,18 @@ from evaluatie.errors import EvaluatieError
 DATA_CONTEXT = "evaluatie.data"
 
 
+def input_files(raw: Path) -> list[Path]:
+    """The input files of ``raw``: the non-hidden files in the folder, or ``raw`` itself.
+
+    Hidden files (an editor's swap file, a half-written ``.tmp``) are not data.
+    """
+    if raw.is_file():
+        return [raw]
+    if not raw.is_dir():
+        return []
+    return [p for p in sorted(raw.iterdir()) if p.is_file() and not p.name.startswith(".")]
+
+
 def resolve_raw_dir(root: Path, raw_dir: str | Path) -> Path:
     """``raw_dir`` as the notebook sees it: relative paths start at the project root."""
     path = Path(raw_dir).expanduser()
@@ -91,7 +103,7 @@ _CACHE: dict[_Signature, DataInventory | str] = {}
 
 def _signature(path: Path, shown_as: str) -> _Signature:
     """Folder path plus name, size and mtime of each file: changes when the data change."""
-    files = [path] if path.is_file() else sorted(p for p in path.iterdir() if p.is_file())
+    files = input_files(path)
     stats = tuple((p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in files)
     return shown_as, str(path.resolve()), stats
 

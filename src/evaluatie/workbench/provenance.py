@@ -29,7 +29,7 @@ from typing import Any
 
 import evaluatie
 from evaluatie._atomic import atomic_open
-from evaluatie.workbench.datacheck import resolve_raw_dir
+from evaluatie.workbench.datacheck import input_files, resolve_raw_dir
 from evaluatie.workbench.params import RunSpec
 
 RECORD_KIND = "evaluatie-run"
@@ -56,16 +56,8 @@ def _sha256_cached(path: str, size: int, mtime_ns: int) -> str:
 
 
 def data_files(raw: Path) -> dict[str, str]:
-    """Name -> SHA-256 of every (non-hidden) file in ``raw``, or of ``raw`` if it is a file."""
-    if raw.is_file():
-        return {raw.name: sha256_file(raw)}
-    if not raw.is_dir():
-        return {}
-    return {
-        p.name: sha256_file(p)
-        for p in sorted(raw.iterdir())
-        if p.is_file() and not p.name.startswith(".")
-    }
+    """Name -> SHA-256 of every input file in ``raw`` (see :func:`input_files`)."""
+    return {p.name: sha256_file(p) for p in input_files(raw)}
 
 
 def _git(args: list[str], cwd: Path) -> bytes | None:
