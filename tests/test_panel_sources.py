@@ -178,6 +178,8 @@ def raw_copy(small_raw: Path, tmp_path: Path) -> Path:
 
 
 def test_budget_table_is_merged_and_unmatched_rows_listed(raw_copy: Path) -> None:
+    # The simulator's own budget table makes way for the user's (one budget table only).
+    (raw_copy / "oab-budget-gemeenten.csv").unlink(missing_ok=True)
     budget = raw_copy / "mijn-oab-budget.csv"
     budget.write_text(
         '"GEMEENTECODE";"JAAR";"BUDGET_EUR";"DOELGROEPKINDEREN"\n'
@@ -187,9 +189,11 @@ def test_budget_table_is_merged_and_unmatched_rows_listed(raw_copy: Path) -> Non
         '"GM9999";"2019";100000;10\n',
         encoding="utf-8",
     )
-    with pytest.warns(DataQualityWarning, match=r"GM9999.*2020 \(1 rows\)") as record:
+    with pytest.warns(DataQualityWarning, match=r"GM9999") as record:
         panel = load_panel(raw_copy)
     assert "mijn-oab-budget.csv" in str(record[0].message)
+    # Years are not checked: 2020 has no eindtoets at all, and that is no mismatch.
+    assert "2020" not in str(record[0].message)
     leiden = panel[(panel["gemeente_code"] == "GM0546") & (panel["jaar"] == 2019)]
     assert len(leiden) > 0 and (leiden["oab_budget_eur"] == 3200000.0).all()
     assert (leiden["doelgroepkinderen"] == 400).all()

@@ -212,3 +212,46 @@ BUDGET = register_layout(
         key=("gemeente_code", "jaar"),
     )
 )
+
+# --- VVE outcomes per vestiging x school year, and the simulator's VVE truth ------------
+
+VVE_UITKOMSTEN = register_layout(
+    Layout(
+        "vve-uitkomsten",
+        "vve",
+        (
+            Column("SCHOOLJAAR", "schooljaar"),
+            Column("INSTELLINGSCODE", "id"),
+            Column("VESTIGINGSCODE", "id"),
+            Column("GEMEENTECODE", "gmcode", "gemeente_code"),
+            Column("LEERLINGEN_GROEP2", "int", bounds=(0.0, float("inf"))),
+            Column("KLEUTERVERLENGING", "int", bounds=(0.0, float("inf"))),
+            Column("LEERLINGEN_GROEP3", "count"),
+            Column("GROEP3_GEM", "mean", count="LEERLINGEN_GROEP3"),
+        ),
+        "early-years outcomes per vestiging x school year: groep-2 pupils and how many of "
+        "them repeat groep 2 (kleuterverlenging), groep-3 pupils tested and their mean "
+        "score (user data or simulated; no public DUO file, so the layout is ours (u))",
+        key=("vestiging", "schooljaar"),
+    )
+)
+
+VVE_WAARHEID = register_layout(
+    Layout(
+        "vve-waarheid",
+        "waarheid",
+        (
+            Column("GEMEENTECODE", "gmcode", "gemeente_code"),
+            Column("JAAR", "int"),
+            Column("UITKOMST", "text"),
+            Column("BLOOTSTELLING_EUR", "number"),
+            Column("BLOOTSTELLING_ZONDER_EUR", "number"),
+            Column("DOSIS", "number"),
+            Column("TAU", "number"),
+        ),
+        "true VVE effect per gemeente x measured year x outcome of the simulated OAB "
+        "redistribution: the measured cohort's funding per target child with and without "
+        "the redistribution, their difference in EUR 1,000 (DOSIS) and the effect (synthetic)",
+        key=("gemeente_code", "jaar", "uitkomst"),
+    )
+)

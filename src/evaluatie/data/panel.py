@@ -72,7 +72,7 @@ PANEL_COLUMNS = (
     "doelgroepkinderen",
 )
 #: File kinds that are recognised but are not part of the vestiging x year bo panel.
-_NOT_IN_PANEL = ("examens", "vsv")
+_NOT_IN_PANEL = ("examens", "vsv", "vve")
 # File-name words that promise a data file: such a file must parse, never be skipped.
 _DATA_WORDS = (
     "eindscores",
@@ -83,6 +83,7 @@ _DATA_WORDS = (
     "budget",
     "examenkandidaten",
     "vsv",
+    "vve-",
 )
 
 
@@ -335,3 +336,17 @@ def build_panel(
     with atomic_path(out) as tmp:
         panel.to_parquet(tmp, index=False)
     return Path(out_path)
+
+
+def files_of_kind(raw_dir: str | Path, kind: str) -> list[Path]:
+    """The CSV files in ``raw_dir`` whose header matches a layout of ``kind`` (sorted).
+
+    Only the header line is read, so finding the one budget table in a folder of large
+    eindscores files is cheap; a file whose name promises data but does not parse is
+    an error, as in :func:`load_panel`.
+    """
+    raw = Path(raw_dir)
+    if not raw.is_dir():
+        raise DataFormatError("raw-data folder does not exist", path=raw)
+    paths = sorted(p for p in raw.iterdir() if p.suffix.lower() == ".csv" and p.is_file())
+    return [p for p in paths if (layout := _sniff(p)) is not None and layout.kind == kind]
