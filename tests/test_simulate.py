@@ -49,6 +49,9 @@ def test_files_written(small_raw: Path) -> None:
         "innovatiebudget-subsidies.csv",
         "innovatiebudget-waarheid.csv",
         "vsv-gemeenten.csv",
+        "oab-budget-gemeenten.csv",
+        "vve-uitkomsten-bo.csv",
+        "vve-waarheid.csv",
         "manifest.json",
     }
     assert names == expected  # also: no temporary files left behind

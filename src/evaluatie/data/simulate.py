@@ -19,6 +19,13 @@ same seed and arguments):
   2013-2014 ... 2023-2024 in CBS StatLine's 84780NED layout (``_sim_vsv``), national
   rate 1.7-2.1% as published; drawn from its own random stream, so the other files are
   the same as without it.
+- ``oab-budget-gemeenten.csv`` (layout ``oab-budget``): OAB/VVE budget and target
+  children per gemeente (all 344) and calendar year 2012-2024, with the 2019
+  redistribution phased in; ``vve-uitkomsten-bo.csv`` (``vve-uitkomsten``): groep-2
+  pupils, kleuterverlenging, groep-3 pupils and mean groep-3 score per bo vestiging
+  and school year 2015-2016 ... 2023-2024; ``vve-waarheid.csv`` (``vve-waarheid``): the
+  true VVE effect per gemeente x measured year x outcome (see below). All three come
+  from a fourth random stream (``_sim_vve``), so the other files are unchanged.
 - ``manifest.json``: seed, arguments, and name, rows and SHA-256 of every file.
 
 The data-generating process (``_dgp`` has every constant with its source), for vestiging
@@ -50,6 +57,33 @@ published, unsuppressed mean). The ATT over treated school-years with an observe
 mean is ``sum(N_WAARGENOMEN * TAU) / sum(N_WAARGENOMEN)`` over rows with
 ``EVENT_TIJD >= 0`` and ``AANBIEDER == "CET"``; :func:`true_att` computes it (also per
 event time or cohort) and the manifest records it as ``att_cet``.
+
+**VVE** (``_sim_vve`` has every constant with its source). Budgets: the published 2018
+and new levels for Almere, Zaanstad, Nissewaard, Leiden, Amsterdam and Utrecht; the
+others drawn by size and achterstand and rescaled so gainers get +EUR 135m, exactly 38
+losers -EUR 15m, the new total is EUR 486m and nobody gets less than EUR 64k
+(shared/domain.md). Per gemeente m and budget year Y, with kids_m target children
+(constant, about 40,000 in all, roughly proportional to the new level (u))::
+
+    B_mY = old_m + s_Y (new_m - old_m),  s = 0 to 2018, .25, .5, .75, 1 from 2022  (u)
+
+For outcome o (groep 2: kleuterverlenging; groep 3: score) measured in year t, the
+cohort's exposure E_mt = sum_Y w_o(t, Y) B_mY / kids_m (:mod:`evaluatie.design.exposure`)
+and E0_mt the same with B_m2018 continued; DOSIS = (E_mt - E0_mt) / 1000 and::
+
+    TAU_mt = f_o(DOSIS),  f_o(d) = A_o c (1 - exp(-d / c)),  c = vve_saturation = 6
+    A = {kleuterverlenging: -0.25 pp, groep3: +0.12 points} per EUR 1k per child   (u)
+    logit p_it = logit(0.105) + k + 0.06 (w_i - 30) + g_m + v_i + y_t + e_it
+    kleuterverlenging_it ~ Binomial(groep2_it, clip(p_it + TAU_mt / 100, .005, .5))
+    groep3_gem_it = mean of groep3_it pupil scores N(50 + 0.8 alpha_i - 0.45 (w_i - 30)
+                    + school + year + shock + TAU_mt, 10^2), as a whole-point total / n
+
+TAU is 0 for cohorts whose VVE years all precede 2019 (groep 2 up to 2020, groep 3 up
+to 2021). With D_m = (B_m2022 - B_m2018) / kids_m / 1000, the policy dose,
+E - E0 = phi_o(t) D_m with phi_o(t) = sum_Y w_o(t, Y) s_Y, so the true average effect
+over measured years T is mean_{t in T} f_o(phi_o(t) D_m): :func:`true_dose_response`.
+No trend depends on the dose (parallel trends hold), levels do: gemeenten with more
+achterstand gain more and have lower scores and more kleuterverlenging.
 """
 
 from __future__ import annotations
@@ -65,7 +99,7 @@ import numpy as np
 import pandas as pd
 
 from evaluatie._atomic import atomic_open
-from evaluatie.data import _dgp, _sim_vsv
+from evaluatie.data import _dgp, _sim_vsv, _sim_vve
 from evaluatie.data.duo import read_duo, write_duo
 from evaluatie.data.layouts import (
     EINDSCORES_2022,
@@ -79,7 +113,7 @@ from evaluatie.data.layouts import (
     WAARHEID,
     Layout,
 )
-from evaluatie.data.layouts_extra import VSV_CBS
+from evaluatie.data.layouts_extra import BUDGET, VSV_CBS, VVE_UITKOMSTEN, VVE_WAARHEID
 from evaluatie.errors import ParameterError
 
 DEFAULT_SEED = 20240601
@@ -88,6 +122,11 @@ SUBSIDIES_FILE = "innovatiebudget-subsidies.csv"
 WAARHEID_FILE = "innovatiebudget-waarheid.csv"
 VESTIGINGEN_FILE = "vestigingen-bo.csv"
 VSV_FILE = "vsv-gemeenten.csv"
+BUDGET_FILE = "oab-budget-gemeenten.csv"
+VVE_FILE = "vve-uitkomsten-bo.csv"
+VVE_WAARHEID_FILE = "vve-waarheid.csv"
+#: Outcomes with a simulated VVE effect (names as in :mod:`evaluatie.design.exposure`).
+VVE_OUTCOMES = _sim_vve.VVE_OUTCOMES
 MANIFEST_FILE = "manifest.json"
 
 
@@ -161,6 +200,9 @@ def simulate(
     grant_share: float = 0.6,
     selection: float = 0.15,
     turnover: float = 0.02,
+    vve: bool = True,
+    vve_effect: Mapping[str, float] | None = None,
+    vve_saturation: float = _sim_vve.DEFAULT_SATURATION,
 ) -> SimulationManifest:
     """Write a synthetic raw-data folder (see the module docstring) and return its manifest.
 
@@ -172,6 +214,13 @@ def simulate(
     ``grant_gemeenten`` that get a grant, ``selection`` how much more likely (logit per
     schoolweging point) schools with more achterstand are; ``turnover`` the share of
     schools that open late and, again, close early (never treated ones).
+
+    ``vve`` writes the OAB budget, VVE outcome and VVE truth files (from their own
+    random stream; ``False`` leaves them out and changes no other file).
+    ``vve_effect`` maps ``"kleuterverlenging"`` (percentage points) and ``"groep3"``
+    (points) to the slope of the true dose-response at zero, per EUR 1,000 per target
+    child per year (missing outcomes keep their defaults, -0.25 and 0.12);
+    ``vve_saturation`` is its saturation c in EUR 1,000s (module docstring).
     """
     if n_schools is None:
         n_schools = n_schools_for(scale)
@@ -180,6 +229,9 @@ def simulate(
     if not 0.0 <= turnover <= 0.2:
         raise ParameterError(f"turnover must be in 0..0.2, got {turnover}")
     waves = tuple(sorted({int(w) for w in waves}))
+    slopes = _sim_vve.effects(vve_effect)
+    if not (np.isfinite(vve_saturation) and vve_saturation > 0):
+        raise ParameterError(f"vve_saturation must be positive and finite, got {vve_saturation}")
     design = _dgp.GrantDesign(
         waves=waves,
         effect_base=_effect_base(waves, effect_base),
@@ -192,9 +244,10 @@ def simulate(
     )
     # Independent streams, so e.g. a new outcome draw does not reshuffle the schools.
     # Child i of a SeedSequence does not depend on how many are spawned: the VSV stream
-    # (third) leaves the first two, and so the DUO files, as they were.
-    rng_schools, rng_years, rng_vsv = (
-        np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(3)
+    # (third) leaves the first two, and so the DUO files, as they were; the VVE stream
+    # (fourth) leaves all three.
+    rng_schools, rng_years, rng_vsv, rng_vve = (
+        np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(4)
     )
     schools = _dgp.draw_schools(rng_schools, n_schools, design, turnover)
     years = _dgp.draw_school_years(rng_years, schools, design)
@@ -203,8 +256,8 @@ def simulate(
     out.mkdir(parents=True, exist_ok=True)
     written: dict[str, dict[str, Any]] = {}
 
-    def put(name: str, frame: pd.DataFrame, layout: Layout) -> None:
-        path = write_duo(frame, out / name, layout)
+    def put(name: str, frame: pd.DataFrame, layout: Layout, **kwargs: Any) -> None:
+        path = write_duo(frame, out / name, layout, **kwargs)
         written[name] = {
             "rows": len(frame),
             "layout": layout.name,
@@ -230,6 +283,12 @@ def simulate(
     truth = _truth(merged, design)
     put(WAARHEID_FILE, truth, WAARHEID)
     put(VSV_FILE, _sim_vsv.vsv_frame(rng_vsv, schools), VSV_CBS)
+    if vve:
+        budget, outcomes, vve_truth = _sim_vve.draw(rng_vve, schools, slopes, vve_saturation)
+        put(BUDGET_FILE, budget, BUDGET)
+        # Small counts are written as they are (no "<5"): the layout is ours, not DUO's.
+        put(VVE_FILE, outcomes, VVE_UITKOMSTEN, suppress_below=1)
+        put(VVE_WAARHEID_FILE, vve_truth, VVE_WAARHEID)
 
     params = {
         "scale": scale,
@@ -242,6 +301,10 @@ def simulate(
         "selection": design.selection,
         "turnover": turnover,
         "lib_map": {"centre": _dgp.LIB_CENTRE, "slope": _dgp.LIB_SLOPE, "cet_reference": 535.3},
+        "vve": bool(vve),
+        "vve_effect": slopes,
+        "vve_saturation": float(vve_saturation),
+        "vve_phase_in": {str(y): _sim_vve.phase_in(y) for y in _sim_vve.BUDGET_YEARS},
     }
     manifest = SimulationManifest(
         out_dir=out,
@@ -352,6 +415,57 @@ def known_effect(
     if outcome != "eindtoets" or not is_simulated(raw_dir):
         return None
     return true_att(load_truth(raw_dir), by=by)
+
+
+def load_vve_truth(raw_dir: str | Path = "data/raw") -> pd.DataFrame:
+    """Read ``vve-waarheid.csv`` from a simulated folder (tidy column names)."""
+    path = Path(raw_dir) / VVE_WAARHEID_FILE
+    if not path.is_file():
+        raise ParameterError(f"{raw_dir} holds no {VVE_WAARHEID_FILE}: not a VVE simulation")
+    return read_duo(path, VVE_WAARHEID)
+
+
+def _vve_params(source: str | Path | SimulationManifest | Mapping[str, Any]) -> dict[str, Any]:
+    if isinstance(source, SimulationManifest):
+        params: Mapping[str, Any] = source.params
+    elif isinstance(source, Mapping):
+        params = source.get("params", source)
+    else:
+        path = Path(source)
+        path = path / MANIFEST_FILE if path.is_dir() else path
+        if not path.is_file():
+            raise ParameterError(f"no simulation manifest at {path}")
+        params = json.loads(path.read_text(encoding="utf-8"))["params"]
+    if not params.get("vve") or "vve_effect" not in params:
+        raise ParameterError("these simulation parameters have no VVE part (vve_effect)")
+    return dict(params)
+
+
+def true_dose_response(
+    source: str | Path | SimulationManifest | Mapping[str, Any],
+    outcome: str,
+    dose: float | Sequence[float] | np.ndarray,
+    years: Sequence[int],
+) -> np.ndarray:
+    """The true VVE effect averaged over measured ``years`` at policy dose ``dose``.
+
+    ``source`` is a simulated folder (or its ``manifest.json``), a manifest or its
+    params. ``dose`` is a gemeente's policy dose D = (funding per target child in 2022
+    - in 2018) / 1000; the result is mean_t f_o(phi_o(t) D) (module docstring) in
+    points (``groep3``) or percentage points (``kleuterverlenging``), one per dose.
+    """
+    if outcome not in VVE_OUTCOMES:
+        raise ParameterError(f"outcome {outcome!r} has no simulated VVE effect; use {VVE_OUTCOMES}")
+    years = [int(t) for t in years]
+    if not years:
+        raise ParameterError("years: give at least one measured year")
+    params = _vve_params(source)
+    slope, saturation = float(params["vve_effect"][outcome]), float(params["vve_saturation"])
+    d = np.asarray(dose, dtype="float64")
+    effects = [
+        _sim_vve.dose_response(_sim_vve.phi(outcome, t) * d, slope, saturation) for t in years
+    ]
+    return np.mean(effects, axis=0)
 
 
 def simulate_pupils(
