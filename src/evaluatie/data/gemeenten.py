@@ -65,6 +65,12 @@ def load_gemeenten() -> pd.DataFrame:
     return table[COLUMNS].sort_values("gemeente_code", ignore_index=True)
 
 
+def gemeente_names() -> dict[str, str]:
+    """Gemeente code -> name (``{"GM0546": "Leiden", ...}``) from :func:`load_gemeenten`."""
+    table = load_gemeenten()
+    return dict(zip(table["gemeente_code"], table["gemeente_naam"], strict=True))
+
+
 def derive_gemeenten(eindscores_path: str | Path) -> pd.DataFrame:
     """Build the gemeente table from a DUO eindscores file that has gemeente columns.
 

@@ -1,5 +1,6 @@
 """Tables and generated text for reports."""
 
+from evaluatie.reporting import vve
 from evaluatie.reporting.compare import (
     Summary,
     disagreement_sentence,
@@ -19,5 +20,6 @@ __all__ = [
     "overall_table",
     "panel_overview",
     "pretrend_sentence",
+    "vve",
     "warnings_as_notes",
 ]

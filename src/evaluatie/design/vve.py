@@ -1,0 +1,229 @@
+"""The VVE funding design: policy dose per gemeente, comparison group, analysis panels.
+
+The 2019 OAB redistribution changed each gemeente's VVE budget once, phased in over
+2019-2022 (shared/domain.md). The design summarises that change by a **policy dose**
+per gemeente, the change in funding per target child from the last year of the old
+allocation to the first year of the new one::
+
+    D_m = (budget_m,2022 / doelgroepkinderen_m,2022 - budget_m,2018 / doelgroepkinderen_m,2018) / 1000
+
+in EUR 1,000 per target child per year. Every gemeente's funding moved, so no gemeente
+is untreated; the comparison group is the gemeenten whose funding per target child
+moved by at most ``band`` (default EUR 500): their dose is set to zero
+(:func:`dose_groups`). This is the "least-treated comparison" variant of Callaway,
+Goodman-Bacon & Sant'Anna (2024, Remark 3.1): it identifies ``ATT(d) - ATT(d_0)``, the
+effect relative to a change of at most ``band``; when the response is near zero there
+(a small change does little), this is ``ATT(d)``. The bias is at most the response
+to a change of ``band``; the notebook reports the comparison group's doses.
+
+Which measured years carry the change follows from the exposure mapping
+(:mod:`evaluatie.design.exposure`): the reference year of an outcome is the last year
+whose measured cohort was wholly of VVE age before 2019.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from evaluatie.data.vve import VVE_OUTCOMES, VveData, gemeente_outcomes, outcome_column
+from evaluatie.design.exposure import ExposureTiming, exposure, exposure_timing
+from evaluatie.errors import DesignError, ParameterError
+
+#: Last year of the old allocation and first year fully under the new one.
+POLICY_YEARS = (2018, 2022)
+#: Default half-width of the comparison band, EUR 1,000 per target child.
+COMPARISON_BAND = 0.5
+
+
+def policy_dose(budget: pd.DataFrame, years: tuple[int, int] = POLICY_YEARS) -> pd.DataFrame:
+    """Budget and funding per target child before and after, and the dose, per gemeente.
+
+    Columns: ``budget_before, budget_after, budget_change_pct, per_child_before,
+    per_child_after, dose`` (EUR 1,000 per target child per year), indexed by
+    ``gemeente_code``. Gemeenten missing either year are left out.
+    """
+    before, after = years
+    if before >= after:
+        raise ParameterError(
+            f"policy years must be (before, after) with before < after, got {years}"
+        )
+    wide = budget.pivot_table(
+        index="gemeente_code",
+        columns="jaar",
+        values=["budget_eur", "doelgroepkinderen"],
+        aggfunc="first",
+        observed=True,
+    )
+    have = set(budget["jaar"])
+    missing = [y for y in (before, after) if y not in have]
+    if missing:
+        raise DesignError(
+            f"the budget table has no rows for {missing}; the policy dose compares "
+            f"{before} with {after}"
+        )
+    b0, b1 = (wide[("budget_eur", y)].astype(float) for y in (before, after))
+    k0, k1 = (wide[("doelgroepkinderen", y)].astype(float) for y in (before, after))
+    out = pd.DataFrame(
+        {
+            "budget_before": b0,
+            "budget_after": b1,
+            "budget_change_pct": 100.0 * (b1 / b0 - 1.0),
+            "per_child_before": b0 / k0,
+            "per_child_after": b1 / k1,
+        }
+    )
+    out["dose"] = (out["per_child_after"] - out["per_child_before"]) / 1000.0
+    out.index.name = "gemeente_code"
+    return out.dropna(subset=["dose"])
+
+
+def dose_groups(dose: pd.Series, band: float = COMPARISON_BAND) -> pd.Series:
+    """``"comparison"`` (|dose| <= band), ``"gain"`` or ``"loss"`` per gemeente."""
+    if not band >= 0:
+        raise ParameterError(f"comparison band must be >= 0 (EUR 1,000 per child), got {band}")
+    group = np.where(dose.abs() <= band, "comparison", np.where(dose > 0, "gain", "loss"))
+    return pd.Series(group, index=dose.index, name="group")
+
+
+@dataclass(frozen=True)
+class VveStudy:
+    """One outcome's analysis data.
+
+    ``schools``: vestiging x jaar with the outcome, its pupil weight, the gemeente's
+    ``dose`` and the measured cohort's ``exposure`` (EUR 1,000 per target child).
+    ``gemeenten``: gemeente x jaar outcome means with ``n_pupils``, ``dose``, ``group``,
+    ``dose_cdid`` (the dose, zero in the comparison group: the continuous-DiD input) and
+    ``pupils`` (mean pupils over the years: a time-invariant weight).
+    ``doses``: :func:`policy_dose` with ``group``.
+    """
+
+    outcome: str
+    timing: ExposureTiming
+    reference: int
+    years: tuple[int, ...]
+    band: float
+    schools: pd.DataFrame
+    gemeenten: pd.DataFrame
+    doses: pd.DataFrame
+
+    @property
+    def pre_years(self) -> tuple[int, ...]:
+        return tuple(y for y in self.years if y <= self.reference)
+
+    @property
+    def post_years(self) -> tuple[int, ...]:
+        return tuple(y for y in self.years if y > self.reference)
+
+
+def vve_study(
+    data: VveData,
+    outcome: str,
+    *,
+    band: float = COMPARISON_BAND,
+    policy_years: tuple[int, int] = POLICY_YEARS,
+) -> VveStudy:
+    """Assemble the school and gemeente panels for ``outcome`` (see :class:`VveStudy`).
+
+    Gemeenten without a policy dose, and measured years whose VVE window the budget
+    does not cover, are left out. The gemeente panel is balanced: gemeenten missing a
+    year of outcomes are dropped (the continuous DiD compares each gemeente with itself).
+    """
+    outcome_column(outcome)
+    timing = exposure_timing(outcome, start=policy_years[0] + 1)
+    reference = timing.first_any - 1
+    doses = policy_dose(data.budget, policy_years)
+    doses["group"] = dose_groups(doses["dose"], band)
+    expo = exposure(data.budget, outcome)
+    expo = expo.dropna(subset=["funding_per_child"]).set_index(["gemeente_code", "jaar"])
+    schools = data.schools[["vestiging", "gemeente_code", "jaar", outcome, _weight(outcome)]]
+    schools = schools[schools["gemeente_code"].isin(doses.index)]
+    key = pd.MultiIndex.from_arrays([schools["gemeente_code"], schools["jaar"]])
+    schools = schools.assign(
+        exposure=expo["funding_per_child"].reindex(key).to_numpy() / 1000.0,
+        dose=schools["gemeente_code"].map(doses["dose"]).to_numpy(),
+    ).dropna(subset=["exposure", outcome])
+    schools = schools[schools[_weight(outcome)] > 0].reset_index(drop=True)
+    if schools.empty:
+        raise DesignError(
+            f"no {outcome} rows in a year whose VVE window the budget table covers "
+            f"(budget years {data.budget['jaar'].min()}-{data.budget['jaar'].max()})"
+        )
+    years = tuple(int(y) for y in sorted(schools["jaar"].unique()))
+    if reference not in years:
+        raise DesignError(
+            f"{outcome}: the reference year {reference} (the last cohort measured wholly "
+            f"before the change) has no data; data years: {years}"
+        )
+    if years[-1] <= reference:
+        raise DesignError(
+            f"{outcome}: no measured cohort after {reference} in the data ({years[0]}-"
+            f"{years[-1]}): the change of {policy_years[0] + 1} cannot show yet"
+        )
+    gem = gemeente_outcomes(schools, outcome)
+    counts = gem.groupby("gemeente_code")["jaar"].transform("size")
+    gem = gem[counts == len(years)].reset_index(drop=True)
+    gem = gem.assign(
+        dose=gem["gemeente_code"].map(doses["dose"]).to_numpy(),
+        group=gem["gemeente_code"].map(doses["group"]).to_numpy(),
+    )
+    gem["dose_cdid"] = np.where(gem["group"] == "comparison", 0.0, gem["dose"])
+    # A time-invariant weight per gemeente (the continuous DiD's unit weight): its mean
+    # pupils over the study years.
+    gem["pupils"] = gem.groupby("gemeente_code")["n_pupils"].transform("mean")
+    return VveStudy(
+        outcome=outcome,
+        timing=timing,
+        reference=reference,
+        years=years,
+        band=band,
+        schools=schools,
+        gemeenten=gem,
+        doses=doses,
+    )
+
+
+def _weight(outcome: str) -> str:
+    return VVE_OUTCOMES[outcome][2]
+
+
+def received_share(study: VveStudy) -> pd.Series:
+    """Share of the full policy dose each measured year's cohort received, by year.
+
+    The least-squares slope (through the origin, over gemeenten) of the cohort's change
+    in exposure since the reference year on the policy dose: 0 up to the reference
+    year, rising to 1 once a cohort's whole VVE window lies in the new allocation.
+    Read from the budget data, so it shows the phase-in the data actually contain.
+    """
+    s = study.schools.drop_duplicates(["gemeente_code", "jaar"])
+    wide = s.pivot(index="gemeente_code", columns="jaar", values="exposure")
+    change = wide.sub(wide[study.reference], axis=0)
+    dose = s.drop_duplicates("gemeente_code").set_index("gemeente_code")["dose"]
+    dose = dose.reindex(change.index)
+    ok = dose.notna()
+    denom = float((dose[ok] ** 2).sum())
+    share = change[ok].mul(dose[ok], axis=0).sum() / denom
+    share.index.name = "jaar"
+    return share.rename("share")
+
+
+def dose_grid(study: VveStudy, n: int = 40) -> np.ndarray:
+    """Doses at which to evaluate the dose-response: ``n`` points across the treated
+    losses and ``n`` across the treated gains, none inside the comparison band (no
+    treated gemeente has such a dose, so the curve there would be pure interpolation)."""
+    doses = study.gemeenten.drop_duplicates("gemeente_code")
+    treated = doses.loc[doses["group"] != "comparison", "dose"].to_numpy(dtype=float)
+    parts = []
+    for side in (treated[treated < 0], treated[treated > 0]):
+        if len(side) >= 2:
+            parts.append(np.linspace(side.min(), side.max(), n))
+    return np.concatenate(parts) if parts else np.array([])
+
+
+def mean_received_share(study: VveStudy) -> float:
+    """Mean of :func:`received_share` over the post years: converts a slope per EUR 1,000
+    of the measured cohorts' funding into one per EUR 1,000 of policy dose."""
+    share = received_share(study)
+    return float(share.reindex(list(study.post_years)).mean())

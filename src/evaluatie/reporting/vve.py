@@ -1,0 +1,246 @@
+"""Tables and generated sentences for the VVE funding study."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+import pandas as pd
+from scipy import stats
+
+from evaluatie.design.exposure import exposure_timing, exposure_weights
+from evaluatie.reporting.interpret import _fmt
+from evaluatie.results import Result
+
+_Z95 = float(stats.norm.ppf(0.975))
+#: Outcomes shown in the timing table besides the study's own (context for readers).
+CONTEXT_OUTCOMES = ("eindtoets",)
+
+
+def timing_table(
+    outcomes: Iterable[str], last_years: Mapping[str, int], start: int = 2019
+) -> pd.DataFrame:
+    """When each outcome's measured cohorts carry a change that started in ``start``.
+
+    ``last_years`` maps outcome -> last year with data. Columns: ``groep``, the VVE
+    years of the cohort measured in that last year, the first measured years with any /
+    most / all VVE months from ``start`` on, and the status reached by the data.
+    """
+    rows = []
+    for outcome in outcomes:
+        timing = exposure_timing(outcome, start)
+        last = last_years[outcome]
+        window = exposure_weights(outcome, last).index
+        rows.append(
+            {
+                "outcome": outcome,
+                "groep": timing.groep,
+                "last data year": last,
+                "VVE years of that cohort": f"{window.min()}-{window.max()}",
+                "first year, any exposure": timing.first_any,
+                "first year, mostly exposed": timing.first_majority,
+                "first year, fully exposed": timing.first_all,
+                "status in the data": timing.status(last),
+            }
+        )
+    return pd.DataFrame(rows).set_index("outcome")
+
+
+def timing_sentences(table: pd.DataFrame, start: int = 2019) -> list[str]:
+    """One sentence per row of :func:`timing_table`, saying what the data can show."""
+    out = []
+    for outcome, r in table.iterrows():
+        last = int(r["last data year"])
+        any_, most = int(r["first year, any exposure"]), int(r["first year, mostly exposed"])
+        head = (
+            f"{outcome} (groep {r['groep']}): cohorts measured from {any_} on were partly of "
+            f"VVE age after {start - 1}, mostly from {most}."
+        )
+        if r["status in the data"] == "none":
+            tail = (
+                f" The data end in {last}, so {outcome} cannot reflect the {start} change yet; "
+                f"it can start to from {any_}."
+            )
+        else:
+            n = last - any_ + 1
+            tail = (
+                f" The data run to {last}: {n} measured year{'s' if n > 1 else ''} can reflect "
+                f"the change (status: {r['status in the data']})."
+            )
+        out.append(head + tail)
+    return out
+
+
+def exposure_table(
+    schools: pd.DataFrame, codes: Iterable[str], names: Mapping[str, str]
+) -> pd.DataFrame:
+    """Funding per target child received by the measured cohorts (EUR), gemeente x year."""
+    codes = list(codes)
+    s = schools[schools["gemeente_code"].isin(codes)].drop_duplicates(["gemeente_code", "jaar"])
+    wide = s.pivot(index="gemeente_code", columns="jaar", values="exposure") * 1000.0
+    wide.index = [f"{names.get(c, c)} ({c})" for c in wide.index]
+    return wide.round(-1)
+
+
+def dose_response_sentence(
+    result: Result,
+    *,
+    outcome_label: str,
+    unit_label: str,
+    twfe: Result | None = None,
+    received: float | None = None,
+) -> str:
+    """Overall ATT and ACRT of a continuous DiD in words, with the TWFE slope beside.
+
+    The TWFE slope is per EUR 1,000 of the measured cohorts' funding; ``received`` (the
+    mean share of the policy dose those cohorts received) converts it to the ACRT's
+    units, per EUR 1,000 of policy dose.
+    """
+    t = result.table
+    att, acrt = t.loc["ATT_o"], t.loc["ACRT_o"]
+    n_t, n_c = result.meta["n_treated"], result.meta["n_comparison"]
+    text = (
+        f"Across the {n_t} gemeenten whose funding per target child changed, {outcome_label} "
+        f"moved by {_fmt(att['estimate'])} {unit_label} on average relative to the {n_c} "
+        f"comparison gemeenten (95% CI {_fmt(att['ci_low'])} to {_fmt(att['ci_high'])}). "
+        f"The average slope of the dose-response is {_fmt(acrt['estimate'], 3)} {unit_label} per "
+        f"EUR 1,000 of policy dose (95% CI {_fmt(acrt['ci_low'], 3)} to "
+        f"{_fmt(acrt['ci_high'], 3)})."
+    )
+    if acrt["ci_low"] <= 0 <= acrt["ci_high"]:
+        text += (
+            " Its interval includes zero: the data cannot tell this slope from no effect of "
+            "funding."
+        )
+    if twfe is not None:
+        row = twfe.table.iloc[0]
+        text += (
+            f" The TWFE regression on the measured cohorts' funding gives "
+            f"{_fmt(row['estimate'], 3)} {unit_label} per EUR 1,000 of that funding (95% CI "
+            f"{_fmt(row['ci_low'], 3)} to {_fmt(row['ci_high'], 3)}, clustered by gemeente)"
+        )
+        if received is not None:
+            text += (
+                f"; the cohorts measured after the change received {100 * received:.0f}% of "
+                f"the policy dose on average, so per EUR 1,000 of policy dose that is "
+                f"{_fmt(received * row['estimate'], 3)}"
+            )
+        text += ". TWFE assumes a linear response, the same in every gemeente."
+    return text
+
+
+def single_unit_sentence(result: Result, *, name: str, outcome_label: str, unit_label: str,
+                         predicted: tuple[float, float] | None = None) -> str:  # fmt: skip
+    """A focus gemeente's own DiD and, if given, the effect the dose-response predicts."""
+    row = result.table.iloc[0]
+    meta = result.meta
+    text = (
+        f"In {name}, {outcome_label} changed by {_fmt(meta['treated_change'])} {unit_label} "
+        f"from the pre to the post years, against {_fmt(meta['comparison_change'])} in the "
+        f"{meta['n_comparison']} comparison gemeenten: a difference of "
+        f"{_fmt(row['estimate'])} {unit_label} (placebo interval {_fmt(row['ci_low'])} to "
+        f"{_fmt(row['ci_high'])}, p = {row['p']:.2f})."
+    )
+    if row["ci_low"] <= 0 <= row["ci_high"]:
+        text += (
+            f" For one gemeente this interval is wide: the data cannot tell {name}'s change "
+            "from the year-to-year noise of a gemeente of its size."
+        )
+    if meta.get("few_placebos"):
+        text += " There are too few comparison gemeenten for a reliable 95% placebo interval."
+    if predicted is not None:
+        est, se = predicted
+        text += (
+            f" The dose-response estimated on all gemeenten predicts {_fmt(est)} {unit_label} "
+            f"at {name}'s dose (95% CI {_fmt(est - _Z95 * se)} to {_fmt(est + _Z95 * se)})."
+        )
+    return text
+
+
+def redistribution_sentence(doses: pd.DataFrame) -> str:
+    """Gainers, losers and the comparison group of :func:`policy_dose`, from the data."""
+    change = doses["budget_after"] - doses["budget_before"]
+    gain, loss = change[change > 0], change[change < 0]
+    groups = doses["group"].value_counts() if "group" in doses else pd.Series(dtype=int)
+    text = (
+        f"{len(gain)} gemeenten gained EUR {gain.sum() / 1e6:,.1f}m in total, "
+        f"{len(loss)} lost EUR {-loss.sum() / 1e6:,.1f}m; the smallest budget after the "
+        f"change is EUR {doses['budget_after'].min() / 1e3:,.0f}k. Funding per target child "
+        f"changed by between EUR {doses['dose'].min() * 1e3:,.0f} and "
+        f"EUR {doses['dose'].max() * 1e3:,.0f} per year."
+    )
+    if len(groups):
+        text += (
+            f" Comparison group: {groups.get('comparison', 0)} gemeenten; "
+            f"{groups.get('gain', 0)} gained and {groups.get('loss', 0)} lost more than that."
+        )
+    return text
+
+
+def dose_table(doses: pd.DataFrame, codes: Iterable[str], names: Mapping[str, str]) -> pd.DataFrame:
+    """Budget and funding per target child before and after for the named gemeenten."""
+    rows = doses.reindex([c for c in codes if c in doses.index])
+    out = pd.DataFrame(
+        {
+            "gemeente": [names.get(c, c) for c in rows.index],
+            "budget 2018 (EUR m)": rows["budget_before"] / 1e6,
+            "budget 2022 (EUR m)": rows["budget_after"] / 1e6,
+            "change (%)": rows["budget_change_pct"],
+            "per child before (EUR)": rows["per_child_before"],
+            "per child after (EUR)": rows["per_child_after"],
+            "dose (EUR 1,000)": rows["dose"],
+            "group": rows.get("group"),
+        },
+        index=rows.index,
+    )
+    return out.round(
+        {"budget 2018 (EUR m)": 3, "budget 2022 (EUR m)": 3, "change (%)": 1,
+         "per child before (EUR)": 0, "per child after (EUR)": 0, "dose (EUR 1,000)": 2}
+    )  # fmt: skip
+
+
+def share_table(shares: Mapping[str, pd.Series]) -> pd.DataFrame:
+    """Received share of the policy dose by measured year (rows: outcomes)."""
+    return pd.DataFrame({o: s for o, s in shares.items()}).T.round(2)
+
+
+def stack_tables(tables: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
+    """Tables of several outcomes one below the other, keyed by outcome."""
+    return pd.concat(dict(tables), names=["outcome"])
+
+
+def focus_gemeente(study: object, curve: Result, code: str, name: str) -> str:
+    """A focus gemeente's own DiD against the comparison group, and the dose-response's
+    prediction at its dose, in words (see :func:`single_unit_sentence`)."""
+    from evaluatie.data.vve import VVE_OUTCOMES
+    from evaluatie.estimators.single_unit import single_unit_did
+
+    gem = study.gemeenten  # type: ignore[attr-defined]
+    outcome = study.outcome  # type: ignore[attr-defined]
+    comparison = gem.loc[gem["group"] == "comparison", "gemeente_code"].unique()
+    one = single_unit_did(
+        gem, outcome, "gemeente_code", "jaar", code, comparison,
+        pre=study.pre_years, post=study.post_years, size="n_pupils",  # type: ignore[attr-defined]
+    )  # fmt: skip
+    dose = float(study.doses.loc[code, "dose"])  # type: ignore[attr-defined]
+    est, se = curve.predict([dose])  # type: ignore[attr-defined]
+    label, unit, _ = VVE_OUTCOMES[outcome]
+    return f"**{name}, {outcome}** (dose {dose:+.2f}): " + single_unit_sentence(
+        one, name=name, outcome_label=label, unit_label=unit,
+        predicted=(float(est[0]), float(se[0])),
+    )  # fmt: skip
+
+
+def truth_sentence(result: Result, truth: pd.Series, weights: pd.Series | None = None) -> str:
+    """Simulated data only: the true ATT^o (the truth at each treated unit's dose,
+    averaged as the estimator averages) beside the estimate."""
+    import numpy as np
+
+    w = None if weights is None else np.asarray(weights, dtype=float)
+    true_att = float(np.average(truth.to_numpy(dtype=float), weights=w))
+    row = result.table.loc["ATT_o"]
+    inside = row["ci_low"] <= true_att <= row["ci_high"]
+    return (
+        f"*Simulated data:* the true average effect over the treated gemeenten is "
+        f"{_fmt(true_att, 3)}; the estimate is {_fmt(row['estimate'], 3)} "
+        f"({'inside' if inside else 'outside'} its 95% CI)."
+    )

@@ -1,0 +1,127 @@
+"""The VVE design layer: policy dose, comparison group, study panels, one-gemeente DiD."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from evaluatie.data.vve import VveData, gemeente_outcomes
+from evaluatie.design.vve import dose_groups, policy_dose, received_share, vve_study
+from evaluatie.errors import DesignError, ParameterError
+from evaluatie.estimators.single_unit import single_unit_did
+from evaluatie.reporting.vve import timing_sentences, timing_table
+
+PHASE = {2019: 0.25, 2020: 0.5, 2021: 0.75}
+
+
+def _budget(per_child: dict[str, tuple[float, float]], kids: int = 100) -> pd.DataFrame:
+    rows = []
+    for code, (old, new) in per_child.items():
+        for jaar in range(2012, 2025):
+            s = 0.0 if jaar <= 2018 else PHASE.get(jaar, 1.0)
+            rows.append((code, jaar, kids * (old + s * (new - old)), kids))
+    return pd.DataFrame(rows, columns=["gemeente_code", "jaar", "budget_eur", "doelgroepkinderen"])
+
+
+def test_policy_dose_by_hand() -> None:
+    doses = policy_dose(_budget({"GM0546": (15000.0, 12000.0), "GM0034": (4400.0, 12100.0)}))
+    assert doses.loc["GM0546", "dose"] == pytest.approx(-3.0)
+    assert doses.loc["GM0034", "dose"] == pytest.approx(7.7)
+    assert doses.loc["GM0546", "budget_change_pct"] == pytest.approx(-20.0)
+    groups = dose_groups(pd.Series([-3.0, -0.5, 0.2, 0.51]), band=0.5)
+    assert groups.tolist() == ["loss", "comparison", "comparison", "gain"]
+    with pytest.raises(ParameterError, match="band"):
+        dose_groups(pd.Series([1.0]), band=-1)
+    with pytest.raises(DesignError, match="2022"):
+        policy_dose(_budget({"GM0546": (1.0, 2.0)}).query("jaar != 2022"))
+
+
+def _study_data(n_gem: int = 30, seed: int = 3) -> VveData:
+    rng = np.random.default_rng(seed)
+    codes = [f"GM{1000 + i}" for i in range(n_gem)]
+    new = 12000.0
+    old = {c: new - 1000 * d for c, d in zip(codes, rng.uniform(-3, 6, n_gem), strict=True)}
+    old[codes[0]] = old[codes[1]] = new  # two gemeenten without a change
+    budget = _budget({c: (old[c], new) for c in codes})
+    rows = []
+    for i, c in enumerate(codes):
+        for s in range(3):
+            for jaar in range(2016, 2025):
+                rows.append((f"{i:02d}AA{s:02d}", c, jaar, 20.0 + s, 50 + rng.normal()))
+    schools = pd.DataFrame(
+        rows, columns=["vestiging", "gemeente_code", "jaar", "n_groep3", "groep3"]
+    )
+    schools = schools.assign(schooljaar="x", n_groep2=20.0, kleuterverlenging=10.0)
+    return VveData(schools=schools, budget=budget, files={})
+
+
+def test_vve_study_panels_and_received_share() -> None:
+    study = vve_study(_study_data(), "groep3", band=0.25)
+    # groep 3 measured in 2021 was of VVE age 2016-2018: the reference year.
+    assert study.reference == 2021 and study.post_years == (2022, 2023, 2024)
+    # budget 2012 on: groep 3 exposure is defined from 2017.
+    assert study.years[0] == 2017
+    gem = study.gemeenten
+    assert set(gem.loc[gem["group"] == "comparison", "gemeente_code"]) >= {"GM1000", "GM1001"}
+    assert (gem.loc[gem["group"] == "comparison", "dose_cdid"] == 0).all()
+    assert gem.groupby("gemeente_code").size().eq(len(study.years)).all()
+    # Received share = sum_Y w(t, Y) s_Y with the module's weights (45, 135, 36)/216.
+    share = received_share(study)
+    assert share[2021] == pytest.approx(0.0, abs=1e-12)
+    assert share[2022] == pytest.approx(36 / 216 * 0.25)
+    assert share[2024] == pytest.approx((45 * 0.25 + 135 * 0.5 + 36 * 0.75) / 216)
+    # The gemeente mean is the pupil-weighted school mean.
+    g = gemeente_outcomes(study.schools, "groep3").set_index(["gemeente_code", "jaar"])
+    s = study.schools[
+        (study.schools["gemeente_code"] == "GM1005") & (study.schools["jaar"] == 2020)
+    ]
+    assert g.loc[("GM1005", 2020), "groep3"] == pytest.approx(
+        np.average(s["groep3"], weights=s["n_groep3"])
+    )
+
+
+def test_vve_study_errors() -> None:
+    data = _study_data()
+    with pytest.raises(ParameterError, match="not a VVE outcome"):
+        vve_study(data, "eindtoets")
+    short = VveData(data.schools[data.schools["jaar"] <= 2021], data.budget, {})
+    with pytest.raises(DesignError, match="cannot show yet"):
+        vve_study(short, "groep3")
+
+
+def test_single_unit_did_by_hand() -> None:
+    rows = []
+    for u, pre, post, size in (("T", 1.0, 4.0, 100), ("A", 0.0, 1.0, 100), ("B", 0.0, 2.0, 400),
+                               ("C", 0.0, 0.0, 25)):  # fmt: skip
+        rows += [(u, 2019, pre, size), (u, 2020, pre, size), (u, 2021, post, size)]
+    df = pd.DataFrame(rows, columns=["u", "t", "y", "n"])
+    res = single_unit_did(df, "y", "u", "t", "T", ["A", "B", "C"], pre=[2019, 2020], post=[2021])
+    # T changed by 3, the comparison units by 1 on average.
+    assert res.table["estimate"].iloc[0] == pytest.approx(2.0)
+    # Placebos: A: 1 - 1 = 0, B: 2 - 0.5 = 1.5, C: 0 - 1.5 = -1.5.
+    scaled = single_unit_did(df, "y", "u", "t", "T", ["A", "B", "C"], pre=[2019, 2020],
+                             post=[2021], size="n", alpha=0.5)  # fmt: skip
+    plain = single_unit_did(df, "y", "u", "t", "T", ["A", "B", "C"], pre=[2019, 2020],
+                            post=[2021], alpha=0.5)  # fmt: skip
+    q = np.quantile([0.0, 1.5, -1.5], [0.25, 0.75])
+    assert plain.table["ci_low"].iloc[0] == pytest.approx(2.0 - q[1])
+    # Size rescaling: B's placebo * sqrt(400/100) = 3, C's * sqrt(25/100) = -0.75.
+    q = np.quantile([0.0, 3.0, -0.75], [0.25, 0.75])
+    assert scaled.table["ci_high"].iloc[0] == pytest.approx(2.0 - q[0])
+    assert plain.table["p"].iloc[0] == pytest.approx(1 / 4)
+    assert res.meta["few_placebos"] and not plain.meta["few_placebos"]
+    with pytest.raises(DesignError, match="'Z'"):
+        single_unit_did(df, "y", "u", "t", "Z", ["A", "B"], pre=[2019], post=[2021])
+    with pytest.raises(ParameterError, match="disjoint"):
+        single_unit_did(df, "y", "u", "t", "T", ["A", "B"], pre=[2019], post=[2019])
+
+
+def test_timing_sentences_follow_the_data_years() -> None:
+    table = timing_table(
+        ["kleuterverlenging", "eindtoets"], {"kleuterverlenging": 2024, "eindtoets": 2024}
+    )
+    text = timing_sentences(table)
+    assert "4 measured years can reflect the change" in text[0]
+    assert "cannot reflect the 2019 change yet" in text[1] and "from 2027" in text[1]
+    assert table.loc["eindtoets", "first year, mostly exposed"] == 2028
