@@ -10,6 +10,7 @@ import pytest
 from evaluatie.errors import ParameterError
 from evaluatie.workbench.params import (
     InnovatiebudgetParams,
+    VveBudgetParams,
     describe,
     read_params_file,
     validate,
@@ -192,3 +193,28 @@ def test_cli_refuses_data_mistakes_before_any_kernel(
 def test_cluster_column_maps_the_level_to_the_panel_column() -> None:
     assert InnovatiebudgetParams(cluster="gemeente").cluster_column == "gemeente_code"
     assert InnovatiebudgetParams(cluster="vestiging").cluster_column == "vestiging"
+
+
+def test_vve_defaults_are_documented_and_checked_against_the_data(
+    tmp_path: Path, small_raw: Path
+) -> None:
+    rows = describe("vve_budget")
+    assert {r["name"] for r in rows} == set(VveBudgetParams.model_fields)
+    assert all(r["help"] for r in rows)
+    ok = validate("vve_budget", {"raw_dir": str(small_raw), "gemeenten": ["GM0546"]}, root=tmp_path)
+    assert ok.outcomes == ["kleuterverlenging", "groep3"] and ok.gemeenten == ["GM0546"]
+    # Without the VVE tables the *default* outcomes are refused before any kernel starts.
+    only_eindtoets = tmp_path / "raw"
+    only_eindtoets.mkdir()
+    for path in small_raw.glob("05.-*.csv"):
+        shutil.copy(path, only_eindtoets / path.name)
+    with pytest.raises(ParameterError) as info:
+        validate("vve_budget", {"raw_dir": str(only_eindtoets), "gemeenten": ["GM9999"]},
+                 root=tmp_path)  # fmt: skip
+    message = str(info.value)
+    assert "'kleuterverlenging' has no values" in message and "oab-budget" in message
+    assert "GM9999" in message
+    with pytest.raises(ParameterError, match="listed twice"):
+        validate("vve_budget", {"outcomes": ["groep3", "groep3"]})
+    with pytest.raises(ParameterError, match="GM0546, not"):
+        validate("vve_budget", {"marked": ["Leiden"]})

@@ -7,7 +7,15 @@ import pandas as pd
 import pytest
 
 from evaluatie.data.vve import VveData, gemeente_outcomes
-from evaluatie.design.vve import dose_groups, policy_dose, received_share, vve_study
+from evaluatie.design.vve import (
+    dose_grid,
+    dose_groups,
+    dose_response_by_side,
+    policy_dose,
+    received_share,
+    side_panel,
+    vve_study,
+)
 from evaluatie.errors import DesignError, ParameterError
 from evaluatie.estimators.single_unit import single_unit_did
 from evaluatie.reporting.vve import timing_sentences, timing_table
@@ -125,3 +133,23 @@ def test_timing_sentences_follow_the_data_years() -> None:
     assert "4 measured years can reflect the change" in text[0]
     assert "cannot reflect the 2019 change yet" in text[1] and "from 2027" in text[1]
     assert table.loc["eindtoets", "first year, mostly exposed"] == 2028
+
+
+def test_sides_are_estimated_apart() -> None:
+    study = vve_study(_study_data(n_gem=60), "groep3", band=0.25)
+    units = study.gemeenten.drop_duplicates("gemeente_code")
+    n_gain = int((units["group"] == "gain").sum())
+    n_loss = int((units["group"] == "loss").sum())
+    gain = side_panel(study, "gain")
+    assert set(gain["group"]) == {"gain", "comparison"}
+    grid = dose_grid(study, "loss")
+    assert grid.min() == pytest.approx(units.loc[units["group"] == "loss", "dose"].min())
+    fits = dose_response_by_side(study, min_treated=min(n_gain, n_loss))
+    assert set(fits) == {"gain", "loss"}
+    assert fits["loss"].meta["n_treated"] == n_loss
+    only = dose_response_by_side(study, min_treated=max(n_gain, n_loss))
+    assert set(only) == {"gain" if n_gain > n_loss else "loss"}
+    with pytest.raises(DesignError, match="neither the gains nor the losses"):
+        dose_response_by_side(study, min_treated=n_gain + n_loss)
+    with pytest.raises(ParameterError, match="side must be"):
+        side_panel(study, "both")

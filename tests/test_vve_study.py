@@ -12,9 +12,9 @@ from evaluatie.data.simulate import simulate, true_dose_response
 from evaluatie.design import vve
 
 
-def _truth(raw: Path, study: vve.VveStudy) -> tuple[float, float, np.ndarray]:
-    """True ATT^o, ACRT^o (pupil-weighted over treated gemeenten) and the dose grid."""
-    units = study.gemeenten.drop_duplicates("gemeente_code").query("group != 'comparison'")
+def _truth(raw: Path, study: vve.VveStudy, side: str) -> tuple[float, float, np.ndarray]:
+    """True ATT^o, ACRT^o (pupil-weighted over the side's gemeenten) and its dose grid."""
+    units = study.gemeenten.drop_duplicates("gemeente_code").query("group == @side")
     d, w = units["dose"].to_numpy(), units["pupils"].to_numpy()
     years = study.post_years
     att = float(np.average(true_dose_response(raw, study.outcome, d, years), weights=w))
@@ -23,29 +23,27 @@ def _truth(raw: Path, study: vve.VveStudy) -> tuple[float, float, np.ndarray]:
         true_dose_response(raw, study.outcome, d + h, years)
         - true_dose_response(raw, study.outcome, d - h, years)
     ) / (2 * h)
-    return att, float(np.average(slope, weights=w)), vve.dose_grid(study)
+    return att, float(np.average(slope, weights=w)), vve.dose_grid(study, side)
 
 
-def _fit(raw: Path, outcome: str) -> tuple[vve.VveStudy, object]:
+def _fit(raw: Path, outcome: str) -> tuple[vve.VveStudy, dict]:
     study = ev.vve_study(ev.load_vve(raw), outcome)
-    fit = ev.cont_did(
-        study.gemeenten, outcome, "gemeente_code", "jaar", "dose_cdid",
-        first_period=study.reference + 1, weights="pupils", dvals=vve.dose_grid(study),
-    )  # fmt: skip
-    return study, fit
+    return study, vve.dose_response_by_side(study)
 
 
 @pytest.mark.parametrize("outcome", ["kleuterverlenging", "groep3"])
 def test_default_data_truth_inside_the_intervals(full_raw: Path, outcome: str) -> None:
-    study, fit = _fit(full_raw, outcome)
-    att, acrt, grid = _truth(full_raw, study)
-    t = fit.table
-    assert t.loc["ATT_o", "ci_low"] <= att <= t.loc["ATT_o", "ci_high"]
-    assert t.loc["ACRT_o", "ci_low"] <= acrt <= t.loc["ACRT_o", "ci_high"]
-    curve = fit.curve
-    truth = true_dose_response(full_raw, outcome, grid, study.post_years)
-    inside = (curve["att_ci_low"] <= truth) & (truth <= curve["att_ci_high"])
-    assert inside.mean() >= 0.9
+    study, fits = _fit(full_raw, outcome)
+    assert set(fits) == {"gain", "loss"}
+    for side, fit in fits.items():
+        att, acrt, grid = _truth(full_raw, study, side)
+        t = fit.table
+        assert t.loc["ATT_o", "ci_low"] <= att <= t.loc["ATT_o", "ci_high"], side
+        assert t.loc["ACRT_o", "ci_low"] <= acrt <= t.loc["ACRT_o", "ci_high"], side
+        curve = fit.curve
+        truth = true_dose_response(full_raw, outcome, grid, study.post_years)
+        inside = (curve["att_ci_low"] <= truth) & (truth <= curve["att_ci_high"])
+        assert inside.mean() >= 0.9, side
 
 
 def test_a_larger_effect_is_found_and_recovered(tmp_path: Path) -> None:
@@ -54,8 +52,9 @@ def test_a_larger_effect_is_found_and_recovered(tmp_path: Path) -> None:
     raw = tmp_path / "raw"
     simulate(raw, seed=5, scale=0.5, vve_effect={"kleuterverlenging": -1.0, "groep3": 0.8})
     for outcome in ("kleuterverlenging", "groep3"):
-        study, fit = _fit(raw, outcome)
-        att, acrt, _ = _truth(raw, study)
+        study, fits = _fit(raw, outcome)
+        fit = fits["gain"]  # most gemeenten gained
+        att, acrt, _ = _truth(raw, study, "gain")
         row = fit.table.loc["ATT_o"]
         assert abs(row["estimate"]) > 3 * row["se"]  # detected
         assert abs(row["estimate"] - att) < 2.5 * row["se"]  # and right
@@ -75,9 +74,9 @@ def test_monte_carlo_coverage_of_the_average_effect(tmp_path: Path) -> None:
     for seed in range(40):
         raw = tmp_path / f"raw{seed}"
         simulate(raw, seed=seed, scale=0.3)
-        study, fit = _fit(raw, "kleuterverlenging")
-        att, _, _ = _truth(raw, study)
-        row = fit.table.loc["ATT_o"]
+        study, fits = _fit(raw, "kleuterverlenging")
+        att, _, _ = _truth(raw, study, "gain")
+        row = fits["gain"].table.loc["ATT_o"]
         hits.append(row["ci_low"] <= att <= row["ci_high"])
         z.append((row["estimate"] - att) / row["se"])
     assert 0.85 <= np.mean(hits) <= 1.0

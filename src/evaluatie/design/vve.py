@@ -36,6 +36,8 @@ from evaluatie.errors import DesignError, ParameterError
 POLICY_YEARS = (2018, 2022)
 #: Default half-width of the comparison band, EUR 1,000 per target child.
 COMPARISON_BAND = 0.5
+#: The two sides of the redistribution, estimated apart (:func:`side_panel`).
+SIDES = {"gain": "gained", "loss": "lost"}
 
 
 def policy_dose(budget: pd.DataFrame, years: tuple[int, int] = POLICY_YEARS) -> pd.DataFrame:
@@ -209,17 +211,54 @@ def received_share(study: VveStudy) -> pd.Series:
     return share.rename("share")
 
 
-def dose_grid(study: VveStudy, n: int = 40) -> np.ndarray:
-    """Doses at which to evaluate the dose-response: ``n`` points across the treated
-    losses and ``n`` across the treated gains, none inside the comparison band (no
-    treated gemeente has such a dose, so the curve there would be pure interpolation)."""
-    doses = study.gemeenten.drop_duplicates("gemeente_code")
-    treated = doses.loc[doses["group"] != "comparison", "dose"].to_numpy(dtype=float)
-    parts = []
-    for side in (treated[treated < 0], treated[treated > 0]):
-        if len(side) >= 2:
-            parts.append(np.linspace(side.min(), side.max(), n))
-    return np.concatenate(parts) if parts else np.array([])
+def side_panel(study: VveStudy, side: str) -> pd.DataFrame:
+    """The gemeente panel of one side (``"gain"`` or ``"loss"``) plus the comparison group.
+
+    Gains and losses are estimated apart: one curve through both would assume the
+    response is smooth across the comparison band, where no treated gemeente is. On the
+    loss side ``dose_cdid`` stays negative (a loss of EUR 1,000 is dose -1).
+    """
+    if side not in SIDES:
+        raise ParameterError(f"side must be one of {sorted(SIDES)}, got {side!r}")
+    gem = study.gemeenten
+    return gem[gem["group"].isin([side, "comparison"])].reset_index(drop=True)
+
+
+def dose_grid(study: VveStudy, side: str, n: int = 50) -> np.ndarray:
+    """``n`` doses across the treated gemeenten of ``side`` (from its smallest to its
+    largest dose), at which to evaluate that side's dose-response."""
+    units = side_panel(study, side).drop_duplicates("gemeente_code")
+    treated = units.loc[units["group"] == side, "dose"].to_numpy(dtype=float)
+    if len(treated) < 2:
+        return np.array([])
+    return np.linspace(treated.min(), treated.max(), n)
+
+
+def dose_response_by_side(
+    study: VveStudy, *, degree: int = 3, num_knots: int = 0, min_treated: int = 10
+) -> dict[str, object]:
+    """:func:`~evaluatie.estimators.contdid.cont_did` for the gains and for the losses,
+    each against the comparison group, pupil-weighted; a side with fewer than
+    ``min_treated`` gemeenten is left out (its curve would rest on a handful of points)."""
+    from evaluatie.estimators.contdid import cont_did
+
+    out: dict[str, object] = {}
+    for side in SIDES:
+        panel = side_panel(study, side)
+        n_treated = panel.loc[panel["group"] == side, "gemeente_code"].nunique()
+        if n_treated < max(min_treated, degree + num_knots + 2):
+            continue
+        out[side] = cont_did(
+            panel, study.outcome, "gemeente_code", "jaar", "dose_cdid",
+            first_period=study.reference + 1, weights="pupils",
+            dvals=dose_grid(study, side), degree=degree, num_knots=num_knots,
+        )  # fmt: skip
+    if not out:
+        raise DesignError(
+            f"{study.outcome}: neither the gains nor the losses have {min_treated} gemeenten "
+            f"beyond the comparison band of EUR {study.band * 1000:,.0f}: no dose-response"
+        )
+    return out
 
 
 def mean_received_share(study: VveStudy) -> float:

@@ -68,42 +68,48 @@ def budget_change_plot(
 
 
 def dose_response_plot(
-    result: Result,
+    results: Result | Mapping[str, Result],
     *,
     ax: Axes | None = None,
-    truth: pd.Series | None = None,
-    linear: tuple[float, float] | None = None,
+    truth: pd.Series | Mapping[str, pd.Series | None] | None = None,
+    slope: float | None = None,
     doses: np.ndarray | None = None,
     band: float | None = None,
     ylabel: str = "effect",
     title: str | None = None,
 ) -> Axes:
-    """ATT(d) with its pointwise CI from a continuous DiD result (``result.curve``).
+    """ATT(d) with its pointwise CI from one or several continuous DiD results
+    (``result.curve``; e.g. one per side of the redistribution, drawn alike).
 
-    ``truth`` (indexed by dose) is drawn dashed on simulated data; ``linear`` =
-    (slope, se) adds a line through the origin (e.g. TWFE's, in the same dose units); ``doses`` draws a rug of the
-    gemeenten's doses; ``band`` shades the comparison group.
+    ``truth`` (indexed by dose; per result when a mapping) is drawn dashed on simulated
+    data; ``slope`` adds a line through the origin (e.g. TWFE's, in the same dose units);
+    ``doses`` draws a rug of the gemeenten's doses; ``band`` shades the comparison group.
     """
-    curve = result.curve
+    if isinstance(results, Result):
+        results = {"": results}
+    if truth is None or isinstance(truth, pd.Series):
+        truth = dict.fromkeys(results, truth) if len(results) == 1 else {}
     if ax is None:
         _, ax = plt.subplots(figsize=(8, 4.5))
-    # A gap in the grid (the comparison band) breaks the lines instead of bridging it.
-    d = curve["dose"].to_numpy(dtype=float)
-    step = np.diff(d)
-    gaps = np.flatnonzero(step > 5 * np.median(step)) + 1 if len(d) > 2 else []
-    curve = _break(curve.set_index("dose"), d, gaps).reset_index()
-    if truth is not None:
-        truth = _break(truth, d, gaps)
-    d = curve["dose"].to_numpy(dtype=float)
-    ax.fill_between(
-        d, curve["att_ci_low"], curve["att_ci_high"], color=_MARK[0], alpha=0.2, lw=0,
-        label="95% pointwise CI",
-    )  # fmt: skip
-    ax.plot(d, curve["att"], color=_MARK[0], lw=2, label="ATT(d), continuous DiD")
-    if linear is not None:
-        ax.plot(d, linear[0] * d, color=_MARK[1], lw=1.2, ls="-.", label="TWFE (linear)")
-    if truth is not None:
-        ax.plot(truth.index, truth.to_numpy(), "k--", lw=1.2, label="true effect")
+    first = True
+    for key, res in results.items():
+        curve = res.curve
+        d = curve["dose"].to_numpy(dtype=float)
+        ax.fill_between(
+            d, curve["att_ci_low"], curve["att_ci_high"], color=_MARK[0], alpha=0.2, lw=0,
+            label="95% pointwise CI" if first else None,
+        )  # fmt: skip
+        ax.plot(d, curve["att"], color=_MARK[0], lw=2,
+                label="ATT(d), continuous DiD" if first else None)  # fmt: skip
+        true = truth.get(key)
+        if true is not None:
+            ax.plot(true.index, true.to_numpy(), "k--", lw=1.2,
+                    label="true effect" if first else None)  # fmt: skip
+        first = False
+    if slope is not None:
+        lo, hi = ax.get_xlim()
+        x = np.array([lo, hi])
+        ax.plot(x, slope * x, color=_MARK[1], lw=1.2, ls="-.", label="TWFE (linear)")
     if band is not None:
         ax.axvspan(-band, band, color="0.88", zorder=0, label="comparison group")
     if doses is not None:
@@ -117,16 +123,6 @@ def dose_response_plot(
     ax.legend(frameon=False, fontsize=9, loc="best")
     sns.despine(ax=ax)
     return ax
-
-
-def _break(frame: pd.DataFrame | pd.Series, d: np.ndarray, gaps: np.ndarray) -> pd.DataFrame:
-    """Insert a NaN row between grid points ``gaps - 1`` and ``gaps`` (matplotlib breaks
-    lines at NaN)."""
-    if len(gaps) == 0:
-        return frame
-    mids = (d[gaps - 1] + d[gaps]) / 2.0
-    blank = frame.iloc[:0].reindex(pd.Index(mids, name=frame.index.name))
-    return pd.concat([frame, blank]).sort_index()
 
 
 def dose_event_plot(

@@ -7,7 +7,10 @@ from collections.abc import Iterable, Mapping
 import pandas as pd
 from scipy import stats
 
+from evaluatie.data.vve import VVE_OUTCOMES
 from evaluatie.design.exposure import exposure_timing, exposure_weights
+from evaluatie.design.vve import VveStudy
+from evaluatie.estimators.single_unit import single_unit_did
 from evaluatie.reporting.interpret import _fmt
 from evaluatie.results import Result
 
@@ -82,50 +85,45 @@ def exposure_table(
 
 
 def dose_response_sentence(
-    result: Result,
-    *,
-    outcome_label: str,
-    unit_label: str,
-    twfe: Result | None = None,
-    received: float | None = None,
+    result: Result, *, side: str, band: float, outcome_label: str, unit_label: str
 ) -> str:
-    """Overall ATT and ACRT of a continuous DiD in words, with the TWFE slope beside.
-
-    The TWFE slope is per EUR 1,000 of the measured cohorts' funding; ``received`` (the
-    mean share of the policy dose those cohorts received) converts it to the ACRT's
-    units, per EUR 1,000 of policy dose.
-    """
+    """One side's overall ATT and ACRT (continuous DiD) in words."""
     t = result.table
     att, acrt = t.loc["ATT_o"], t.loc["ACRT_o"]
     n_t, n_c = result.meta["n_treated"], result.meta["n_comparison"]
+    verb = {"gain": "gained", "loss": "lost"}[side]
     text = (
-        f"Across the {n_t} gemeenten whose funding per target child changed, {outcome_label} "
-        f"moved by {_fmt(att['estimate'])} {unit_label} on average relative to the {n_c} "
-        f"comparison gemeenten (95% CI {_fmt(att['ci_low'])} to {_fmt(att['ci_high'])}). "
-        f"The average slope of the dose-response is {_fmt(acrt['estimate'], 3)} {unit_label} per "
-        f"EUR 1,000 of policy dose (95% CI {_fmt(acrt['ci_low'], 3)} to "
-        f"{_fmt(acrt['ci_high'], 3)})."
+        f"Among the {n_t} gemeenten that {verb} more than EUR {band * 1000:,.0f} per target "
+        f"child, {outcome_label} moved by {_fmt(att['estimate'])} {unit_label} on average "
+        f"relative to the {n_c} comparison gemeenten (95% CI {_fmt(att['ci_low'])} to "
+        f"{_fmt(att['ci_high'])}). The average slope of their dose-response is "
+        f"{_fmt(acrt['estimate'], 3)} {unit_label} per EUR 1,000 more funding per target "
+        f"child (95% CI {_fmt(acrt['ci_low'], 3)} to {_fmt(acrt['ci_high'], 3)})."
     )
-    if acrt["ci_low"] <= 0 <= acrt["ci_high"]:
+    if att["ci_low"] <= 0 <= att["ci_high"]:
         text += (
-            " Its interval includes zero: the data cannot tell this slope from no effect of "
-            "funding."
+            f" The interval of the average effect includes zero: on this side the data cannot "
+            f"tell the change in funding from no effect, and cannot rule out effects of "
+            f"{max(abs(att['ci_low']), abs(att['ci_high'])):.2f} {unit_label}."
         )
-    if twfe is not None:
-        row = twfe.table.iloc[0]
-        text += (
-            f" The TWFE regression on the measured cohorts' funding gives "
-            f"{_fmt(row['estimate'], 3)} {unit_label} per EUR 1,000 of that funding (95% CI "
-            f"{_fmt(row['ci_low'], 3)} to {_fmt(row['ci_high'], 3)}, clustered by gemeente)"
-        )
-        if received is not None:
-            text += (
-                f"; the cohorts measured after the change received {100 * received:.0f}% of "
-                f"the policy dose on average, so per EUR 1,000 of policy dose that is "
-                f"{_fmt(received * row['estimate'], 3)}"
-            )
-        text += ". TWFE assumes a linear response, the same in every gemeente."
     return text
+
+
+def twfe_sentence(twfe: Result, *, received: float, unit_label: str) -> str:
+    """The TWFE slope on the measured cohorts' funding, also in policy-dose units.
+
+    ``received`` is the mean share of the policy dose the measured cohorts received.
+    """
+    row = twfe.table.iloc[0]
+    return (
+        f"The TWFE regression on the measured cohorts' funding gives "
+        f"{_fmt(row['estimate'], 3)} {unit_label} per EUR 1,000 of that funding (95% CI "
+        f"{_fmt(row['ci_low'], 3)} to {_fmt(row['ci_high'], 3)}, CRV1 clustered by gemeente). "
+        f"The cohorts measured after the change received {100 * received:.0f}% of the policy "
+        f"dose on average, so per EUR 1,000 of policy dose that is "
+        f"{_fmt(received * row['estimate'], 3)} -- one slope for gains and losses alike, "
+        "assuming a linear response that is the same in every gemeente."
+    )
 
 
 def single_unit_sentence(result: Result, *, name: str, outcome_label: str, unit_label: str,
@@ -150,7 +148,7 @@ def single_unit_sentence(result: Result, *, name: str, outcome_label: str, unit_
     if predicted is not None:
         est, se = predicted
         text += (
-            f" The dose-response estimated on all gemeenten predicts {_fmt(est)} {unit_label} "
+            f" The dose-response estimated on all gemeenten of its side predicts {_fmt(est)} {unit_label} "
             f"at {name}'s dose (95% CI {_fmt(est - _Z95 * se)} to {_fmt(est + _Z95 * se)})."
         )
     return text
@@ -203,31 +201,34 @@ def share_table(shares: Mapping[str, pd.Series]) -> pd.DataFrame:
     return pd.DataFrame({o: s for o, s in shares.items()}).T.round(2)
 
 
-def stack_tables(tables: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
-    """Tables of several outcomes one below the other, keyed by outcome."""
-    return pd.concat(dict(tables), names=["outcome"])
+def stack_tables(tables: Mapping[object, pd.DataFrame]) -> pd.DataFrame:
+    """Tables one below the other, keyed by outcome (or by (outcome, side) pairs)."""
+    first = next(iter(tables))
+    names = ["outcome", "side"] if isinstance(first, tuple) else ["outcome"]
+    return pd.concat(dict(tables), names=names)
 
 
-def focus_gemeente(study: object, curve: Result, code: str, name: str) -> str:
-    """A focus gemeente's own DiD against the comparison group, and the dose-response's
-    prediction at its dose, in words (see :func:`single_unit_sentence`)."""
-    from evaluatie.data.vve import VVE_OUTCOMES
-    from evaluatie.estimators.single_unit import single_unit_did
-
-    gem = study.gemeenten  # type: ignore[attr-defined]
-    outcome = study.outcome  # type: ignore[attr-defined]
+def focus_gemeente(study: VveStudy, curves: Mapping[str, Result], code: str, name: str) -> str:
+    """A focus gemeente's own DiD against the comparison group and, when its side has a
+    dose-response, that curve's prediction at its dose, in words."""
+    gem = study.gemeenten
     comparison = gem.loc[gem["group"] == "comparison", "gemeente_code"].unique()
+    if code not in set(gem["gemeente_code"]):
+        return f"**{name}** has no complete {study.outcome} series in the data."
     one = single_unit_did(
-        gem, outcome, "gemeente_code", "jaar", code, comparison,
-        pre=study.pre_years, post=study.post_years, size="n_pupils",  # type: ignore[attr-defined]
+        gem, study.outcome, "gemeente_code", "jaar", code, comparison,
+        pre=study.pre_years, post=study.post_years, size="n_pupils",
     )  # fmt: skip
-    dose = float(study.doses.loc[code, "dose"])  # type: ignore[attr-defined]
-    est, se = curve.predict([dose])  # type: ignore[attr-defined]
-    label, unit, _ = VVE_OUTCOMES[outcome]
-    return f"**{name}, {outcome}** (dose {dose:+.2f}): " + single_unit_sentence(
-        one, name=name, outcome_label=label, unit_label=unit,
-        predicted=(float(est[0]), float(se[0])),
-    )  # fmt: skip
+    dose = float(study.doses.loc[code, "dose"])
+    side = str(study.doses.loc[code, "group"])
+    predicted = None
+    if side in curves:
+        est, se = curves[side].predict([dose])  # type: ignore[attr-defined]
+        predicted = (float(est[0]), float(se[0]))
+    label, unit, _ = VVE_OUTCOMES[study.outcome]
+    return f"**{name}, {study.outcome}** (dose {dose:+.2f}, {side}): " + single_unit_sentence(
+        one, name=name, outcome_label=label, unit_label=unit, predicted=predicted
+    )
 
 
 def truth_sentence(result: Result, truth: pd.Series, weights: pd.Series | None = None) -> str:

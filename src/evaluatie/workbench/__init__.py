@@ -10,6 +10,17 @@ records and the cache), :mod:`~evaluatie.workbench.headline` (`publish`: a noteb
 """
 
 from evaluatie.workbench.headline import publish
-from evaluatie.workbench.params import InnovatiebudgetParams, read_params_file, validate
+from evaluatie.workbench.params import (
+    InnovatiebudgetParams,
+    VveBudgetParams,
+    read_params_file,
+    validate,
+)
 
-__all__ = ["InnovatiebudgetParams", "publish", "read_params_file", "validate"]
+__all__ = [
+    "InnovatiebudgetParams",
+    "VveBudgetParams",
+    "publish",
+    "read_params_file",
+    "validate",
+]

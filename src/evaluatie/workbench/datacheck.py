@@ -4,9 +4,9 @@ The schema (types, allowed values) is checked by the pydantic models in
 :mod:`evaluatie.workbench.params`; whether a gemeente code, a year or an outcome
 actually occurs in the input data can only be told by reading the data. This module
 reads ``raw_dir`` once with :func:`evaluatie.data.load_panel` (about 0.7 s for the
-full simulated data, 0.4 s at scale 0.1), keeps a small :class:`DataInventory`
-(years, gemeenten, and the years in which each column has values), and checks
-parameters against it.
+full simulated data, 0.4 s at scale 0.1) and, if present, the VVE tables; keeps a
+small :class:`DataInventory` (years, gemeenten, and the years in which each column has
+values), and checks parameters against it.
 
 The models call these checks from their field validators when validation is given a
 :class:`DataChecker` as context, so data problems are reported together with the
@@ -95,6 +95,8 @@ _OUTCOME_HINT = {
     "lezen_2f": "needs referentieniveaus files",
     "taalverzorging_2f": "needs referentieniveaus files",
     "rekenen_1s": "needs referentieniveaus files",
+    "kleuterverlenging": "needs a vve-uitkomsten table and an oab-budget table",
+    "groep3": "needs a vve-uitkomsten table and an oab-budget table",
 }
 
 _Signature = tuple[str, str, tuple[tuple[str, int, int], ...]]
@@ -109,35 +111,70 @@ def _signature(path: Path, shown_as: str) -> _Signature:
 
 
 def read_inventory(path: Path, shown_as: str) -> DataInventory:
-    """Read ``path`` with :func:`load_panel` into an inventory; ValueError if unreadable."""
+    """Read ``path`` into an inventory; ValueError if it cannot be read at all.
+
+    The primary-school panel (:func:`load_panel`) and, when the folder has them, the VVE
+    study's budget and early-years tables (:func:`load_vve`) both contribute: a folder
+    with only one of the two serves the notebooks that need that one.
+    """
     if not path.exists():
         raise ValueError(f"no such file or folder: {path}")
     key = _signature(path, shown_as)
     if key not in _CACHE:
-        from evaluatie.data.panel import load_panel
-
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")  # data-quality notes belong in the report
-                panel = load_panel(path)
-        except EvaluatieError as exc:
-            _CACHE[key] = f"cannot read the data: {exc}"
-        else:
-            years = panel["jaar"].dropna().astype(int)
-            _CACHE[key] = DataInventory(
-                raw_dir=shown_as,
-                years=tuple(sorted(set(years))),
-                gemeenten=frozenset(panel["gemeente_code"].dropna().astype(str)),
-                column_years={
-                    col: tuple(sorted(set(years[panel[col].notna()])))
-                    for col in panel.columns
-                    if col not in ("jaar", "schooljaar")
-                },
-            )
+        _CACHE[key] = _inventory_of(path, shown_as)
     found = _CACHE[key]
     if isinstance(found, str):
         raise ValueError(found)
     return found
+
+
+def _inventory_of(path: Path, shown_as: str) -> DataInventory | str:
+    from evaluatie.data.panel import files_of_kind, load_panel
+    from evaluatie.data.vve import VVE_OUTCOMES, load_vve
+
+    years: set[int] = set()
+    gemeenten: set[str] = set()
+    column_years: dict[str, tuple[int, ...]] = {}
+    errors = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # data-quality notes belong in the report
+        try:
+            panel = load_panel(path)
+        except EvaluatieError as exc:
+            errors.append(str(exc))
+        else:
+            jaar = panel["jaar"].dropna().astype(int)
+            years |= set(jaar)
+            gemeenten |= set(panel["gemeente_code"].dropna().astype(str))
+            column_years.update(
+                {
+                    col: tuple(sorted(set(jaar[panel[col].notna()])))
+                    for col in panel.columns
+                    if col not in ("jaar", "schooljaar")
+                }
+            )
+        has_vve = path.is_dir() and files_of_kind(path, "vve") and files_of_kind(path, "budget")
+        if has_vve:
+            try:
+                vve = load_vve(path)
+            except EvaluatieError as exc:
+                errors.append(str(exc))
+            else:
+                schools = vve.schools
+                years |= set(schools["jaar"].astype(int))
+                gemeenten |= set(vve.budget["gemeente_code"].astype(str))
+                for col in VVE_OUTCOMES:
+                    column_years[col] = tuple(
+                        sorted(set(schools.loc[schools[col].notna(), "jaar"].astype(int)))
+                    )
+    if errors and not column_years:
+        return "cannot read the data: " + "; ".join(errors)
+    return DataInventory(
+        raw_dir=shown_as,
+        years=tuple(sorted(years)),
+        gemeenten=frozenset(gemeenten),
+        column_years=column_years,
+    )
 
 
 class DataChecker:

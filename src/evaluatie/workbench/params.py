@@ -132,12 +132,7 @@ class InnovatiebudgetParams(NotebookParams):
     @field_validator("gemeenten")
     @classmethod
     def _check_gemeenten(cls, codes: list[str] | None, info: ValidationInfo) -> list[str] | None:
-        bad = [c for c in codes or [] if not re.fullmatch(r"GM\d{4}", c)]
-        if bad:
-            raise ValueError(f"gemeente codes must look like GM0546, not {bad}")
-        if codes and (inventory := _inventory(info)) is not None:
-            inventory.check_gemeenten(codes)
-        return codes or None
+        return _check_codes(codes, info) or None
 
     @model_validator(mode="after")
     def _check_combination(self) -> InnovatiebudgetParams:
@@ -156,8 +151,81 @@ class InnovatiebudgetParams(NotebookParams):
         return self
 
 
+VVE_OUTCOME_NAMES = ("kleuterverlenging", "groep3")
+
+
+class VveBudgetParams(NotebookParams):
+    """Did the 2019 OAB redistribution's change in VVE funding per target child move
+    the early-years outcomes of the cohorts it reached?"""
+
+    notebook: ClassVar[str] = "vve_budget"
+
+    title: str = Field(
+        "VVE-budget en vroege uitkomsten: herverdeling OAB 2019",
+        description="Report title shown at the top of the report.",
+    )
+    outcomes: list[Literal[VVE_OUTCOME_NAMES]] = Field(  # type: ignore[valid-type]
+        ["kleuterverlenging", "groep3"],
+        min_length=1,
+        validate_default=True,  # the default outcomes must be in the data too
+        description="Outcomes to analyse: kleuterverlenging (% repeating groep 2), groep3 "
+        "(mean groep-3 score).",
+    )
+    gemeenten: list[str] | None = Field(
+        None,
+        description="Focus gemeenten (GM####): each gets its own single-gemeente DiD and "
+        "its predicted effect; estimation always uses every gemeente. Empty = no focus.",
+    )
+    marked: list[str] = Field(
+        ["GM0546", "GM0034", "GM0453"],
+        description="Gemeenten named in the budget-change plot (default Leiden, Almere, "
+        "Velsen); codes absent from the data are not drawn.",
+    )
+    comparison_band: float = Field(
+        0.5,
+        gt=0.0,
+        le=3.0,
+        description="Gemeenten whose funding per target child changed by at most this many "
+        "EUR 1,000 form the comparison group.",
+    )
+    degree: int = Field(3, ge=1, le=5, description="B-spline degree of the dose-response.")
+    num_knots: int = Field(
+        0, ge=0, le=6, description="Interior knots of the dose-response B-spline."
+    )
+
+    @field_validator("outcomes")
+    @classmethod
+    def _outcomes_in_data(cls, outcomes: list[str], info: ValidationInfo) -> list[str]:
+        if len(set(outcomes)) != len(outcomes):
+            raise ValueError(f"an outcome is listed twice: {outcomes}")
+        if (inventory := _inventory(info)) is not None:
+            for outcome in outcomes:
+                inventory.check_outcome(outcome)
+        return outcomes
+
+    @field_validator("gemeenten")
+    @classmethod
+    def _known_gemeenten(cls, codes: list[str] | None, info: ValidationInfo) -> list[str] | None:
+        return _check_codes(codes, info) or None
+
+    @field_validator("marked")
+    @classmethod
+    def _well_formed(cls, codes: list[str]) -> list[str]:
+        return _check_codes(codes, None)
+
+
+def _check_codes(codes: list[str] | None, info: ValidationInfo | None) -> list[str] | None:
+    """Refuse malformed codes, and (given ``info``) codes absent from the data when checked."""
+    bad = [c for c in codes or [] if not re.fullmatch(r"GM\d{4}", c)]
+    if bad:
+        raise ValueError(f"gemeente codes must look like GM0546, not {bad}")
+    if codes and info is not None and (inventory := _inventory(info)) is not None:
+        inventory.check_gemeenten(codes)
+    return codes
+
+
 NOTEBOOK_PARAMS: dict[str, type[NotebookParams]] = {
-    cls.notebook: cls for cls in (InnovatiebudgetParams,)
+    cls.notebook: cls for cls in (InnovatiebudgetParams, VveBudgetParams)
 }
 
 
