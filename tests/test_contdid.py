@@ -396,13 +396,15 @@ def test_negative_doses() -> None:
     assert np.all(np.abs(est - effect(np.array([-2.0, 2.0]))) < 3 * se)
 
 
-@pytest.mark.slow
-def test_coverage_monte_carlo() -> None:
-    """500 draws (about 3 s): 95% CIs of ATT^o, ACRT^o and ATT(2) cover the truth."""
+def _coverage(draws: int, first_seed: int, **kwargs: object) -> np.ndarray:
+    """Share of ``draws`` simulations whose 95% CIs of ATT^o, ACRT^o and ATT(2) cover
+    the truth; ``kwargs`` go to ``make_panel`` (``pupils=True``: weighted fits)."""
     att_o, acrt_o = true_overall(0.5, 4.0)
+    weights = "w" if kwargs.get("pupils") else None
     hits = []
-    for seed in range(500):
-        res = fit(make_panel(n_treated=300, n_comparison=150, seed=1000 + seed), num_knots=1)
+    for seed in range(draws):
+        data = make_panel(n_treated=300, n_comparison=150, seed=first_seed + seed, **kwargs)
+        res = fit(data, num_knots=1, weights=weights)
         tab = res.table
         est, se = res.predict(2.0)
         hits.append(
@@ -412,7 +414,13 @@ def test_coverage_monte_carlo() -> None:
                 abs(est[0] - effect(2.0)) <= stats.norm.ppf(0.975) * se[0],
             ]
         )
-    coverage = np.mean(hits, axis=0)
+    return np.mean(hits, axis=0)
+
+
+@pytest.mark.slow
+def test_coverage_monte_carlo() -> None:
+    """500 draws (about 3 s): 95% CIs of ATT^o, ACRT^o and ATT(2) cover the truth."""
+    coverage = _coverage(500, 1000)
     assert np.all((coverage >= 0.91) & (coverage <= 0.98)), coverage
 
 
@@ -643,21 +651,7 @@ def test_weighted_recovers_truth_with_heteroskedastic_units() -> None:
 def test_weighted_coverage_monte_carlo() -> None:
     """400 draws with heteroskedastic units: weighted 95% CIs of ATT^o, ACRT^o and ATT(2)
     cover the truth (the weighted SEs are calibrated, not just smaller)."""
-    att_o, acrt_o = true_overall(0.5, 4.0)
-    hits = []
-    for seed in range(400):
-        data = make_panel(n_treated=300, n_comparison=150, seed=3000 + seed, pupils=True)
-        res = fit(data, num_knots=1, weights="w")
-        tab = res.table
-        est, se = res.predict(2.0)
-        hits.append(
-            [
-                tab.loc["ATT_o", "ci_low"] <= att_o <= tab.loc["ATT_o", "ci_high"],
-                tab.loc["ACRT_o", "ci_low"] <= acrt_o <= tab.loc["ACRT_o", "ci_high"],
-                abs(est[0] - effect(2.0)) <= stats.norm.ppf(0.975) * se[0],
-            ]
-        )
-    coverage = np.mean(hits, axis=0)
+    coverage = _coverage(400, 3000, pupils=True)
     assert np.all((coverage >= 0.91) & (coverage <= 0.98)), coverage
 
 
