@@ -198,7 +198,8 @@ def dose_table(doses: pd.DataFrame, codes: Iterable[str], names: Mapping[str, st
 
 def share_table(shares: Mapping[str, pd.Series]) -> pd.DataFrame:
     """Received share of the policy dose by measured year (rows: outcomes)."""
-    return pd.DataFrame({o: s for o, s in shares.items()}).T.round(2)
+    table = pd.DataFrame({o: s for o, s in shares.items()}).T.round(2)
+    return table.rename_axis(index="share of the policy dose received")
 
 
 def stack_tables(tables: Mapping[object, pd.DataFrame]) -> pd.DataFrame:
