@@ -17,6 +17,9 @@ from scipy import optimize, special, stats
 from evaluatie.data.gemeenten import load_gemeenten
 from evaluatie.errors import ParameterError
 
+#: Seed of the default synthetic data (simulate() and simulate_pupils()).
+DEFAULT_SEED = 20240601
+
 #: End years of the school years with an eindtoets file; 2019-20 had none (COVID).
 YEARS = (2014, 2015, 2016, 2017, 2018, 2019, 2021, 2022, 2023, 2024)
 #: The last year with the Centrale Eindtoets; 2023-24 has the doorstroomtoets (LIB here).

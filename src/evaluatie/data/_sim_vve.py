@@ -63,12 +63,11 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, special
 
-from evaluatie.data import _dgp
+from evaluatie.data import _dgp, vve
 from evaluatie.data.gemeenten import load_gemeenten
-from evaluatie.design.exposure import exposure, exposure_weights
 from evaluatie.errors import ParameterError
 
-VVE_OUTCOMES = ("kleuterverlenging", "groep3")
+VVE_OUTCOMES = tuple(vve.VVE_OUTCOMES)
 BUDGET_YEARS = tuple(range(2012, 2025))
 #: End years of the school years with VVE outcomes (2015-2016 ... 2023-2024).
 OUTCOME_YEARS = tuple(range(2016, 2025))
@@ -123,6 +122,8 @@ def phase_in(jaar: int) -> float:
 
 def phi(outcome: str, jaar: int) -> float:
     """phi_o(t) = sum_Y w_o(t, Y) s_Y: the share of the policy dose a cohort received."""
+    from evaluatie.design.exposure import exposure_weights  # here: design imports data (no cycle)
+
     w = exposure_weights(outcome, jaar)
     return float(sum(weight * phase_in(int(y)) for y, weight in w.items()))
 
@@ -281,6 +282,8 @@ def truth_frame(
 ) -> pd.DataFrame:
     """Exposure with and without the redistribution, dose and TAU per gemeente x year x
     outcome, for ``gemeenten`` and the measured years whose window the budget covers."""
+    from evaluatie.design.exposure import exposure  # here: design imports data (no cycle)
+
     level_2018 = budget.loc[budget["jaar"] == FIRST_YEAR - 1].set_index("gemeente_code")
     counterfactual = budget.assign(
         budget_eur=budget["gemeente_code"].map(level_2018["budget_eur"]).to_numpy()
@@ -308,6 +311,8 @@ def truth_frame(
 def _tau_lookup(
     truth: pd.DataFrame, codes: np.ndarray, jaar: np.ndarray, outcome: str
 ) -> np.ndarray:
+    from evaluatie.design.exposure import exposure_weights  # here: design imports data (no cycle)
+
     cells = truth[truth["uitkomst"] == outcome].set_index(["gemeente_code", "jaar"])["tau"]
     tau = cells.reindex(pd.MultiIndex.from_arrays([codes, jaar])).to_numpy(dtype="float64")
     gap = np.isnan(tau)

@@ -35,19 +35,15 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from evaluatie.data.panel import SHARES
 from evaluatie.errors import ParameterError
 
-#: The groep on which each outcome is measured (at the end of that school year).
+#: The groep on which each outcome is measured (at the end of that school year): the
+#: early-years outcomes of :mod:`evaluatie.data.vve`, and the groep-8 columns of the panel.
 OUTCOME_GROEP: dict[str, int] = {
     "kleuterverlenging": 2,  # the decision to repeat groep 2
     "groep3": 3,  # end-of-groep-3 reading/maths score
-    "eindtoets": 8,
-    "rekenen_1s": 8,
-    "rekenen_1f": 8,
-    "lv_2f": 8,
-    "lv_1f": 8,
-    "tv_2f": 8,
-    "tv_1f": 8,
+    **dict.fromkeys(("eindtoets", *SHARES), 8),
 }
 #: VVE age window in months (2.5 up to 4 years; domain.md).
 VVE_MONTHS = (30, 48)

@@ -39,6 +39,7 @@ from pydantic import (
     model_validator,
 )
 
+from evaluatie.data.vve import VVE_OUTCOMES
 from evaluatie.errors import ParameterError
 from evaluatie.workbench.datacheck import DATA_CONTEXT, DataChecker, DataInventory
 
@@ -151,7 +152,7 @@ class InnovatiebudgetParams(NotebookParams):
         return self
 
 
-VVE_OUTCOME_NAMES = ("kleuterverlenging", "groep3")
+VVE_OUTCOME_NAMES = tuple(VVE_OUTCOMES)  # Literal needs a tuple
 
 
 class VveBudgetParams(NotebookParams):
