@@ -698,8 +698,12 @@ def test_error_dose_varies_within_unit(small) -> None:
 
 
 def test_error_no_comparison_and_too_few_treated(small) -> None:
-    with pytest.raises(DesignError, match=r"no comparison units.*'dose' == 0"):
+    with pytest.raises(DesignError, match=r"0 comparison unit\(s\).*'dose' == 0"):
         fit(small[small["dose"] != 0])
+    one = small[small["unit"] != small.loc[small["dose"] == 0, "unit"].unique()[0]]
+    one = one[(one["dose"] != 0) | (one["unit"] == one.loc[one["dose"] == 0, "unit"].iloc[0])]
+    with pytest.raises(DesignError, match=r"1 comparison unit\(s\).*at least 2"):
+        fit(one)
     few = small[small["unit"].isin([0, 1, 2, 3, 40, 41, 42])]
     with pytest.raises(DesignError, match=r"4 treated unit\(s\).*K = degree \+ num_knots \+ 1 = 4"):
         fit(few)

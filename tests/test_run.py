@@ -94,3 +94,24 @@ def test_bad_params_refused_before_the_kernel_starts(
     err = capsys.readouterr().err
     assert "unknown parameter 'outcom'" in err and "did you mean 'outcome'" in err
     assert not reports.exists() or not any(reports.iterdir())
+
+
+def test_vve_report_for_one_gemeente(
+    tmp_path: Path, raw_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(REPO)
+    path = tmp_path / "vve_test.yaml"
+    path.write_text(
+        f"notebook: vve_budget\nparameters:\n  raw_dir: {raw_dir}\n  gemeenten: [GM0546]\n",
+        encoding="utf-8",
+    )
+    reports = tmp_path / "reports"
+    assert main(["run", str(path), "--reports", str(reports)]) == 0
+    html = (reports / "vve_test.html").read_text(encoding="utf-8")
+    # budget plot, two dose event studies, two dose-response plots
+    assert len(re.findall(r'<img[^>]+src="data:image/png;base64,', html)) >= 5
+    assert "eindtoets cannot reflect the 2019 change yet" in html  # the computed timing
+    assert "In Leiden," in html and "placebo interval" in html  # the focus gemeente
+    assert "Simulated data:" in html and "ATT_o" in html
+    record = json.loads((reports / "vve_test.json").read_text(encoding="utf-8"))
+    assert record["status"] == "ok" and "average slope" in record["headline"]["label"]

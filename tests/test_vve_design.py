@@ -18,7 +18,13 @@ from evaluatie.design.vve import (
 )
 from evaluatie.errors import DesignError, ParameterError
 from evaluatie.estimators.single_unit import single_unit_did
-from evaluatie.reporting.vve import timing_sentences, timing_table
+from evaluatie.reporting.vve import (
+    dose_response_sentence,
+    dropped_sentence,
+    missing_sides_sentence,
+    timing_sentences,
+    timing_table,
+)
 
 PHASE = {2019: 0.25, 2020: 0.5, 2021: 0.75}
 
@@ -45,12 +51,13 @@ def test_policy_dose_by_hand() -> None:
         policy_dose(_budget({"GM0546": (1.0, 2.0)}).query("jaar != 2022"))
 
 
-def _study_data(n_gem: int = 30, seed: int = 3) -> VveData:
+def _study_data(n_gem: int = 30, seed: int = 3, n_zero: int = 6) -> VveData:
     rng = np.random.default_rng(seed)
     codes = [f"GM{1000 + i}" for i in range(n_gem)]
     new = 12000.0
     old = {c: new - 1000 * d for c, d in zip(codes, rng.uniform(-3, 6, n_gem), strict=True)}
-    old[codes[0]] = old[codes[1]] = new  # two gemeenten without a change
+    for c in codes[:n_zero]:  # gemeenten without a change: the comparison group
+        old[c] = new
     budget = _budget({c: (old[c], new) for c in codes})
     rows = []
     for i, c in enumerate(codes):
@@ -71,7 +78,7 @@ def test_vve_study_panels_and_received_share() -> None:
     # budget 2012 on: groep 3 exposure is defined from 2017.
     assert study.years[0] == 2017
     gem = study.gemeenten
-    assert set(gem.loc[gem["group"] == "comparison", "gemeente_code"]) >= {"GM1000", "GM1001"}
+    assert set(gem.loc[gem["group"] == "comparison", "gemeente_code"]) >= {"GM1000", "GM1005"}
     assert (gem.loc[gem["group"] == "comparison", "dose_cdid"] == 0).all()
     assert gem.groupby("gemeente_code").size().eq(len(study.years)).all()
     # Received share = sum_Y w(t, Y) s_Y with the module's weights (45, 135, 36)/216.
@@ -153,3 +160,56 @@ def test_sides_are_estimated_apart() -> None:
         dose_response_by_side(study, min_treated=n_gain + n_loss)
     with pytest.raises(ParameterError, match="side must be"):
         side_panel(study, "both")
+
+
+def test_received_share_is_not_shrunk_by_a_gap() -> None:
+    data = _study_data()
+    gap = data.schools[
+        ~((data.schools["gemeente_code"] == "GM1015") & (data.schools["jaar"] == 2024))
+    ]
+    study = vve_study(VveData(gap, data.budget, {}), "groep3", band=0.25)
+    assert received_share(study)[2024] == pytest.approx((45 * 0.25 + 135 * 0.5 + 36 * 0.75) / 216)
+    # The gemeente without 2024 leaves the balanced gemeente panel, and says so.
+    assert study.dropped == {"years": [], "gemeenten": ["GM1015"]}
+    assert "GM1015" not in set(study.gemeenten["gemeente_code"])
+    assert "1 gemeente(n) without a complete series (GM1015)" in dropped_sentence(study)
+
+
+def test_a_stray_year_is_dropped_not_the_gemeenten() -> None:
+    data = _study_data()
+    stray = data.schools.iloc[:1].assign(jaar=2025)
+    budget = pd.concat([data.budget, data.budget[data.budget["jaar"] == 2024].assign(jaar=2025)])
+    study = vve_study(VveData(pd.concat([data.schools, stray]), budget, {}), "groep3", band=0.25)
+    assert study.years[-1] == 2024 and study.dropped["years"] == [2025]
+    assert study.gemeenten["gemeente_code"].nunique() == 30
+
+
+def test_policy_dose_and_band_errors_name_the_problem() -> None:
+    budget = _budget({"GM0546": (15000.0, 12000.0), "GM0034": (4400.0, 12100.0)})
+    no_kids = budget.assign(
+        doelgroepkinderen=budget["doelgroepkinderen"].where(budget["jaar"] > 2018)
+    )
+    with pytest.raises(
+        DesignError, match="DOELGROEPKINDEREN has no value for any gemeente in 2018"
+    ):
+        policy_dose(no_kids)
+    zero = budget.copy()
+    zero.loc[(zero["gemeente_code"] == "GM0546") & (zero["jaar"] == 2018), "budget_eur"] = 0.0
+    with pytest.raises(DesignError, match="BUDGET_EUR is 0 for GM0546 in 2018"):
+        policy_dose(zero)
+    with pytest.raises(DesignError, match=r"comparison_band = 0\.01"):
+        vve_study(_study_data(n_zero=2), "groep3", band=0.01)
+
+
+def test_generated_sentences_follow_the_numbers() -> None:
+    study = vve_study(_study_data(n_gem=60), "groep3", band=0.25)
+    fits = dose_response_by_side(study, min_treated=5)
+    side = next(iter(fits))
+    text = dose_response_sentence(
+        fits[side], side=side, band=0.25, outcome_label="x", unit_label="pt"
+    )
+    row = fits[side].table.loc["ATT_o"]
+    assert f"{row['estimate']:+.2f}" in text and f"{fits[side].meta['n_treated']} gemeenten" in text
+    assert ("fit the data" in text) == bool(row["ci_low"] <= 0 <= row["ci_high"])
+    assert missing_sides_sentence(study, {side: fits[side]}).startswith(" Fewer than 10")
+    assert missing_sides_sentence(study, fits) == ""

@@ -12,18 +12,26 @@ from evaluatie.data.simulate import simulate, true_dose_response
 from evaluatie.design import vve
 
 
-def _truth(raw: Path, study: vve.VveStudy, side: str) -> tuple[float, float, np.ndarray]:
-    """True ATT^o, ACRT^o (pupil-weighted over the side's gemeenten) and its dose grid."""
-    units = study.gemeenten.drop_duplicates("gemeente_code").query("group == @side")
+def _truth(raw: Path, study: vve.VveStudy, side: str) -> tuple[float, float, np.ndarray, float]:
+    """True ATT^o, ACRT^o (pupil-weighted over the side's gemeenten), its dose grid, and
+    the comparison group's own true effect (the estimand is relative to it)."""
+    all_units = study.gemeenten.drop_duplicates("gemeente_code")
+    units = all_units.query("group == @side")
+    comp = all_units.query("group == 'comparison'")
     d, w = units["dose"].to_numpy(), units["pupils"].to_numpy()
     years = study.post_years
-    att = float(np.average(true_dose_response(raw, study.outcome, d, years), weights=w))
+    # The comparison gemeenten moved a little too: the estimand is relative to them.
+    base = np.average(
+        true_dose_response(raw, study.outcome, comp["dose"].to_numpy(), years),
+        weights=comp["pupils"].to_numpy(),
+    )
+    att = float(np.average(true_dose_response(raw, study.outcome, d, years), weights=w) - base)
     h = 1e-4
     slope = (
         true_dose_response(raw, study.outcome, d + h, years)
         - true_dose_response(raw, study.outcome, d - h, years)
     ) / (2 * h)
-    return att, float(np.average(slope, weights=w)), vve.dose_grid(study, side)
+    return att, float(np.average(slope, weights=w)), vve.dose_grid(study, side), float(base)
 
 
 def _fit(raw: Path, outcome: str) -> tuple[vve.VveStudy, dict]:
@@ -36,12 +44,13 @@ def test_default_data_truth_inside_the_intervals(full_raw: Path, outcome: str) -
     study, fits = _fit(full_raw, outcome)
     assert set(fits) == {"gain", "loss"}
     for side, fit in fits.items():
-        att, acrt, grid = _truth(full_raw, study, side)
+        att, acrt, grid, base = _truth(full_raw, study, side)
         t = fit.table
         assert t.loc["ATT_o", "ci_low"] <= att <= t.loc["ATT_o", "ci_high"], side
         assert t.loc["ACRT_o", "ci_low"] <= acrt <= t.loc["ACRT_o", "ci_high"], side
         curve = fit.curve
-        truth = true_dose_response(full_raw, outcome, grid, study.post_years)
+        truth = true_dose_response(full_raw, outcome, grid, study.post_years) - base
+        np.testing.assert_allclose(vve.known_curve(study, full_raw, grid), truth, atol=1e-12)
         inside = (curve["att_ci_low"] <= truth) & (truth <= curve["att_ci_high"])
         assert inside.mean() >= 0.9, side
 
@@ -54,7 +63,7 @@ def test_a_larger_effect_is_found_and_recovered(tmp_path: Path) -> None:
     for outcome in ("kleuterverlenging", "groep3"):
         study, fits = _fit(raw, outcome)
         fit = fits["gain"]  # most gemeenten gained
-        att, acrt, _ = _truth(raw, study, "gain")
+        att, acrt, _, _ = _truth(raw, study, "gain")
         row = fit.table.loc["ATT_o"]
         assert abs(row["estimate"]) > 3 * row["se"]  # detected
         assert abs(row["estimate"] - att) < 2.5 * row["se"]  # and right
@@ -75,7 +84,7 @@ def test_monte_carlo_coverage_of_the_average_effect(tmp_path: Path) -> None:
         raw = tmp_path / f"raw{seed}"
         simulate(raw, seed=seed, scale=0.3)
         study, fits = _fit(raw, "kleuterverlenging")
-        att, _, _ = _truth(raw, study, "gain")
+        att, _, _, _ = _truth(raw, study, "gain")
         row = fits["gain"].table.loc["ATT_o"]
         hits.append(row["ci_low"] <= att <= row["ci_high"])
         z.append((row["estimate"] - att) / row["se"])

@@ -14,7 +14,7 @@ moved by at most ``band`` (default EUR 500): their dose is set to zero
 Goodman-Bacon & Sant'Anna (2024, Remark 3.1): it identifies ``ATT(d) - ATT(d_0)``, the
 effect relative to a change of at most ``band``; when the response is near zero there
 (a small change does little), this is ``ATT(d)``. The bias is at most the response
-to a change of ``band``; the notebook reports the comparison group's doses.
+to a change of ``band``; the notebook reports the comparison group's range of doses.
 
 Which measured years carry the change follows from the exposure mapping
 (:mod:`evaluatie.design.exposure`): the reference year of an outcome is the last year
@@ -23,12 +23,19 @@ whose measured cohort was wholly of VVE age before 2019.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from evaluatie.data.vve import VVE_OUTCOMES, VveData, gemeente_outcomes, outcome_column
+from evaluatie.data.vve import (
+    VVE_OUTCOMES,
+    VveData,
+    gemeente_outcomes,
+    known_dose_response,
+    outcome_column,
+)
 from evaluatie.design.exposure import ExposureTiming, exposure, exposure_timing
 from evaluatie.errors import DesignError, ParameterError
 
@@ -36,6 +43,8 @@ from evaluatie.errors import DesignError, ParameterError
 POLICY_YEARS = (2018, 2022)
 #: Default half-width of the comparison band, EUR 1,000 per target child.
 COMPARISON_BAND = 0.5
+#: Fewest comparison gemeenten the design accepts (one gives no variance at all).
+MIN_COMPARISON = 5
 #: The two sides of the redistribution, estimated apart (:func:`side_panel`).
 SIDES = {"gain": "gained", "loss": "lost"}
 
@@ -66,8 +75,25 @@ def policy_dose(budget: pd.DataFrame, years: tuple[int, int] = POLICY_YEARS) -> 
             f"the budget table has no rows for {missing}; the policy dose compares "
             f"{before} with {after}"
         )
-    b0, b1 = (wide[("budget_eur", y)].astype(float) for y in (before, after))
-    k0, k1 = (wide[("doelgroepkinderen", y)].astype(float) for y in (before, after))
+    columns = {}
+    for col in ("budget_eur", "doelgroepkinderen"):
+        for y in (before, after):
+            if (col, y) not in wide.columns or wide[(col, y)].isna().all():
+                raise DesignError(
+                    f"{col.upper()} has no value for any gemeente in {y}; the policy dose "
+                    f"needs budget and target children in {before} and {after}"
+                )
+            values = wide[(col, y)].astype(float)
+            bad = values[values <= 0]
+            if len(bad):
+                raise DesignError(
+                    f"{col.upper()} is {bad.iloc[0]:g} for {bad.index[0]} in {y} "
+                    f"({len(bad)} gemeente(n) with a value <= 0): funding per target child "
+                    "and its change are undefined"
+                )
+            columns[(col, y)] = values
+    b0, b1 = columns[("budget_eur", before)], columns[("budget_eur", after)]
+    k0, k1 = columns[("doelgroepkinderen", before)], columns[("doelgroepkinderen", after)]
     out = pd.DataFrame(
         {
             "budget_before": b0,
@@ -99,6 +125,7 @@ class VveStudy:
     ``gemeenten``: gemeente x jaar outcome means with ``n_pupils``, ``dose``, ``group``,
     ``dose_cdid`` (the dose, zero in the comparison group: the continuous-DiD input) and
     ``pupils`` (mean pupils over the years: a time-invariant weight).
+    ``dropped``: the ``years`` and ``gemeenten`` left out to balance the gemeente panel.
     ``doses``: :func:`policy_dose` with ``group``.
     """
 
@@ -110,6 +137,7 @@ class VveStudy:
     schools: pd.DataFrame
     gemeenten: pd.DataFrame
     doses: pd.DataFrame
+    dropped: dict[str, list] = field(default_factory=dict)
 
     @property
     def pre_years(self) -> tuple[int, ...]:
@@ -130,8 +158,10 @@ def vve_study(
     """Assemble the school and gemeente panels for ``outcome`` (see :class:`VveStudy`).
 
     Gemeenten without a policy dose, and measured years whose VVE window the budget
-    does not cover, are left out. The gemeente panel is balanced: gemeenten missing a
-    year of outcomes are dropped (the continuous DiD compares each gemeente with itself).
+    does not cover, are left out. The gemeente panel is balanced (the continuous DiD
+    compares each gemeente with itself): years with outcomes for fewer than half of the
+    gemeenten go first, then gemeenten missing a remaining year; both are listed in
+    ``dropped``. Fewer than :data:`MIN_COMPARISON` comparison gemeenten is an error.
     """
     outcome_column(outcome)
     timing = exposure_timing(outcome, start=policy_years[0] + 1)
@@ -154,19 +184,14 @@ def vve_study(
             f"(budget years {data.budget['jaar'].min()}-{data.budget['jaar'].max()})"
         )
     years = tuple(int(y) for y in sorted(schools["jaar"].unique()))
-    if reference not in years:
-        raise DesignError(
-            f"{outcome}: the reference year {reference} (the last cohort measured wholly "
-            f"before the change) has no data; data years: {years}"
-        )
     if years[-1] <= reference:
         raise DesignError(
             f"{outcome}: no measured cohort after {reference} in the data ({years[0]}-"
             f"{years[-1]}): the change of {policy_years[0] + 1} cannot show yet"
         )
     gem = gemeente_outcomes(schools, outcome)
-    counts = gem.groupby("gemeente_code")["jaar"].transform("size")
-    gem = gem[counts == len(years)].reset_index(drop=True)
+    gem, years, dropped = _balance(gem, years, reference)
+    schools = schools[schools["jaar"].isin(years)].reset_index(drop=True)
     gem = gem.assign(
         dose=gem["gemeente_code"].map(doses["dose"]).to_numpy(),
         group=gem["gemeente_code"].map(doses["group"]).to_numpy(),
@@ -175,6 +200,14 @@ def vve_study(
     # A time-invariant weight per gemeente (the continuous DiD's unit weight): its mean
     # pupils over the study years.
     gem["pupils"] = gem.groupby("gemeente_code")["n_pupils"].transform("mean")
+    n_comparison = int((gem.drop_duplicates("gemeente_code")["group"] == "comparison").sum())
+    if n_comparison < MIN_COMPARISON:
+        raise DesignError(
+            f"{outcome}: only {n_comparison} gemeente(n) have a change in funding per target "
+            f"child within comparison_band = {band} (EUR 1,000) and a complete outcome "
+            f"series; at least {MIN_COMPARISON} are needed for a comparison group: widen "
+            "comparison_band"
+        )
     return VveStudy(
         outcome=outcome,
         timing=timing,
@@ -184,11 +217,38 @@ def vve_study(
         schools=schools,
         gemeenten=gem,
         doses=doses,
+        dropped=dropped,
     )
 
 
 def _weight(outcome: str) -> str:
     return VVE_OUTCOMES[outcome][2]
+
+
+def _balance(
+    gem: pd.DataFrame, years: tuple[int, ...], reference: int
+) -> tuple[pd.DataFrame, tuple[int, ...], dict[str, list]]:
+    """Balance the gemeente x year panel, dropping sparse *years* before gemeenten.
+
+    A year in which fewer than half of the gemeenten have outcomes (e.g. a stray row
+    of a newer school year) is dropped; then gemeenten missing any remaining year.
+    The reference year is never dropped: without it there is no base period.
+    """
+    n = gem["gemeente_code"].nunique()
+    per_year = gem.groupby("jaar")["gemeente_code"].nunique()
+    sparse = [int(y) for y in years if per_year.get(y, 0) < n / 2 and y != reference]
+    if reference not in per_year.index or per_year[reference] < n / 2:
+        raise DesignError(
+            f"the reference year {reference} (the last cohort measured wholly before the "
+            f"change) has outcomes for {int(per_year.get(reference, 0))} of {n} gemeenten; "
+            f"data years: {list(years)}"
+        )
+    kept = tuple(y for y in years if y not in sparse)
+    gem = gem[gem["jaar"].isin(kept)]
+    counts = gem.groupby("gemeente_code")["jaar"].transform("size")
+    incomplete = sorted(gem.loc[counts < len(kept), "gemeente_code"].unique())
+    gem = gem[counts == len(kept)].reset_index(drop=True)
+    return gem, kept, {"years": sparse, "gemeenten": incomplete}
 
 
 def received_share(study: VveStudy) -> pd.Series:
@@ -197,7 +257,8 @@ def received_share(study: VveStudy) -> pd.Series:
     The least-squares slope (through the origin, over gemeenten) of the cohort's change
     in exposure since the reference year on the policy dose: 0 up to the reference
     year, rising to 1 once a cohort's whole VVE window lies in the new allocation.
-    Read from the budget data, so it shows the phase-in the data actually contain.
+    Computed from the measured cohorts' exposure (budget data mapped to cohorts), so it
+    shows the phase-in the data actually contain.
     """
     s = study.schools.drop_duplicates(["gemeente_code", "jaar"])
     wide = s.pivot(index="gemeente_code", columns="jaar", values="exposure")
@@ -205,8 +266,11 @@ def received_share(study: VveStudy) -> pd.Series:
     dose = s.drop_duplicates("gemeente_code").set_index("gemeente_code")["dose"]
     dose = dose.reindex(change.index)
     ok = dose.notna()
-    denom = float((dose[ok] ** 2).sum())
-    share = change[ok].mul(dose[ok], axis=0).sum() / denom
+    change, dose = change[ok], dose[ok]
+    # Per year over the gemeenten with a value that year (a gap must not shrink it).
+    present = change.notna()
+    denom = present.mul(dose**2, axis=0).sum()
+    share = change.mul(dose, axis=0).sum() / denom.where(denom > 0)
     share.index.name = "jaar"
     return share.rename("share")
 
@@ -250,7 +314,7 @@ def dose_response_by_side(
             continue
         out[side] = cont_did(
             panel, study.outcome, "gemeente_code", "jaar", "dose_cdid",
-            first_period=study.reference + 1, weights="pupils",
+            first_period=study.post_years[0], weights="pupils",
             dvals=dose_grid(study, side), degree=degree, num_knots=num_knots,
         )  # fmt: skip
     if not out:
@@ -266,3 +330,43 @@ def mean_received_share(study: VveStudy) -> float:
     of the measured cohorts' funding into one per EUR 1,000 of policy dose."""
     share = received_share(study)
     return float(share.reindex(list(study.post_years)).mean())
+
+
+def known_curve(study: VveStudy, raw_dir: str | Path, doses: np.ndarray) -> pd.Series | None:
+    """On simulated data, the truth the continuous DiD targets at ``doses``, else None.
+
+    With a least-treated comparison group the estimand is ATT(d) minus the comparison
+    group's own effect (CGBS 2024, Remark 3.1): the true response at ``d``, averaged
+    over the post years, minus the pupil-weighted true effect of the comparison
+    gemeenten at their (small) doses.
+    """
+    truth = known_dose_response(raw_dir, study.outcome, np.asarray(doses), study.post_years)
+    if truth is None:
+        return None
+    units = study.gemeenten.drop_duplicates("gemeente_code")
+    comp = units[units["group"] == "comparison"]
+    own = known_dose_response(raw_dir, study.outcome, comp["dose"].to_numpy(), study.post_years)
+    base = float(np.average(own.to_numpy(), weights=comp["pupils"].to_numpy()))
+    return truth - base
+
+
+def focus_estimates(
+    study: VveStudy, curves: dict[str, object], code: str
+) -> tuple[object, tuple[float, float] | None]:
+    """A focus gemeente's own DiD against the comparison group
+    (:func:`~evaluatie.estimators.single_unit.single_unit_did`, size-rescaled placebo
+    interval) and, when its side has a dose-response, that curve's (estimate, se) at
+    its dose."""
+    from evaluatie.estimators.single_unit import single_unit_did
+
+    gem = study.gemeenten
+    comparison = gem.loc[gem["group"] == "comparison", "gemeente_code"].unique()
+    one = single_unit_did(
+        gem, study.outcome, "gemeente_code", "jaar", code, comparison,
+        pre=study.pre_years, post=study.post_years, size="n_pupils",
+    )  # fmt: skip
+    side = str(study.doses.loc[code, "group"])
+    if side not in curves:
+        return one, None
+    est, se = curves[side].predict([float(study.doses.loc[code, "dose"])])  # type: ignore[attr-defined]
+    return one, (float(est[0]), float(se[0]))

@@ -32,10 +32,10 @@ def budget_change_plot(
     names = names or {}
     fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
     panels = (
-        ("budget_change_pct", "change in OAB budget (%)", 1.0),
-        ("dose", "change in funding per target child (EUR 1,000)", 1.0),
+        ("budget_change_pct", "change in OAB budget (%)"),
+        ("dose", "change in funding per target child (EUR 1,000)"),
     )
-    for ax, (col, label, _) in zip(axes, panels, strict=True):
+    for ax, (col, label) in zip(axes, panels, strict=True):
         values = doses[col].sort_values()
         rank = np.arange(len(values))
         ax.scatter(rank, values.to_numpy(), s=6, color="0.55", lw=0)

@@ -4,17 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
+import numpy as np
 import pandas as pd
 from scipy import stats
 
 from evaluatie.data.vve import VVE_OUTCOMES
 from evaluatie.design.exposure import exposure_timing, exposure_weights
-from evaluatie.design.vve import VveStudy
-from evaluatie.estimators.single_unit import single_unit_did
+from evaluatie.design.vve import SIDES, VveStudy, focus_estimates
 from evaluatie.reporting.interpret import _fmt
 from evaluatie.results import Result
 
 _Z95 = float(stats.norm.ppf(0.975))
+#: First year of the new allocation at its full level (phase-in 2019-2022; domain.md).
+PHASED_IN = 2022
 #: Outcomes shown in the timing table besides the study's own (context for readers).
 CONTEXT_OUTCOMES = ("eindtoets",)
 
@@ -37,7 +39,7 @@ def timing_table(
             {
                 "outcome": outcome,
                 "groep": timing.groep,
-                "last data year": last,
+                "last data year (study)": last,
                 "VVE years of that cohort": f"{window.min()}-{window.max()}",
                 "first year, any exposure": timing.first_any,
                 "first year, mostly exposed": timing.first_majority,
@@ -52,7 +54,7 @@ def timing_sentences(table: pd.DataFrame, start: int = 2019) -> list[str]:
     """One sentence per row of :func:`timing_table`, saying what the data can show."""
     out = []
     for outcome, r in table.iterrows():
-        last = int(r["last data year"])
+        last = int(r["last data year (study)"])
         any_, most = int(r["first year, any exposure"]), int(r["first year, mostly exposed"])
         head = (
             f"{outcome} (groep {r['groep']}): cohorts measured from {any_} on were partly of "
@@ -65,9 +67,12 @@ def timing_sentences(table: pd.DataFrame, start: int = 2019) -> list[str]:
             )
         else:
             n = last - any_ + 1
+            whole = exposure_timing(str(outcome), PHASED_IN).first_all
             tail = (
                 f" The data run to {last}: {n} measured year{'s' if n > 1 else ''} can reflect "
-                f"the change (status: {r['status in the data']})."
+                f"the change, but during the phase-in those cohorts received only part of it; "
+                f"only cohorts measured from {whole} on were of VVE age wholly under the new "
+                f"allocation ({PHASED_IN} on)."
             )
         out.append(head + tail)
     return out
@@ -91,7 +96,7 @@ def dose_response_sentence(
     t = result.table
     att, acrt = t.loc["ATT_o"], t.loc["ACRT_o"]
     n_t, n_c = result.meta["n_treated"], result.meta["n_comparison"]
-    verb = {"gain": "gained", "loss": "lost"}[side]
+    verb = SIDES[side]
     text = (
         f"Among the {n_t} gemeenten that {verb} more than EUR {band * 1000:,.0f} per target "
         f"child, {outcome_label} moved by {_fmt(att['estimate'])} {unit_label} on average "
@@ -103,8 +108,8 @@ def dose_response_sentence(
     if att["ci_low"] <= 0 <= att["ci_high"]:
         text += (
             f" The interval of the average effect includes zero: on this side the data cannot "
-            f"tell the change in funding from no effect, and cannot rule out effects of "
-            f"{max(abs(att['ci_low']), abs(att['ci_high'])):.2f} {unit_label}."
+            f"tell the change in funding from no effect; effects anywhere between "
+            f"{_fmt(att['ci_low'])} and {_fmt(att['ci_high'])} {unit_label} fit the data."
         )
     return text
 
@@ -167,11 +172,46 @@ def redistribution_sentence(doses: pd.DataFrame) -> str:
         f"EUR {doses['dose'].max() * 1e3:,.0f} per year."
     )
     if len(groups):
+        comp = doses.loc[doses["group"] == "comparison", "dose"] * 1000
         text += (
-            f" Comparison group: {groups.get('comparison', 0)} gemeenten; "
-            f"{groups.get('gain', 0)} gained and {groups.get('loss', 0)} lost more than that."
+            f" Comparison group: {groups.get('comparison', 0)} gemeenten"
+            + (
+                f" (changes of EUR {comp.min():,.0f} to {comp.max():,.0f} per child)"
+                if len(comp)
+                else ""
+            )
+            + f"; {groups.get('gain', 0)} gained and {groups.get('loss', 0)} lost more than that."
         )
     return text
+
+
+def dropped_sentence(study: VveStudy) -> str:
+    """What balancing the gemeente panel left out, or an empty string."""
+    years, gems = study.dropped.get("years", []), study.dropped.get("gemeenten", [])
+    parts = []
+    if years:
+        parts.append(
+            f"year(s) {', '.join(map(str, years))} (outcomes for under half the gemeenten)"
+        )
+    if gems:
+        shown = ", ".join(gems[:8]) + (", ..." if len(gems) > 8 else "")
+        parts.append(f"{len(gems)} gemeente(n) without a complete series ({shown})")
+    if not parts:
+        return ""
+    return f"{study.outcome}: left out to balance the gemeente panel: " + "; ".join(parts) + "."
+
+
+def missing_sides_sentence(
+    study: VveStudy, curves: Mapping[str, Result], min_treated: int = 10
+) -> str:
+    """Which side of the redistribution has too few gemeenten for a dose-response."""
+    missing = [SIDES[s] for s in SIDES if s not in curves]
+    if not missing:
+        return ""
+    return (
+        f" Fewer than {min_treated} gemeenten {' or '.join(missing)} more than the comparison "
+        "band: no dose-response is estimated for them."
+    )
 
 
 def dose_table(doses: pd.DataFrame, codes: Iterable[str], names: Mapping[str, str]) -> pd.DataFrame:
@@ -210,22 +250,13 @@ def stack_tables(tables: Mapping[object, pd.DataFrame]) -> pd.DataFrame:
 
 
 def focus_gemeente(study: VveStudy, curves: Mapping[str, Result], code: str, name: str) -> str:
-    """A focus gemeente's own DiD against the comparison group and, when its side has a
-    dose-response, that curve's prediction at its dose, in words."""
-    gem = study.gemeenten
-    comparison = gem.loc[gem["group"] == "comparison", "gemeente_code"].unique()
-    if code not in set(gem["gemeente_code"]):
+    """A focus gemeente's own DiD and its side's predicted effect
+    (:func:`evaluatie.design.vve.focus_estimates`), in words."""
+    if code not in set(study.gemeenten["gemeente_code"]):
         return f"**{name}** has no complete {study.outcome} series in the data."
-    one = single_unit_did(
-        gem, study.outcome, "gemeente_code", "jaar", code, comparison,
-        pre=study.pre_years, post=study.post_years, size="n_pupils",
-    )  # fmt: skip
+    one, predicted = focus_estimates(study, dict(curves), code)
     dose = float(study.doses.loc[code, "dose"])
     side = str(study.doses.loc[code, "group"])
-    predicted = None
-    if side in curves:
-        est, se = curves[side].predict([dose])  # type: ignore[attr-defined]
-        predicted = (float(est[0]), float(se[0]))
     label, unit, _ = VVE_OUTCOMES[study.outcome]
     return f"**{name}, {study.outcome}** (dose {dose:+.2f}, {side}): " + single_unit_sentence(
         one, name=name, outcome_label=label, unit_label=unit, predicted=predicted
@@ -235,14 +266,12 @@ def focus_gemeente(study: VveStudy, curves: Mapping[str, Result], code: str, nam
 def truth_sentence(result: Result, truth: pd.Series, weights: pd.Series | None = None) -> str:
     """Simulated data only: the true ATT^o (the truth at each treated unit's dose,
     averaged as the estimator averages) beside the estimate."""
-    import numpy as np
-
     w = None if weights is None else np.asarray(weights, dtype=float)
     true_att = float(np.average(truth.to_numpy(dtype=float), weights=w))
     row = result.table.loc["ATT_o"]
     inside = row["ci_low"] <= true_att <= row["ci_high"]
     return (
-        f"*Simulated data:* the true average effect over the treated gemeenten is "
-        f"{_fmt(true_att, 3)}; the estimate is {_fmt(row['estimate'], 3)} "
+        f"*Simulated data:* the true average effect over these gemeenten, relative to the "
+        f"comparison group, is {_fmt(true_att, 3)}; the estimate is {_fmt(row['estimate'], 3)} "
         f"({'inside' if inside else 'outside'} its 95% CI)."
     )

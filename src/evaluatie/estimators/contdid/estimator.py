@@ -255,9 +255,11 @@ def cont_did(
     treated = panel.dose != 0
     n1, n0 = int(treated.sum()), int((~treated).sum())
     k = degree + num_knots + 1
-    if n0 == 0:
+    if n0 < 2:
+        # One comparison unit has no spread: its mean would enter with zero variance.
         raise DesignError(
-            f"no comparison units: no unit has {dose!r} == 0 (CGBS need an untreated group)."
+            f"{n0} comparison unit(s) (units with {dose!r} == 0): CGBS need an untreated "
+            "group, and its mean's variance needs at least 2."
         )
     if n1 <= k:
         raise DesignError(

@@ -1,0 +1,66 @@
+"""VVE plots draw what they say they draw (labels, curves per side, truth, shares)."""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import pytest
+
+from evaluatie.plots import budget_change_plot, dose_event_plot, dose_response_plot
+from evaluatie.results import Result
+
+
+@pytest.fixture(autouse=True)
+def _close() -> None:
+    yield
+    plt.close("all")
+
+
+def test_budget_change_plot_names_the_marked_gemeenten() -> None:
+    doses = pd.DataFrame(
+        {"budget_change_pct": [-20.7, 176.2, 5.0], "dose": [-3.1, 8.1, 0.2]},
+        index=pd.Index(["GM0546", "GM0034", "GM0014"], name="gemeente_code"),
+    )
+    fig = budget_change_plot(doses, ["GM0546", "GM0034", "GM9999"], {"GM0546": "Leiden"}, band=0.5)
+    texts = [t.get_text() for ax in fig.axes for t in ax.texts]
+    # GM9999 is not in the data: not drawn; names fall back to the code.
+    assert texts == ["Leiden (-20.7)", "GM0034 (+176.2)", "Leiden (-3.1)", "GM0034 (+8.1)"]
+
+
+def _curve(lo: float, hi: float) -> Result:
+    d = np.linspace(lo, hi, 5)
+    res = Result(table=pd.DataFrame(), method="x")
+    res.curve = pd.DataFrame(  # type: ignore[attr-defined]
+        {"dose": d, "att": 0.1 * d, "att_ci_low": 0.1 * d - 1, "att_ci_high": 0.1 * d + 1}
+    )
+    return res
+
+
+def test_dose_response_plot_draws_each_side_and_its_truth() -> None:
+    curves = {"gain": _curve(0.6, 9.0), "loss": _curve(-5.0, -0.6)}
+    truth = {
+        k: pd.Series(0.12 * c.curve["dose"].to_numpy(), index=c.curve["dose"])
+        for k, c in curves.items()
+    }
+    ax = dose_response_plot(curves, truth=truth, slope=0.1, band=0.5)
+    labels = [line.get_label() for line in ax.get_lines()]
+    # one estimate and one truth line per side (legend entries once), plus the TWFE line
+    assert labels.count("ATT(d), continuous DiD") == 1 and labels.count("true effect") == 1
+    solid = [ln for ln in ax.get_lines() if ln.get_color() == ax.get_lines()[0].get_color()]
+    assert len(solid) == 2 and "TWFE (linear)" in labels
+
+
+def test_dose_event_plot_marks_the_reference_and_shares() -> None:
+    table = pd.DataFrame(
+        {
+            "estimate": [0.0, 0.0, -0.1],
+            "ci_low": [-0.1, np.nan, -0.2],
+            "ci_high": [0.1, np.nan, 0.0],
+        },
+        index=pd.Index([2019, 2020, 2021], name="jaar"),
+    )
+    res = Result(table=table, method="x", meta={"reference": 2020})
+    ax = dose_event_plot(res, share=pd.Series([0.0, 0.0, 0.25], index=[2019, 2020, 2021]))
+    assert "reference 2020" in ax.get_xlabel()
+    assert len(ax.figure.axes) == 2  # the share on a second axis
