@@ -34,15 +34,20 @@ its influence functions).
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
+import sys
 import warnings
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from twfe import best_times  # bench/twfe.py (this folder is on sys.path when run as a script)
+
+# The moderndid workaround lives with the tests that also need it (tests/peer_compat.py).
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from peer_compat import moderndid_polars_compat
 
 
 def make_panel(n_units: int, n_years: int, first: int, knots: int, seed: int) -> pd.DataFrame:
@@ -75,31 +80,6 @@ def make_panel(n_units: int, n_years: int, first: int, knots: int, seed: int) ->
             "pupils": pupils[unit],
         }
     )
-
-
-class _FloatArange:
-    """numpy with a float ``arange`` (moderndid 0.2's cont_did vs polars >= 2)."""
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(np, name)
-
-    @staticmethod
-    def arange(*args: Any, **kwargs: Any) -> np.ndarray:
-        return np.arange(*args, **kwargs).astype(float)
-
-
-@contextlib.contextmanager
-def moderndid_polars_compat():
-    """moderndid 0.2 filters its float cohort column with ``is_in(np.arange(...))``,
-    which polars >= 2 rejects; give that module a float ``arange`` for the call."""
-    from moderndid.didcont.estimation import process_panel
-
-    old = process_panel.np
-    process_panel.np = _FloatArange()
-    try:
-        yield
-    finally:
-        process_panel.np = old
 
 
 def main() -> None:

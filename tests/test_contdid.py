@@ -13,7 +13,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import warnings
 
 import numpy as np
@@ -24,6 +23,7 @@ from scipy.interpolate import BSpline
 
 from evaluatie.errors import DataFormatError, DesignError, ParameterError
 from evaluatie.estimators.contdid import ContDidResult, DoseBasis, cont_did, default_grid
+from peer_compat import moderndid_polars_compat
 
 RTOL = 1e-8
 
@@ -121,30 +121,6 @@ def test_basis_matches_scipy(degree: int, num_knots: int) -> None:
 # (moderndid takes the quantiles over unit x post-period rows, diff-diff and we over units:
 # the same numbers then).
 PEER_CASES = [(2, 2, 3, 0), (5, 3, 3, 2), (4, 2, 1, 2), (4, 3, 1, 0)]
-
-
-class _FloatArange:
-    """numpy with a float ``arange``: moderndid 0.2's cont_did filters its float cohort
-    column with ``is_in(np.arange(...))``, which polars >= 2 rejects for int64."""
-
-    def __getattr__(self, name: str):
-        return getattr(np, name)
-
-    @staticmethod
-    def arange(*args, **kwargs):
-        return np.arange(*args, **kwargs).astype(float)
-
-
-@contextlib.contextmanager
-def moderndid_polars_compat():
-    from moderndid.didcont.estimation import process_panel
-
-    old = process_panel.np
-    process_panel.np = _FloatArange()
-    try:
-        yield
-    finally:
-        process_panel.np = old
 
 
 def run_moderndid(data: pd.DataFrame, degree: int, num_knots: int, dvals, **kwargs):
