@@ -144,7 +144,7 @@ def test_timing_sentences_follow_the_data_years() -> None:
 
 def test_sides_are_estimated_apart() -> None:
     study = vve_study(_study_data(n_gem=60), "groep3", band=0.25)
-    units = study.gemeenten.drop_duplicates("gemeente_code")
+    units = study.units
     n_gain = int((units["group"] == "gain").sum())
     n_loss = int((units["group"] == "loss").sum())
     gain = side_panel(study, "gain")
@@ -170,7 +170,7 @@ def test_received_share_is_not_shrunk_by_a_gap() -> None:
     study = vve_study(VveData(gap, data.budget, {}), "groep3", band=0.25)
     assert received_share(study)[2024] == pytest.approx((45 * 0.25 + 135 * 0.5 + 36 * 0.75) / 216)
     # The gemeente without 2024 leaves the balanced gemeente panel, and says so.
-    assert study.dropped == {"years": [], "gemeenten": ["GM1015"]}
+    assert study.dropped == {"years": [], "gemeenten": ["GM1015"], "no_budget": []}
     assert "GM1015" not in set(study.gemeenten["gemeente_code"])
     assert "1 gemeente(n) without a complete series (GM1015)" in dropped_sentence(study)
 
@@ -213,3 +213,17 @@ def test_generated_sentences_follow_the_numbers() -> None:
     assert ("fit the data" in text) == bool(row["ci_low"] <= 0 <= row["ci_high"])
     assert missing_sides_sentence(study, {side: fits[side]}).startswith(" Fewer than 10")
     assert missing_sides_sentence(study, fits) == ""
+
+
+def test_gemeenten_without_a_budget_are_listed_not_silently_lost() -> None:
+    data = _study_data()
+    extra = data.schools[data.schools["gemeente_code"] == "GM1010"].assign(
+        gemeente_code="GM9998", vestiging=lambda d: "X" + d["vestiging"]
+    )
+    study = vve_study(
+        VveData(pd.concat([data.schools, extra]), data.budget, {}), "groep3", band=0.25
+    )
+    assert study.dropped["no_budget"] == ["GM9998"]
+    assert "1 gemeente(n) with outcomes but no budget in both policy years (GM9998)" in (
+        dropped_sentence(study)
+    )

@@ -15,7 +15,7 @@ from evaluatie.design import vve
 def _truth(raw: Path, study: vve.VveStudy, side: str) -> tuple[float, float, np.ndarray, float]:
     """True ATT^o, ACRT^o (pupil-weighted over the side's gemeenten), its dose grid, and
     the comparison group's own true effect (the estimand is relative to it)."""
-    all_units = study.gemeenten.drop_duplicates("gemeente_code")
+    all_units = study.units
     units = all_units.query("group == @side")
     comp = all_units.query("group == 'comparison'")
     d, w = units["dose"].to_numpy(), units["pupils"].to_numpy()

@@ -125,7 +125,8 @@ class VveStudy:
     ``gemeenten``: gemeente x jaar outcome means with ``n_pupils``, ``dose``, ``group``,
     ``dose_cdid`` (the dose, zero in the comparison group: the continuous-DiD input) and
     ``pupils`` (mean pupils over the years: a time-invariant weight).
-    ``dropped``: the ``years`` and ``gemeenten`` left out to balance the gemeente panel.
+    ``dropped``: the ``years`` and ``gemeenten`` left out to balance the gemeente panel,
+    and (``no_budget``) gemeenten with outcomes but no policy dose.
     ``doses``: :func:`policy_dose` with ``group``.
     """
 
@@ -138,6 +139,13 @@ class VveStudy:
     gemeenten: pd.DataFrame
     doses: pd.DataFrame
     dropped: dict[str, list] = field(default_factory=dict)
+
+    @property
+    def units(self) -> pd.DataFrame:
+        """One row per gemeente of the balanced panel: ``gemeente_code, dose, group,
+        dose_cdid, pupils``."""
+        cols = ["gemeente_code", "dose", "group", "dose_cdid", "pupils"]
+        return self.gemeenten.drop_duplicates("gemeente_code")[cols].reset_index(drop=True)
 
     @property
     def pre_years(self) -> tuple[int, ...]:
@@ -171,6 +179,8 @@ def vve_study(
     expo = exposure(data.budget, outcome)
     expo = expo.dropna(subset=["funding_per_child"]).set_index(["gemeente_code", "jaar"])
     schools = data.schools[["vestiging", "gemeente_code", "jaar", outcome, _weight(outcome)]]
+    with_data = schools.loc[schools[outcome].notna(), "gemeente_code"].dropna().unique()
+    no_budget = sorted(set(with_data) - set(doses.index))
     schools = schools[schools["gemeente_code"].isin(doses.index)]
     key = pd.MultiIndex.from_arrays([schools["gemeente_code"], schools["jaar"]])
     schools = schools.assign(
@@ -191,6 +201,7 @@ def vve_study(
         )
     gem = gemeente_outcomes(schools, outcome)
     gem, years, dropped = _balance(gem, years, reference)
+    dropped["no_budget"] = no_budget
     schools = schools[schools["jaar"].isin(years)].reset_index(drop=True)
     gem = gem.assign(
         dose=gem["gemeente_code"].map(doses["dose"]).to_numpy(),
@@ -200,15 +211,7 @@ def vve_study(
     # A time-invariant weight per gemeente (the continuous DiD's unit weight): its mean
     # pupils over the study years.
     gem["pupils"] = gem.groupby("gemeente_code")["n_pupils"].transform("mean")
-    n_comparison = int((gem.drop_duplicates("gemeente_code")["group"] == "comparison").sum())
-    if n_comparison < MIN_COMPARISON:
-        raise DesignError(
-            f"{outcome}: only {n_comparison} gemeente(n) have a change in funding per target "
-            f"child within comparison_band = {band} (EUR 1,000) and a complete outcome "
-            f"series; at least {MIN_COMPARISON} are needed for a comparison group: widen "
-            "comparison_band"
-        )
-    return VveStudy(
+    study = VveStudy(
         outcome=outcome,
         timing=timing,
         reference=reference,
@@ -219,6 +222,15 @@ def vve_study(
         doses=doses,
         dropped=dropped,
     )
+    n_comparison = int((study.units["group"] == "comparison").sum())
+    if n_comparison < MIN_COMPARISON:
+        raise DesignError(
+            f"{outcome}: only {n_comparison} gemeente(n) have a change in funding per target "
+            f"child within comparison_band = {band} (EUR 1,000) and a complete outcome "
+            f"series; at least {MIN_COMPARISON} are needed for a comparison group: widen "
+            "comparison_band"
+        )
+    return study
 
 
 def _weight(outcome: str) -> str:
@@ -263,8 +275,7 @@ def received_share(study: VveStudy) -> pd.Series:
     s = study.schools.drop_duplicates(["gemeente_code", "jaar"])
     wide = s.pivot(index="gemeente_code", columns="jaar", values="exposure")
     change = wide.sub(wide[study.reference], axis=0)
-    dose = s.drop_duplicates("gemeente_code").set_index("gemeente_code")["dose"]
-    dose = dose.reindex(change.index)
+    dose = s.groupby("gemeente_code")["dose"].first().reindex(change.index)
     ok = dose.notna()
     change, dose = change[ok], dose[ok]
     # Per year over the gemeenten with a value that year (a gap must not shrink it).
@@ -291,7 +302,9 @@ def side_panel(study: VveStudy, side: str) -> pd.DataFrame:
 def dose_grid(study: VveStudy, side: str, n: int = 50) -> np.ndarray:
     """``n`` doses across the treated gemeenten of ``side`` (from its smallest to its
     largest dose), at which to evaluate that side's dose-response."""
-    units = side_panel(study, side).drop_duplicates("gemeente_code")
+    if side not in SIDES:
+        raise ParameterError(f"side must be one of {sorted(SIDES)}, got {side!r}")
+    units = study.units
     treated = units.loc[units["group"] == side, "dose"].to_numpy(dtype=float)
     if len(treated) < 2:
         return np.array([])
@@ -325,10 +338,11 @@ def dose_response_by_side(
     return out
 
 
-def mean_received_share(study: VveStudy) -> float:
-    """Mean of :func:`received_share` over the post years: converts a slope per EUR 1,000
-    of the measured cohorts' funding into one per EUR 1,000 of policy dose."""
-    share = received_share(study)
+def mean_received_share(study: VveStudy, share: pd.Series | None = None) -> float:
+    """Mean of :func:`received_share` over the post years (pass ``share`` if already
+    computed): converts a slope per EUR 1,000 of the measured cohorts' funding into one
+    per EUR 1,000 of policy dose."""
+    share = received_share(study) if share is None else share
     return float(share.reindex(list(study.post_years)).mean())
 
 
@@ -343,11 +357,23 @@ def known_curve(study: VveStudy, raw_dir: str | Path, doses: np.ndarray) -> pd.S
     truth = known_dose_response(raw_dir, study.outcome, np.asarray(doses), study.post_years)
     if truth is None:
         return None
-    units = study.gemeenten.drop_duplicates("gemeente_code")
-    comp = units[units["group"] == "comparison"]
+    comp = study.units.query("group == 'comparison'")
     own = known_dose_response(raw_dir, study.outcome, comp["dose"].to_numpy(), study.post_years)
     base = float(np.average(own.to_numpy(), weights=comp["pupils"].to_numpy()))
     return truth - base
+
+
+def known_curves(
+    study: VveStudy, raw_dir: str | Path, curves: dict[str, object]
+) -> dict[str, pd.Series]:
+    """:func:`known_curve` on each side's dose grid (``result.curve["dose"]``); empty
+    for a user's real data."""
+    out = {}
+    for side, res in curves.items():
+        truth = known_curve(study, raw_dir, res.curve["dose"].to_numpy())  # type: ignore[attr-defined]
+        if truth is not None:
+            out[side] = truth
+    return out
 
 
 def focus_estimates(
@@ -359,10 +385,10 @@ def focus_estimates(
     its dose."""
     from evaluatie.estimators.single_unit import single_unit_did
 
-    gem = study.gemeenten
-    comparison = gem.loc[gem["group"] == "comparison", "gemeente_code"].unique()
+    units = study.units
+    comparison = units.loc[units["group"] == "comparison", "gemeente_code"]
     one = single_unit_did(
-        gem, study.outcome, "gemeente_code", "jaar", code, comparison,
+        study.gemeenten, study.outcome, "gemeente_code", "jaar", code, comparison,
         pre=study.pre_years, post=study.post_years, size="n_pupils",
     )  # fmt: skip
     side = str(study.doses.loc[code, "group"])

@@ -5,7 +5,8 @@ from __future__ import annotations
 from evaluatie.results import Result
 
 
-def _fmt(x: float, digits: int = 2) -> str:
+def signed(x: float, digits: int = 2) -> str:
+    """``x`` with its sign and ``digits`` decimals (``+1.23``, ``-0.40``)."""
     return f"{x:+.{digits}f}".replace("+-", "-")
 
 
@@ -32,9 +33,9 @@ def describe_effect(
         if key in meta:
             sample.append(f"{int(meta[key]):,} {noun}")
     sample_text = f" The estimate uses {', '.join(sample)}." if sample else ""
-    ci = f"{level}% CI {_fmt(lo)} to {_fmt(hi)} {unit_label}"
+    ci = f"{level}% CI {signed(lo)} to {signed(hi)} {unit_label}"
     text = (
-        f"After the grant, {outcome_label} at {treated_label} changed by {_fmt(est)} "
+        f"After the grant, {outcome_label} at {treated_label} changed by {signed(est)} "
         f"{unit_label} relative to the comparison schools ({ci}).{sample_text} "
     )
     if lo > 0 or hi < 0:

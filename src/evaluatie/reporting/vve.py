@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -10,8 +11,8 @@ from scipy import stats
 
 from evaluatie.data.vve import VVE_OUTCOMES
 from evaluatie.design.exposure import exposure_timing, exposure_weights
-from evaluatie.design.vve import SIDES, VveStudy, focus_estimates
-from evaluatie.reporting.interpret import _fmt
+from evaluatie.design.vve import SIDES, VveStudy, focus_estimates, known_curve
+from evaluatie.reporting.interpret import signed
 from evaluatie.results import Result
 
 _Z95 = float(stats.norm.ppf(0.975))
@@ -99,17 +100,17 @@ def dose_response_sentence(
     verb = SIDES[side]
     text = (
         f"Among the {n_t} gemeenten that {verb} more than EUR {band * 1000:,.0f} per target "
-        f"child, {outcome_label} moved by {_fmt(att['estimate'])} {unit_label} on average "
-        f"relative to the {n_c} comparison gemeenten (95% CI {_fmt(att['ci_low'])} to "
-        f"{_fmt(att['ci_high'])}). The average slope of their dose-response is "
-        f"{_fmt(acrt['estimate'], 3)} {unit_label} per EUR 1,000 more funding per target "
-        f"child (95% CI {_fmt(acrt['ci_low'], 3)} to {_fmt(acrt['ci_high'], 3)})."
+        f"child, {outcome_label} moved by {signed(att['estimate'])} {unit_label} on average "
+        f"relative to the {n_c} comparison gemeenten (95% CI {signed(att['ci_low'])} to "
+        f"{signed(att['ci_high'])}). The average slope of their dose-response is "
+        f"{signed(acrt['estimate'], 3)} {unit_label} per EUR 1,000 more funding per target "
+        f"child (95% CI {signed(acrt['ci_low'], 3)} to {signed(acrt['ci_high'], 3)})."
     )
     if att["ci_low"] <= 0 <= att["ci_high"]:
         text += (
             f" The interval of the average effect includes zero: on this side the data cannot "
             f"tell the change in funding from no effect; effects anywhere between "
-            f"{_fmt(att['ci_low'])} and {_fmt(att['ci_high'])} {unit_label} fit the data."
+            f"{signed(att['ci_low'])} and {signed(att['ci_high'])} {unit_label} fit the data."
         )
     return text
 
@@ -122,11 +123,11 @@ def twfe_sentence(twfe: Result, *, received: float, unit_label: str) -> str:
     row = twfe.table.iloc[0]
     return (
         f"The TWFE regression on the measured cohorts' funding gives "
-        f"{_fmt(row['estimate'], 3)} {unit_label} per EUR 1,000 of that funding (95% CI "
-        f"{_fmt(row['ci_low'], 3)} to {_fmt(row['ci_high'], 3)}, CRV1 clustered by gemeente). "
+        f"{signed(row['estimate'], 3)} {unit_label} per EUR 1,000 of that funding (95% CI "
+        f"{signed(row['ci_low'], 3)} to {signed(row['ci_high'], 3)}, CRV1 clustered by gemeente). "
         f"The cohorts measured after the change received {100 * received:.0f}% of the policy "
         f"dose on average, so per EUR 1,000 of policy dose that is "
-        f"{_fmt(received * row['estimate'], 3)} -- one slope for gains and losses alike, "
+        f"{signed(received * row['estimate'], 3)} -- one slope for gains and losses alike, "
         "assuming a linear response that is the same in every gemeente."
     )
 
@@ -137,11 +138,11 @@ def single_unit_sentence(result: Result, *, name: str, outcome_label: str, unit_
     row = result.table.iloc[0]
     meta = result.meta
     text = (
-        f"In {name}, {outcome_label} changed by {_fmt(meta['treated_change'])} {unit_label} "
-        f"from the pre to the post years, against {_fmt(meta['comparison_change'])} in the "
+        f"In {name}, {outcome_label} changed by {signed(meta['treated_change'])} {unit_label} "
+        f"from the pre to the post years, against {signed(meta['comparison_change'])} in the "
         f"{meta['n_comparison']} comparison gemeenten: a difference of "
-        f"{_fmt(row['estimate'])} {unit_label} (placebo interval {_fmt(row['ci_low'])} to "
-        f"{_fmt(row['ci_high'])}, p = {row['p']:.2f})."
+        f"{signed(row['estimate'])} {unit_label} (placebo interval {signed(row['ci_low'])} to "
+        f"{signed(row['ci_high'])}, p = {row['p']:.2f})."
     )
     if row["ci_low"] <= 0 <= row["ci_high"]:
         text += (
@@ -153,8 +154,8 @@ def single_unit_sentence(result: Result, *, name: str, outcome_label: str, unit_
     if predicted is not None:
         est, se = predicted
         text += (
-            f" The dose-response estimated on all gemeenten of its side predicts {_fmt(est)} {unit_label} "
-            f"at {name}'s dose (95% CI {_fmt(est - _Z95 * se)} to {_fmt(est + _Z95 * se)})."
+            f" The dose-response estimated on all gemeenten of its side predicts {signed(est)} {unit_label} "
+            f"at {name}'s dose (95% CI {signed(est - _Z95 * se)} to {signed(est + _Z95 * se)})."
         )
     return text
 
@@ -186,19 +187,29 @@ def redistribution_sentence(doses: pd.DataFrame) -> str:
 
 
 def dropped_sentence(study: VveStudy) -> str:
-    """What balancing the gemeente panel left out, or an empty string."""
-    years, gems = study.dropped.get("years", []), study.dropped.get("gemeenten", [])
+    """What the study left out (sparse years, incomplete series, no budget), or ``""``."""
+
+    def listed(codes: list[str]) -> str:
+        return ", ".join(codes[:8]) + (", ..." if len(codes) > 8 else "")
+
+    years = study.dropped.get("years", [])
+    gems = study.dropped.get("gemeenten", [])
+    no_budget = study.dropped.get("no_budget", [])
     parts = []
     if years:
         parts.append(
             f"year(s) {', '.join(map(str, years))} (outcomes for under half the gemeenten)"
         )
     if gems:
-        shown = ", ".join(gems[:8]) + (", ..." if len(gems) > 8 else "")
-        parts.append(f"{len(gems)} gemeente(n) without a complete series ({shown})")
+        parts.append(f"{len(gems)} gemeente(n) without a complete series ({listed(gems)})")
+    if no_budget:
+        parts.append(
+            f"{len(no_budget)} gemeente(n) with outcomes but no budget in both policy years "
+            f"({listed(no_budget)})"
+        )
     if not parts:
         return ""
-    return f"{study.outcome}: left out to balance the gemeente panel: " + "; ".join(parts) + "."
+    return f"{study.outcome}: left out of the analysis: " + "; ".join(parts) + "."
 
 
 def missing_sides_sentence(
@@ -263,15 +274,25 @@ def focus_gemeente(study: VveStudy, curves: Mapping[str, Result], code: str, nam
     )
 
 
-def truth_sentence(result: Result, truth: pd.Series, weights: pd.Series | None = None) -> str:
-    """Simulated data only: the true ATT^o (the truth at each treated unit's dose,
-    averaged as the estimator averages) beside the estimate."""
-    w = None if weights is None else np.asarray(weights, dtype=float)
-    true_att = float(np.average(truth.to_numpy(dtype=float), weights=w))
-    row = result.table.loc["ATT_o"]
-    inside = row["ci_low"] <= true_att <= row["ci_high"]
-    return (
-        f"*Simulated data:* the true average effect over these gemeenten, relative to the "
-        f"comparison group, is {_fmt(true_att, 3)}; the estimate is {_fmt(row['estimate'], 3)} "
-        f"({'inside' if inside else 'outside'} its 95% CI)."
-    )
+def truth_sentences(
+    study: VveStudy, curves: Mapping[str, Result], raw_dir: str | Path
+) -> list[str]:
+    """Simulated data only: per side, the true ATT^o the estimator targets (the truth at
+    each treated gemeente's dose relative to the comparison group, pupil-weighted as the
+    estimator weights) beside the estimate; no sentences for a user's real data."""
+    out = []
+    for side, res in curves.items():
+        units = study.units.query("group == @side")
+        truth = known_curve(study, raw_dir, units["dose"].to_numpy())
+        if truth is None:
+            continue
+        true_att = float(np.average(truth.to_numpy(), weights=units["pupils"].to_numpy()))
+        row = res.table.loc["ATT_o"]
+        inside = row["ci_low"] <= true_att <= row["ci_high"]
+        out.append(
+            f"**{study.outcome}, {side}.** *Simulated data:* the true average effect over these "
+            f"gemeenten, relative to the comparison group, is {signed(true_att, 3)}; the "
+            f"estimate is {signed(row['estimate'], 3)} "
+            f"({'inside' if inside else 'outside'} its 95% CI)."
+        )
+    return out
