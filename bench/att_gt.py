@@ -170,7 +170,15 @@ def main() -> None:
     print(f"load average before: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
 
     def ours(n_boot: int) -> Any:
-        fit = att_gt(data, "y", "school", "year", "g", n_boot=n_boot, seed=1 if n_boot else None)
+        fit = att_gt(
+            data,
+            outcome="y",
+            unit="school",
+            time="year",
+            cohort="g",
+            n_boot=n_boot,
+            seed=1 if n_boot else None,
+        )
         return fit, {k: fit.aggregate(v) for k, v in OUR_KINDS.items()}
 
     def mdid(n_boot: int) -> Any:

@@ -35,19 +35,14 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 import warnings
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from evaluatie.testing import moderndid_polars_compat
 from twfe import best_times  # bench/twfe.py (this folder is on sys.path when run as a script)
-
-# The moderndid workaround lives with the tests that also need it (tests/peer_compat.py).
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-from peer_compat import moderndid_polars_compat
 
 
 def make_panel(n_units: int, n_years: int, first: int, knots: int, seed: int) -> pd.DataFrame:
@@ -111,7 +106,7 @@ def main() -> None:
 
     def ours(weights: str | None = None) -> Any:
         return cont_did(
-            data, "y", "unit", "year", "dose", first,
+            data, outcome="y", unit="unit", time="year", dose="dose", first_period=first,
             degree=args.degree, num_knots=args.knots, dvals=dvals, weights=weights,
         )  # fmt: skip
 

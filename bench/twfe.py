@@ -106,7 +106,9 @@ def main() -> None:
 
     fast = best_times(
         {
-            "ours": lambda: twfe(data, "y", "d", "school", "year", cluster="gemeente"),
+            "ours": lambda: twfe(
+                data, outcome="y", treatment="d", unit="school", time="year", cluster="gemeente"
+            ),
             "pyfixest": lambda: pf.feols(
                 "y ~ d | school + year", data=data, vcov={"CRV1": "gemeente"}
             ),
@@ -116,7 +118,13 @@ def main() -> None:
     (t_ours, ours), (t_pf, fit_pf) = fast["ours"], fast["pyfixest"]
     t_lm, fit_lm_res = best_times({"linearmodels": fit_lm}, args.lm_repeats)["linearmodels"]
     ours_lm = twfe(
-        data, "y", "d", "school", "year", cluster="gemeente", vcov="linearmodels-absorbing"
+        data,
+        outcome="y",
+        treatment="d",
+        unit="school",
+        time="year",
+        cluster="gemeente",
+        vcov="linearmodels-absorbing",
     )
 
     print(f"load average after : {os.getloadavg()[0]:.2f}")

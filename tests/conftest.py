@@ -25,7 +25,7 @@ def real_eindscores() -> Path:
 @pytest.fixture(scope="session")
 def small_raw(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A simulated raw-data folder with 600 schools (scale 0.1); do not modify it."""
-    from evaluatie.data.simulate import simulate
+    from evaluatie.synth.simulate import simulate
 
     out = tmp_path_factory.mktemp("small_raw")
     simulate(out_dir=out, seed=11, scale=0.1)
@@ -35,7 +35,7 @@ def small_raw(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def full_raw(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A simulated raw-data folder at scale 1 (about 6,000 schools); do not modify it."""
-    from evaluatie.data.simulate import simulate
+    from evaluatie.synth.simulate import simulate
 
     out = tmp_path_factory.mktemp("full_raw")
     simulate(out_dir=out)

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from evaluatie.errors import DataFormatError, DesignError, ParameterError
+from evaluatie.core.errors import DataFormatError, DesignError, ParameterError
 from evaluatie.estimators.did import att_gt, dr_did, ipw_did, reg_did
 from evaluatie.estimators.did.aggregate import cohort_shares
 from evaluatie.estimators.did.drdid import did_means
@@ -85,7 +85,7 @@ def mpdta() -> pd.DataFrame:
 
 
 def fit_mpdta(data: pd.DataFrame, **kw: object):
-    return att_gt(data, "lemp", "countyreal", "year", "first.treat", **kw)
+    return att_gt(data, outcome="lemp", unit="countyreal", time="year", cohort="first.treat", **kw)
 
 
 # --- 1. R `did` reference -------------------------------------------------------------
@@ -96,7 +96,7 @@ def test_mpdta_att_gt_matches_r_did(mpdta: pd.DataFrame) -> None:
     res = fit_mpdta(mpdta)
     got = res.table.merge(ref, on=["cohort", "time"], how="outer", suffixes=("", "_r"))
     assert len(got) == len(ref) == len(res.table) == 12
-    np.testing.assert_allclose(got["att"], got["att_r"], rtol=0, atol=1e-6)
+    np.testing.assert_allclose(got["estimate"], got["att"], rtol=0, atol=1e-6)
     np.testing.assert_allclose(got["se"], got["se_r"], rtol=0, atol=1e-6)
     assert res.meta["n_units"] == 500
     # varying base: pre-periods compare with the previous period, post with g - 1
@@ -121,9 +121,9 @@ def test_mpdta_pretrend_wald_matches_moderndid(mpdta: pd.DataFrame) -> None:
 
 def test_att_gt_recovers_truth() -> None:
     data = simulate_staggered(n=1500, seed=1)
-    tab = att_gt(data, "y", "id", "year", "g").table
+    tab = att_gt(data, outcome="y", unit="id", time="year", cohort="g").table
     truth = true_effect(tab["cohort"].to_numpy(), tab["time"].to_numpy())
-    z = (tab["att"] - truth) / tab["se"]
+    z = (tab["estimate"] - truth) / tab["se"]
     assert np.all(np.abs(z) < 4), z.abs().max()
     assert np.mean(np.abs(z) < 1.96) > 0.85
     post = tab["rel_time"] >= 0
@@ -131,9 +131,15 @@ def test_att_gt_recovers_truth() -> None:
 
 
 def test_pretrend_test_detects_violation_only_when_present() -> None:
-    ok = att_gt(simulate_staggered(n=1500, seed=2), "y", "id", "year", "g").pretrend_test()
+    ok = att_gt(
+        simulate_staggered(n=1500, seed=2), outcome="y", unit="id", time="year", cohort="g"
+    ).pretrend_test()
     bad = att_gt(
-        simulate_staggered(n=1500, seed=2, pretrend=0.3), "y", "id", "year", "g"
+        simulate_staggered(n=1500, seed=2, pretrend=0.3),
+        outcome="y",
+        unit="id",
+        time="year",
+        cohort="g",
     ).pretrend_test()
     assert ok.p > 0.01
     assert bad.p < 1e-6
@@ -154,10 +160,10 @@ CONFIGS = [
     ),
     ("cov_dr", {"covariates": ("x",)}, {"covariate": True}),
     ("cov_dr_nyt", {"covariates": ("x",), "control": "not_yet_treated"}, {"covariate": True}),
-    ("cov_ipw", {"covariates": ("x",), "method": "ipw"}, {"covariate": True}),
+    ("cov_ipw", {"covariates": ("x",), "est_method": "ipw"}, {"covariate": True}),
     (
         "cov_reg_nyt",
-        {"covariates": ("x",), "method": "reg", "control": "not_yet_treated"},
+        {"covariates": ("x",), "est_method": "reg", "control": "not_yet_treated"},
         {"covariate": True},
     ),
     ("gap", {}, {"gap": 2015, "cohorts": (2013, 2016, 2017)}),
@@ -178,7 +184,7 @@ def moderndid_att_gt(data: pd.DataFrame, **kw: object):
             idname="id",
             gname="g",
             xformla="~" + "+".join(cov) if cov else None,
-            est_method=kw.get("method", "dr"),
+            est_method=kw.get("est_method", "dr"),
             control_group=str(kw.get("control", "never_treated")).replace("_", ""),
             anticipation=kw.get("anticipation", 0),
             base_period=kw.get("base_period", "varying"),
@@ -189,7 +195,7 @@ def moderndid_att_gt(data: pd.DataFrame, **kw: object):
 def diff_diff_att_gt(data: pd.DataFrame, cluster: str | None = None, **kw: object):
     diff_diff = pytest.importorskip("diff_diff")
     est = diff_diff.CallawaySantAnna(
-        estimation_method=kw.get("method", "dr"),
+        estimation_method=kw.get("est_method", "dr"),
         control_group=kw.get("control", "never_treated"),
         anticipation=kw.get("anticipation", 0),
         base_period=kw.get("base_period", "varying"),
@@ -217,11 +223,11 @@ def aligned(ours: pd.DataFrame, theirs: pd.DataFrame) -> pd.DataFrame:
 @pytest.mark.parametrize(("name", "kw", "dgp"), CONFIGS, ids=[c[0] for c in CONFIGS])
 def test_att_gt_matches_moderndid(name: str, kw: dict, dgp: dict) -> None:
     data = simulate_staggered(n=400, seed=11, **dgp)
-    ours = att_gt(data, "y", "id", "year", "g", **kw).table
+    ours = att_gt(data, outcome="y", unit="id", time="year", cohort="g", **kw).table
     m = moderndid_att_gt(data, **kw)
     theirs = pd.DataFrame({"cohort": m.groups, "time": m.times, "att": m.att_gt, "se": m.se_gt})
     both = aligned(ours, theirs)
-    np.testing.assert_allclose(both["att"], both["att_x"], rtol=0, atol=1e-8)
+    np.testing.assert_allclose(both["estimate"], both["att"], rtol=0, atol=1e-8)
     np.testing.assert_allclose(both["se"], both["se_x"], rtol=0, atol=1e-8, equal_nan=True)
 
 
@@ -232,10 +238,10 @@ CONFIGS_DD = [c for c in CONFIGS if not c[0].startswith("cov_dr")]
 @pytest.mark.parametrize(("name", "kw", "dgp"), CONFIGS_DD, ids=[c[0] for c in CONFIGS_DD])
 def test_att_gt_matches_diff_diff(name: str, kw: dict, dgp: dict) -> None:
     data = simulate_staggered(n=400, seed=11, **dgp)
-    ours = att_gt(data, "y", "id", "year", "g", **kw).table
+    ours = att_gt(data, outcome="y", unit="id", time="year", cohort="g", **kw).table
     theirs = diff_diff_att_gt(data, **kw).to_dataframe().rename(columns={"group": "cohort"})
     both = aligned(ours, theirs)
-    np.testing.assert_allclose(both["att"], both["effect"], rtol=0, atol=1e-8)
+    np.testing.assert_allclose(both["estimate"], both["effect"], rtol=0, atol=1e-8)
     np.testing.assert_allclose(both["se"], both["se_x"], rtol=0, atol=1e-8, equal_nan=True)
 
 
@@ -243,11 +249,11 @@ def test_diff_diff_dr_covariates() -> None:
     """Documented difference: diff-diff 3.13's DR with covariates is not R `did`'s DR
     (moderndid, a port of R `did`, agrees with us to 1e-8 on the same data)."""
     data = simulate_staggered(n=400, seed=11, covariate=True)
-    ours = att_gt(data, "y", "id", "year", "g", covariates=("x",)).table
+    ours = att_gt(data, outcome="y", unit="id", time="year", cohort="g", covariates=("x",)).table
     dd = diff_diff_att_gt(data, covariates=("x",)).to_dataframe()
     m = moderndid_att_gt(data, covariates=("x",))
-    gap_dd = np.abs(ours["att"].to_numpy() - dd["effect"].to_numpy()).max()
-    gap_md = np.abs(ours["att"].to_numpy() - m.att_gt).max()
+    gap_dd = np.abs(ours["estimate"].to_numpy() - dd["effect"].to_numpy()).max()
+    gap_md = np.abs(ours["estimate"].to_numpy() - m.att_gt).max()
     assert gap_md < 1e-8
     assert 1e-7 < gap_dd < 1e-2
 
@@ -256,9 +262,11 @@ def test_weights_match_moderndid() -> None:
     data = simulate_staggered(n=400, seed=12, covariate=True)
     data["w"] = np.random.default_rng(0).uniform(0.5, 2.0, 400)[data["id"] - 100]
     for kw in ({}, {"covariates": ("x",)}):
-        ours = att_gt(data, "y", "id", "year", "g", weights="w", **kw).table
+        ours = att_gt(
+            data, outcome="y", unit="id", time="year", cohort="g", weights="w", **kw
+        ).table
         m = moderndid_att_gt(data, weights="w", **kw)
-        np.testing.assert_allclose(ours["att"], m.att_gt, rtol=0, atol=1e-8)
+        np.testing.assert_allclose(ours["estimate"], m.att_gt, rtol=0, atol=1e-8)
         np.testing.assert_allclose(ours["se"], m.se_gt, rtol=0, atol=1e-8)
 
 
@@ -267,9 +275,11 @@ def test_integer_weights_equal_duplicated_units() -> None:
     data["w"] = np.where(data["id"] % 3 == 0, 2, 1)
     dup = data[data["w"] == 2].assign(id=lambda d: d["id"] + 10_000)
     doubled = pd.concat([data, dup], ignore_index=True)
-    for kw in ({}, {"covariates": ("x",)}, {"covariates": ("x",), "method": "ipw"}):
-        a = att_gt(data, "y", "id", "year", "g", weights="w", **kw).table["att"]
-        b = att_gt(doubled, "y", "id", "year", "g", **kw).table["att"]
+    for kw in ({}, {"covariates": ("x",)}, {"covariates": ("x",), "est_method": "ipw"}):
+        a = att_gt(data, outcome="y", unit="id", time="year", cohort="g", weights="w", **kw).table[
+            "estimate"
+        ]
+        b = att_gt(doubled, outcome="y", unit="id", time="year", cohort="g", **kw).table["estimate"]
         np.testing.assert_allclose(a, b, rtol=0, atol=1e-10)
 
 
@@ -327,12 +337,12 @@ def test_cluster_on_unit_equals_unclustered_and_state_clusters_differ(
     assert by_unit.meta["n_clusters"] == 500
     assert by_state.meta["n_clusters"] == 29
     assert np.max(np.abs(by_state.table["se"].to_numpy() / plain - 1)) > 0.05
-    np.testing.assert_allclose(by_state.table["att"], by_unit.table["att"])
+    np.testing.assert_allclose(by_state.table["estimate"], by_unit.table["estimate"])
 
 
 def test_clustered_se_equals_diff_diff_without_cr1_factor() -> None:
     data = simulate_staggered(n=400, seed=14)
-    ours = att_gt(data, "y", "id", "year", "g", cluster="cl").table
+    ours = att_gt(data, outcome="y", unit="id", time="year", cohort="g", cluster="cl").table
     theirs = diff_diff_att_gt(data, cluster="cl").to_dataframe()
     n_cl = data["cl"].nunique()
     np.testing.assert_allclose(ours["se"] * np.sqrt(n_cl / (n_cl - 1)), theirs["se"], rtol=1e-10)
@@ -345,13 +355,13 @@ def test_bootstrap_reproducible_and_close_to_analytic(mpdta: pd.DataFrame) -> No
     c = fit_mpdta(mpdta, n_boot=4999, seed=43)
     pd.testing.assert_frame_equal(a.table, b.table)
     assert not np.allclose(a.table["se"], c.table["se"])
-    assert a.meta["se_type"] == "multiplier bootstrap" and a.meta["seed"] == 42
-    np.testing.assert_allclose(a.table["att"], analytic["att"])
+    assert a.meta["inference"].procedure == "multiplier bootstrap" and a.meta["seed"] == 42
+    np.testing.assert_allclose(a.table["estimate"], analytic["estimate"])
     ratio = a.table["se"] / analytic["se"]
     assert ratio.between(0.9, 1.1).all(), ratio
     crit = a.meta["crit_value"]
     assert 1.96 < crit < 4.0  # sup over 12 cells exceeds the pointwise critical value
-    np.testing.assert_allclose(a.table["cband_high"] - a.table["att"], crit * a.table["se"])
+    np.testing.assert_allclose(a.table["cband_high"] - a.table["estimate"], crit * a.table["se"])
     assert (a.table["cband_low"] < a.table["ci_low"]).all()
     assert analytic["cband_low"].isna().all()  # no bands without the bootstrap
 
@@ -370,27 +380,40 @@ def test_bootstrap_fast_path_equals_generic_draws() -> None:
     multiplier bootstrap with the same weights (up to float32 rounding)."""
     data = simulate_staggered(n=300, seed=15)
     for kw in ({}, {"base_period": "universal", "control": "not_yet_treated"}):
-        res = att_gt(data, "y", "id", "year", "g", n_boot=199, seed=5, **kw)
+        res = att_gt(
+            data, outcome="y", unit="id", time="year", cohort="g", n_boot=199, seed=5, **kw
+        )
         cohorts = np.unique(res.unit_cohort[np.isfinite(res.unit_cohort)])
         _, phi = cohort_shares(res.unit_cohort, res.unit_weights, cohorts)
-        generic = res.inference.draws(np.hstack([res.influence, phi]))
+        generic = res.if_inference.draws(np.hstack([res.influence, phi]))
         scale = np.abs(generic).max()
         np.testing.assert_allclose(res.boot_draws, generic, rtol=0, atol=1e-5 * scale)
 
 
 def test_universal_base_reference_cells() -> None:
     data = simulate_staggered(n=300, seed=16)
-    tab = att_gt(data, "y", "id", "year", "g", base_period="universal", n_boot=99, seed=1).table
+    tab = att_gt(
+        data,
+        outcome="y",
+        unit="id",
+        time="year",
+        cohort="g",
+        base_period="universal",
+        n_boot=99,
+        seed=1,
+    ).table
     ref = tab[tab["reference"]]
     assert sorted(ref["cohort"]) == list(COHORTS)
-    assert (ref["time"] == ref["cohort"] - 1).all() and (ref["att"] == 0).all()
+    assert (ref["time"] == ref["cohort"] - 1).all() and (ref["estimate"] == 0).all()
     assert ref["se"].isna().all() and ref["cband_low"].isna().all()
     assert (tab["base"] == tab["cohort"] - 1).all()
 
 
 def test_time_gap_uses_previous_observed_period() -> None:
     data = simulate_staggered(n=300, seed=17, gap=2015, cohorts=(2013, 2015, 2018))
-    tab = att_gt(data, "y", "id", "year", "g").table.set_index(["cohort", "time"])
+    tab = att_gt(data, outcome="y", unit="id", time="year", cohort="g").table.set_index(
+        ["cohort", "time"]
+    )
     assert 2015 not in tab.index.get_level_values("time")
     assert tab.loc[(2018, 2016), "base"] == 2014  # pre-period: previous observed period
     assert tab.loc[(2015, 2016), "base"] == 2014  # cohort 2015 (a missing year): base 2014
@@ -406,23 +429,29 @@ def small() -> pd.DataFrame:
 
 def test_missing_columns() -> None:
     with pytest.raises(ParameterError, match="cohort='nope' is not a column of data"):
-        att_gt(small(), "y", "id", "year", "nope")
+        att_gt(small(), outcome="y", unit="id", time="year", cohort="nope")
     with pytest.raises(ParameterError, match="covariates='zz' is not a column"):
-        att_gt(small(), "y", "id", "year", "g", covariates=("zz",))
+        att_gt(small(), outcome="y", unit="id", time="year", cohort="g", covariates=("zz",))
 
 
 def test_infinite_outcome_and_empty_data() -> None:
     data = small()
     with pytest.raises(DataFormatError, match="'y': outcome contains infinite values"):
-        att_gt(data.assign(y=np.where(data.index == 3, np.inf, data["y"])), "y", "id", "year", "g")
+        att_gt(
+            data.assign(y=np.where(data.index == 3, np.inf, data["y"])),
+            outcome="y",
+            unit="id",
+            time="year",
+            cohort="g",
+        )
     with pytest.raises(DesignError, match="data has no rows"):
-        att_gt(data.iloc[:0], "y", "id", "year", "g")
+        att_gt(data.iloc[:0], outcome="y", unit="id", time="year", cohort="g")
 
 
 def test_duplicate_unit_period() -> None:
     data = small()
     with pytest.raises(DesignError, match="more than once"):
-        att_gt(pd.concat([data, data.iloc[[5]]]), "y", "id", "year", "g")
+        att_gt(pd.concat([data, data.iloc[[5]]]), outcome="y", unit="id", time="year", cohort="g")
 
 
 def test_cohort_changing_within_unit() -> None:
@@ -430,17 +459,19 @@ def test_cohort_changing_within_unit() -> None:
     row = (data["id"] == 100) & (data["year"] == 2019)
     data.loc[row, "g"] = data.loc[row, "g"] + 1
     with pytest.raises(DesignError, match=r"changes over time for 1 unit\(s\), e.g. unit 100"):
-        att_gt(data, "y", "id", "year", "g")
+        att_gt(data, outcome="y", unit="id", time="year", cohort="g")
 
 
 def test_no_never_treated_units() -> None:
     data = small()
     data = data[data["g"] > 0]
     with pytest.raises(DesignError, match="no unit is never treated"):
-        att_gt(data, "y", "id", "year", "g")
+        att_gt(data, outcome="y", unit="id", time="year", cohort="g")
     # with not-yet-treated controls it runs; the last cohort's post cells have no controls
     with pytest.warns(UserWarning, match="without comparison units"):
-        res = att_gt(data, "y", "id", "year", "g", control="not_yet_treated")
+        res = att_gt(
+            data, outcome="y", unit="id", time="year", cohort="g", control="not_yet_treated"
+        )
     last = res.table[res.table["cohort"] == 2017]
     assert (last["time"] < 2017).all()
 
@@ -450,10 +481,10 @@ def test_first_period_cohort_is_dropped_with_warning() -> None:
     first_units = data["id"].isin([100, 101, 102])
     data.loc[first_units, "g"] = 2010
     with pytest.warns(UserWarning, match=r"Dropped 3 unit\(s\) in cohort\(s\) \[2010.0\]"):
-        res = att_gt(data, "y", "id", "year", "g")
+        res = att_gt(data, outcome="y", unit="id", time="year", cohort="g")
     assert 2010 not in set(res.table["cohort"])
     assert res.meta["n_units"] == 117 and res.meta["units_dropped_treated_first_period"] == 3
-    expected = att_gt(data[~first_units], "y", "id", "year", "g").table
+    expected = att_gt(data[~first_units], outcome="y", unit="id", time="year", cohort="g").table
     pd.testing.assert_frame_equal(res.table, expected)
 
 
@@ -461,8 +492,14 @@ def test_cohort_after_last_period_is_never_treated() -> None:
     data = small()
     data.loc[data["id"].isin([100, 101]), "g"] = 2030
     with pytest.warns(UserWarning, match="after the last period"):
-        res = att_gt(data, "y", "id", "year", "g")
-    expected = att_gt(data.assign(g=data["g"].where(data["g"] != 2030, 0)), "y", "id", "year", "g")
+        res = att_gt(data, outcome="y", unit="id", time="year", cohort="g")
+    expected = att_gt(
+        data.assign(g=data["g"].where(data["g"] != 2030, 0)),
+        outcome="y",
+        unit="id",
+        time="year",
+        cohort="g",
+    )
     pd.testing.assert_frame_equal(res.table, expected.table)
 
 
@@ -470,13 +507,15 @@ def test_unbalanced_panel_drops_incomplete_units_with_warning() -> None:
     data = small()
     holes = data.index[[3, 25, 26, 400]]  # units 100, 102 (twice) and 140
     with pytest.warns(UserWarning, match=r"dropped 3 of 120 unit\(s\)"):
-        res = att_gt(data.drop(index=holes), "y", "id", "year", "g")
+        res = att_gt(data.drop(index=holes), outcome="y", unit="id", time="year", cohort="g")
     assert res.meta["units_dropped_unbalanced"] == 3
     complete = data[~data["id"].isin(data.loc[holes, "id"])]
-    pd.testing.assert_frame_equal(res.table, att_gt(complete, "y", "id", "year", "g").table)
+    pd.testing.assert_frame_equal(
+        res.table, att_gt(complete, outcome="y", unit="id", time="year", cohort="g").table
+    )
     data.loc[holes[0], "y"] = np.nan  # a missing outcome also makes a unit incomplete
     with pytest.warns(UserWarning) as record:
-        att_gt(data, "y", "id", "year", "g")
+        att_gt(data, outcome="y", unit="id", time="year", cohort="g")
     messages = " | ".join(str(r.message) for r in record)
     assert "Dropped 1 row(s) with a missing value" in messages
     assert "dropped 1 of 120 unit(s)" in messages
@@ -484,15 +523,17 @@ def test_unbalanced_panel_drops_incomplete_units_with_warning() -> None:
 
 def test_nan_cohort_is_never_treated() -> None:
     data = small()
-    a = att_gt(data, "y", "id", "year", "g").table
-    b = att_gt(data.assign(g=data["g"].replace(0, np.nan)), "y", "id", "year", "g").table
+    a = att_gt(data, outcome="y", unit="id", time="year", cohort="g").table
+    b = att_gt(
+        data.assign(g=data["g"].replace(0, np.nan)), outcome="y", unit="id", time="year", cohort="g"
+    ).table
     pd.testing.assert_frame_equal(a, b)
 
 
 @pytest.mark.parametrize(
     ("kw", "message"),
     [
-        ({"method": "ols"}, "method must be one of"),
+        ({"est_method": "ols"}, "est_method must be one of"),
         ({"control": "never"}, "control must be one of"),
         ({"base_period": "fixed"}, "base_period must be one of"),
         ({"anticipation": -1}, "anticipation"),
@@ -504,26 +545,32 @@ def test_nan_cohort_is_never_treated() -> None:
 )
 def test_parameter_errors(kw: dict, message: str) -> None:
     with pytest.raises(ParameterError, match=message):
-        att_gt(small(), "y", "id", "year", "g", **kw)
+        att_gt(small(), outcome="y", unit="id", time="year", cohort="g", **kw)
 
 
 def test_weights_and_cluster_must_be_unit_level() -> None:
     data = small().assign(w=1.0)
     data.loc[data.index[0], "w"] = 2.0
     with pytest.raises(DesignError, match="Weights column 'w'"):
-        att_gt(data, "y", "id", "year", "g", weights="w")
+        att_gt(data, outcome="y", unit="id", time="year", cohort="g", weights="w")
     with pytest.raises(ParameterError, match="positive"):
-        att_gt(data.assign(w=0.0), "y", "id", "year", "g", weights="w")
+        att_gt(data.assign(w=0.0), outcome="y", unit="id", time="year", cohort="g", weights="w")
     with pytest.raises(DesignError, match="Cluster column 'year'"):
-        att_gt(data, "y", "id", "year", "g", cluster="year")
+        att_gt(data, outcome="y", unit="id", time="year", cohort="g", cluster="year")
 
 
 def test_non_numeric_time_and_no_treated() -> None:
     data = small()
     with pytest.raises(DataFormatError, match="'year': time must be numeric"):
-        att_gt(data.assign(year=data["year"].astype(str)), "y", "id", "year", "g")
+        att_gt(
+            data.assign(year=data["year"].astype(str)),
+            outcome="y",
+            unit="id",
+            time="year",
+            cohort="g",
+        )
     with pytest.raises(DesignError, match="every unit is never treated"):
-        att_gt(data.assign(g=0), "y", "id", "year", "g")
+        att_gt(data.assign(g=0), outcome="y", unit="id", time="year", cohort="g")
 
 
 # --- 6. Monte Carlo --------------------------------------------------------------------
@@ -540,6 +587,10 @@ def test_monte_carlo_coverage_of_simple_att() -> None:
     hits = []
     for rep in range(250):
         data = simulate_staggered(n=400, seed=1000 + rep)
-        o = att_gt(data, "y", "id", "year", "g").aggregate("simple").overall
+        o = (
+            att_gt(data, outcome="y", unit="id", time="year", cohort="g")
+            .aggregate("simple")
+            .overall
+        )
         hits.append(o.ci_low <= truth <= o.ci_high)
     assert 0.92 <= np.mean(hits) <= 0.98, np.mean(hits)

@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from evaluatie.errors import DesignError, ParameterError
+from evaluatie.core.errors import DesignError, ParameterError
 from evaluatie.estimators.bacon import (
     EARLIER_VS_LATER,
     LATER_VS_EARLIER,
@@ -75,7 +75,9 @@ def simulate(
 def twfe_beta(data: pd.DataFrame) -> float:
     g = data["g"].fillna(0.0)
     d = ((g > 0) & (data["year"] >= g)).astype(float)
-    return float(twfe(data.assign(d=d), "y", "d", "id", "year").coef["d"])
+    return float(
+        twfe(data.assign(d=d), outcome="y", treatment="d", unit="id", time="year").coef["d"]
+    )
 
 
 # --- 1. exactness: Σ weight · estimate = TWFE ----------------------------------------
@@ -93,7 +95,7 @@ SCENARIOS = {
 @pytest.mark.parametrize("name", list(SCENARIOS))
 def test_decomposition_sums_to_twfe(name: str) -> None:
     data = simulate(n=250, seed=len(name), **SCENARIOS[name])
-    res = bacon(data, "y", "id", "year", "g")
+    res = bacon(data, outcome="y", unit="id", time="year", cohort="g")
     w = res.table["weight"].to_numpy()
     assert isinstance(res, BaconResult)
     assert (w > 0).all()
@@ -110,7 +112,9 @@ def test_decomposition_sums_to_twfe(name: str) -> None:
 
 def test_types_present() -> None:
     def types(kw: dict) -> set[str]:
-        return set(bacon(simulate(**kw), "y", "id", "year", "g").table["type"])
+        return set(
+            bacon(simulate(**kw), outcome="y", unit="id", time="year", cohort="g").table["type"]
+        )
 
     assert types({}) == {EARLIER_VS_LATER, LATER_VS_EARLIER, TREATED_VS_NEVER}
     assert types(SCENARIOS["no_never_treated"]) == {EARLIER_VS_LATER, LATER_VS_EARLIER}
@@ -119,7 +123,7 @@ def test_types_present() -> None:
 
 def test_homogeneous_effect_every_two_by_two_equals_it() -> None:
     data = simulate(seed=3, noise=0.0, effect=0.7, cohorts=(0, 2009, 2012, 2015))
-    res = bacon(data, "y", "id", "year", "g")
+    res = bacon(data, outcome="y", unit="id", time="year", cohort="g")
     np.testing.assert_allclose(res.table["estimate"], 0.7, rtol=0, atol=1e-10)
     assert res.twfe_estimate == pytest.approx(0.7, abs=1e-10)
 
@@ -176,7 +180,7 @@ def test_hand_computed_two_by_twos_and_paper_weights() -> None:
         / dk,
     }
     total = sum(raw.values())
-    res = bacon(data, "y", "id", "year", "g")
+    res = bacon(data, outcome="y", unit="id", time="year", cohort="g")
     got = res.table.set_index(["type", "treated"])
     assert len(got) == 4
     for key, value in expected.items():
@@ -216,7 +220,7 @@ def diff_diff_bacon(data: pd.DataFrame) -> pd.DataFrame:
 def test_matches_diff_diff(name: str) -> None:
     data = simulate(n=250, seed=len(name), **SCENARIOS[name])
     theirs = diff_diff_bacon(data)
-    ours = bacon(data, "y", "id", "year", "g").table
+    ours = bacon(data, outcome="y", unit="id", time="year", cohort="g").table
     both = ours.astype({"treated": float, "control": float}).merge(
         theirs.rename(columns={"treated_group": "treated"}).astype({"treated": float}),
         on=["type", "treated", "control"],
@@ -233,7 +237,7 @@ def test_diff_diff_pools_always_and_late_treated_with_never() -> None:
     data = simulate(n=250, seed=5, **SCENARIOS["always_and_late"])
     theirs = diff_diff_bacon(data)
     late = theirs["control"] == 2030
-    ours = bacon(data, "y", "id", "year", "g").table
+    ours = bacon(data, outcome="y", unit="id", time="year", cohort="g").table
     untreated = ours["type"].isin([TREATED_VS_NEVER, TREATED_VS_ALWAYS])
 
     def per_cohort(tab: pd.DataFrame) -> pd.DataFrame:
@@ -264,17 +268,21 @@ def test_diff_diff_pools_always_and_late_treated_with_never() -> None:
 
 def test_late_cohort_pooled_with_never_and_codes_of_never() -> None:
     data = simulate(n=200, seed=2, cohorts=(0, 2013, 2016, 2030))
-    res = bacon(data, "y", "id", "year", "g")
-    recoded = bacon(data.assign(g=data["g"].replace(2030, 0)), "y", "id", "year", "g")
+    res = bacon(data, outcome="y", unit="id", time="year", cohort="g")
+    recoded = bacon(
+        data.assign(g=data["g"].replace(2030, 0)), outcome="y", unit="id", time="year", cohort="g"
+    )
     pd.testing.assert_frame_equal(res.table, recoded.table)
     assert res.meta["units_treated_after_last_period"] == int((data["g"] == 2030).sum() / 10)
-    as_nan = bacon(data.assign(g=data["g"].replace(0, np.nan)), "y", "id", "year", "g")
+    as_nan = bacon(
+        data.assign(g=data["g"].replace(0, np.nan)), outcome="y", unit="id", time="year", cohort="g"
+    )
     pd.testing.assert_frame_equal(as_nan.table, recoded.table)
 
 
 def test_always_treated_meta_and_gap_cohorts_not_compared() -> None:
     data = simulate(n=200, seed=4, gap=2015, cohorts=(0, 2004, 2010, 2015, 2016))
-    res = bacon(data, "y", "id", "year", "g")
+    res = bacon(data, outcome="y", unit="id", time="year", cohort="g")
     assert res.meta["always_treated_cohorts"] == [2004, 2010]
     assert res.meta["n_always_treated"] == int(data["g"].isin([2004, 2010]).sum() / 9)
     assert res.meta["periods"] == [p for p in PERIODS if p != 2015]
@@ -283,7 +291,7 @@ def test_always_treated_meta_and_gap_cohorts_not_compared() -> None:
 
 
 def test_summary_lists_types() -> None:
-    res = bacon(simulate(seed=1), "y", "id", "year", "g")
+    res = bacon(simulate(seed=1), outcome="y", unit="id", time="year", cohort="g")
     text = res.summary()
     for kind in (EARLIER_VS_LATER, LATER_VS_EARLIER, TREATED_VS_NEVER):
         assert kind in text
@@ -294,10 +302,10 @@ def test_unbalanced_panel_error_counts_units() -> None:
     data = simulate(n=50, seed=1)
     holes = data.index[data["id"].isin([1003, 1007, 1011])][::4]
     with pytest.raises(DesignError, match=r"3 of 50 units"):
-        bacon(data.drop(index=holes), "y", "id", "year", "g")
+        bacon(data.drop(index=holes), outcome="y", unit="id", time="year", cohort="g")
     data.loc[5, "y"] = np.nan
     with pytest.raises(DesignError, match=r"1 of 50 units .* non-missing 'y'"):
-        bacon(data, "y", "id", "year", "g")
+        bacon(data, outcome="y", unit="id", time="year", cohort="g")
 
 
 def test_input_errors() -> None:
@@ -305,19 +313,19 @@ def test_input_errors() -> None:
     moving = data.copy()
     moving.loc[(moving["id"] == 1002) & (moving["year"] > 2015), "g"] = 2017.0
     with pytest.raises(DesignError, match="constant within each unit"):
-        bacon(moving, "y", "id", "year", "g")
+        bacon(moving, outcome="y", unit="id", time="year", cohort="g")
     with pytest.raises(DesignError, match="more than once"):
-        bacon(pd.concat([data, data.iloc[[3]]]), "y", "id", "year", "g")
+        bacon(pd.concat([data, data.iloc[[3]]]), outcome="y", unit="id", time="year", cohort="g")
     with pytest.raises(ParameterError, match="not a column"):
-        bacon(data, "y", "id", "year", "cohort")
+        bacon(data, outcome="y", unit="id", time="year", cohort="cohort")
     with pytest.raises(DesignError, match="no unit becomes treated"):
-        bacon(data.assign(g=0.0), "y", "id", "year", "g")
+        bacon(data.assign(g=0.0), outcome="y", unit="id", time="year", cohort="g")
     with pytest.raises(DesignError, match="one treatment path"):
-        bacon(data.assign(g=2014.0), "y", "id", "year", "g")
+        bacon(data.assign(g=2014.0), outcome="y", unit="id", time="year", cohort="g")
     with pytest.raises(ParameterError, match="distinct"):
-        bacon(data, "y", "id", "year", "year")
+        bacon(data, outcome="y", unit="id", time="year", cohort="year")
     with pytest.raises(ParameterError, match="DataFrame"):
-        bacon(data.to_numpy(), "y", "id", "year", "g")  # type: ignore[arg-type]
+        bacon(data.to_numpy(), outcome="y", unit="id", time="year", cohort="g")  # type: ignore[arg-type]
 
 
 def test_plot() -> None:
@@ -328,7 +336,13 @@ def test_plot() -> None:
 
     from evaluatie.plots.bacon import bacon_plot
 
-    res = bacon(simulate(seed=2, cohorts=(0, 2008, 2013, 2016)), "y", "id", "year", "g")
+    res = bacon(
+        simulate(seed=2, cohorts=(0, 2008, 2013, 2016)),
+        outcome="y",
+        unit="id",
+        time="year",
+        cohort="g",
+    )
     ax = bacon_plot(res)
     assert len(ax.collections) == res.table["type"].nunique() == 4
     offsets = np.vstack([c.get_offsets() for c in ax.collections])

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from evaluatie.cli import main
-from evaluatie.errors import ParameterError
+from evaluatie.core.errors import ParameterError
 from evaluatie.workbench.batch import RunTask, _result
 from evaluatie.workbench.params import read_params_file
 from evaluatie.workbench.run import prepare

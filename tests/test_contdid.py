@@ -21,9 +21,9 @@ import pytest
 from scipy import stats
 from scipy.interpolate import BSpline
 
-from evaluatie.errors import DataFormatError, DesignError, ParameterError
+from evaluatie.core.errors import DataFormatError, DesignError, ParameterError
 from evaluatie.estimators.contdid import ContDidResult, DoseBasis, cont_did, default_grid
-from peer_compat import moderndid_polars_compat
+from evaluatie.testing import moderndid_polars_compat
 
 RTOL = 1e-8
 
@@ -82,7 +82,9 @@ def make_panel(
 
 
 def fit(data: pd.DataFrame, first: int = 3, **kwargs) -> ContDidResult:
-    return cont_did(data, "y", "unit", "period", "dose", first, **kwargs)
+    return cont_did(
+        data, outcome="y", unit="unit", time="period", dose="dose", first_period=first, **kwargs
+    )
 
 
 def unit_doses(res: ContDidResult, data: pd.DataFrame) -> np.ndarray:
@@ -325,7 +327,7 @@ def test_predict_and_result_contents() -> None:
     assert meta["n_units"] == 451 and meta["n_treated"] == 301 and meta["n_comparison"] == 150
     assert meta["n_periods"] == 4 and meta["base_period"] == 2 and meta["post_periods"] == [3, 4]
     assert meta["degree"] == 3 and meta["num_knots"] == 1 and len(meta["knots"]) == 1
-    assert "no small-sample" in meta["se_type"] and "normal" in meta["se_type"]
+    assert "no small-sample" in meta["inference"].se and meta["inference"].distribution == "normal"
     text = res.summary()
     assert "ATT_o" in text and "dose-response" in text and "placebo" in text
     with pytest.raises(ParameterError, match="outside the treated dose support"):
@@ -447,8 +449,8 @@ def test_equal_weights_reproduce_unweighted() -> None:
     assert_same_fit(equal, plain_fit)
     np.testing.assert_allclose(equal.weights, 1.0, rtol=1e-15)
     assert np.all(plain_fit.weights == 1.0) and plain_fit.meta["weights"] is None
-    assert equal.meta["weights"] == "w" and "weighted" in equal.meta["se_type"]
-    assert "weighted" not in plain_fit.meta["se_type"] and "'w'" in equal.method
+    assert equal.meta["weights"] == "w" and "weighted" in equal.meta["inference"].se
+    assert "weighted" not in plain_fit.meta["inference"].se and "'w'" in equal.method
 
     weighted = fit(data, num_knots=2, weights="w")
     assert_same_fit(fit(data.assign(w=data["w"] / 7.3), num_knots=2, weights="w"), weighted)
@@ -643,14 +645,23 @@ def test_error_empty_and_not_a_frame(small) -> None:
     with pytest.raises(DesignError, match="no rows"):
         fit(small.iloc[:0])
     with pytest.raises(ParameterError, match="DataFrame"):
-        cont_did(small.to_dict(), "y", "unit", "period", "dose", 3)
+        cont_did(
+            small.to_dict(), outcome="y", unit="unit", time="period", dose="dose", first_period=3
+        )
 
 
 @pytest.mark.parametrize("arg", ["outcome", "unit", "time", "dose"])
 def test_error_missing_column(small, arg) -> None:
     names = {"outcome": "y", "unit": "unit", "time": "period", "dose": "dose"} | {arg: "nope"}
     with pytest.raises(ParameterError, match=f"{arg}='nope'"):
-        cont_did(small, names["outcome"], names["unit"], names["time"], names["dose"], 3)
+        cont_did(
+            small,
+            outcome=names["outcome"],
+            unit=names["unit"],
+            time=names["time"],
+            dose=names["dose"],
+            first_period=3,
+        )
 
 
 def test_error_non_numeric_and_infinite(small) -> None:

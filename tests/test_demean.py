@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from evaluatie.errors import ParameterError
-from evaluatie.inference.demean import (
+from evaluatie.core.errors import ParameterError
+from evaluatie.engine.within import (
     FixedEffects,
     combine_codes,
     factorize,

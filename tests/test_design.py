@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from evaluatie.design import balanced, select
-from evaluatie.errors import ParameterError
+from evaluatie.core.errors import ParameterError
+from evaluatie.sources import balanced, select
 
 
 @pytest.fixture

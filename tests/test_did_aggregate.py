@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from evaluatie.errors import DesignError, ParameterError
+from evaluatie.core.errors import DesignError, ParameterError
 from evaluatie.estimators.did import att_gt
 from test_att_gt import COHORTS, PERIODS, moderndid_att_gt, simulate_staggered, true_effect
 
@@ -30,7 +30,7 @@ KINDS = ("simple", "group", "dynamic", "calendar")
 @pytest.fixture(scope="module")
 def mpdta_fit():
     data = pd.read_csv(REF / "mpdta.csv")
-    return att_gt(data, "lemp", "countyreal", "year", "first.treat")
+    return att_gt(data, outcome="lemp", unit="countyreal", time="year", cohort="first.treat")
 
 
 def md_aggte(m, **kw: object):
@@ -41,7 +41,11 @@ def md_aggte(m, **kw: object):
 
 
 def level_column(kind: str) -> str:
-    return "e" if kind == "dynamic" else "level"
+    return {"group": "cohort", "dynamic": "rel_time", "calendar": "time"}[kind]
+
+
+#: R `did` / moderndid keyword -> ours.
+RENAMED = {"min_e": "min_rel_time", "max_e": "max_rel_time", "balance_e": "balance_rel_time"}
 
 
 # --- 1. R `did` reference -------------------------------------------------------------
@@ -52,15 +56,17 @@ def test_mpdta_aggregates_match_r_did(mpdta_fit, kind: str) -> None:
     ref = pd.read_csv(REF / "mpdta_aggregates.csv")
     ref = ref[ref["aggregation"] == kind]
     agg = mpdta_fit.aggregate(kind)
-    assert agg.overall.att == pytest.approx(ref["overall_att"].iloc[0], abs=1e-6)
+    assert agg.overall.estimate == pytest.approx(ref["overall_att"].iloc[0], abs=1e-6)
     assert agg.overall.se == pytest.approx(ref["overall_se"].iloc[0], abs=1e-6)
     if kind == "simple":
-        assert agg.table["att"].iloc[0] == agg.overall.att
+        assert agg.table["estimate"].iloc[0] == agg.overall.estimate
         return
     col = level_column(kind)
-    both = agg.table.merge(ref, left_on=col, right_on="e", how="outer", suffixes=("", "_r"))
+    ours = agg.table.reset_index()
+    both = ours.merge(ref, left_on=col, right_on="e", how="outer", suffixes=("", "_r"))
+    assert agg.table.index.name == col
     assert len(both) == len(ref) == len(agg.table)
-    np.testing.assert_allclose(both["att"], both["att_r"], rtol=0, atol=1e-6)
+    np.testing.assert_allclose(both["estimate"], both["att"], rtol=0, atol=1e-6)
     np.testing.assert_allclose(both["se"], both["se_r"], rtol=0, atol=1e-6)
 
 
@@ -81,7 +87,7 @@ def test_estimated_weight_term_matters(mpdta_fit) -> None:
 @pytest.fixture(scope="module")
 def sim():
     data = simulate_staggered(n=1500, seed=1)
-    return data, att_gt(data, "y", "id", "year", "g")
+    return data, att_gt(data, outcome="y", unit="id", time="year", cohort="g")
 
 
 def population_truth(kind: str) -> tuple[dict, float]:
@@ -108,11 +114,11 @@ def test_aggregates_recover_truth(sim, kind: str) -> None:
     _, res = sim
     agg = res.aggregate(kind)
     levels, overall = population_truth(kind)
-    assert abs(agg.overall.att - overall) < 4 * agg.overall.se
+    assert abs(agg.overall.estimate - overall) < 4 * agg.overall.se
     if levels:
-        tab = agg.table.set_index(level_column(kind))
+        tab = agg.table
         assert set(tab.index) == set(levels)
-        z = (tab["att"] - pd.Series(levels)) / tab["se"]
+        z = (tab["estimate"] - pd.Series(levels)) / tab["se"]
         assert (z.abs() < 4).all(), z
 
 
@@ -133,7 +139,7 @@ def test_twfe_is_far_from_the_true_simple_att(sim) -> None:
         ).to_numpy()
     beta = np.linalg.lstsq(demeaned["d"][:, None], demeaned["y"], rcond=None)[0][0]
     simple = res.aggregate("simple").overall
-    assert abs(simple.att - truth) < 4 * simple.se
+    assert abs(simple.estimate - truth) < 4 * simple.se
     assert abs(beta - truth) > 20 * simple.se and abs(beta - truth) > 0.25 * truth
 
 
@@ -151,17 +157,17 @@ AGG_CONFIGS = [
 @pytest.mark.parametrize(("name", "kw", "dgp"), AGG_CONFIGS, ids=[c[0] for c in AGG_CONFIGS])
 def test_aggregates_match_moderndid(name: str, kw: dict, dgp: dict) -> None:
     data = simulate_staggered(n=400, seed=21, **dgp)
-    res = att_gt(data, "y", "id", "year", "g", **kw)
+    res = att_gt(data, outcome="y", unit="id", time="year", cohort="g", **kw)
     m = moderndid_att_gt(data, **kw)
     for kind in KINDS:
         ours = res.aggregate(kind)
         theirs = md_aggte(m, type=kind)
-        assert ours.overall.att == pytest.approx(theirs.overall_att, abs=1e-8)
+        assert ours.overall.estimate == pytest.approx(theirs.overall_att, abs=1e-8)
         assert ours.overall.se == pytest.approx(theirs.overall_se, abs=1e-8)
         if kind != "simple":
-            lev = ours.table[level_column(kind)].to_numpy(dtype=float)
+            lev = ours.table.index.to_numpy(dtype=float)
             np.testing.assert_array_equal(lev, np.asarray(theirs.event_times, dtype=float))
-            np.testing.assert_allclose(ours.table["att"], theirs.att_by_event, atol=1e-8)
+            np.testing.assert_allclose(ours.table["estimate"], theirs.att_by_event, atol=1e-8)
             np.testing.assert_allclose(ours.table["se"], theirs.se_by_event, atol=1e-8)
 
 
@@ -170,20 +176,24 @@ def test_aggregates_match_moderndid(name: str, kw: dict, dgp: dict) -> None:
 )
 def test_dynamic_windows_match_moderndid(kw: dict) -> None:
     data = simulate_staggered(n=400, seed=22)
-    ours = att_gt(data, "y", "id", "year", "g").aggregate("dynamic", **kw)
+    ours = att_gt(data, outcome="y", unit="id", time="year", cohort="g").aggregate(
+        "dynamic", **{RENAMED[k]: v for k, v in kw.items()}
+    )
     theirs = md_aggte(moderndid_att_gt(data), type="dynamic", **kw)
-    np.testing.assert_array_equal(ours.table["e"], np.asarray(theirs.event_times, dtype=int))
-    np.testing.assert_allclose(ours.table["att"], theirs.att_by_event, atol=1e-8)
+    np.testing.assert_array_equal(ours.table.index, np.asarray(theirs.event_times, dtype=int))
+    np.testing.assert_allclose(ours.table["estimate"], theirs.att_by_event, atol=1e-8)
     np.testing.assert_allclose(ours.table["se"], theirs.se_by_event, atol=1e-8)
-    assert ours.overall.att == pytest.approx(theirs.overall_att, abs=1e-8)
+    assert ours.overall.estimate == pytest.approx(theirs.overall_att, abs=1e-8)
     assert ours.overall.se == pytest.approx(theirs.overall_se, abs=1e-8)
 
 
 def test_balance_e_fixes_composition() -> None:
     data = simulate_staggered(n=400, seed=22)
-    agg = att_gt(data, "y", "id", "year", "g").aggregate("dynamic", balance_e=3)
-    assert agg.table["e"].max() == 3  # cohort 2017 (last seen at e = 2) is left out
-    assert agg.table["e"].min() == 2011 - 2015  # earliest pre-period cell of cohort 2015
+    agg = att_gt(data, outcome="y", unit="id", time="year", cohort="g").aggregate(
+        "dynamic", balance_rel_time=3
+    )
+    assert agg.table.index.max() == 3  # cohort 2017 (last seen at e = 2) is left out
+    assert agg.table.index.min() == 2011 - 2015  # earliest pre-period cell of cohort 2015
 
 
 def diff_diff_fit(data: pd.DataFrame, **kw: object):
@@ -199,16 +209,18 @@ def diff_diff_fit(data: pd.DataFrame, **kw: object):
 def test_aggregates_match_diff_diff(kw: dict) -> None:
     data = simulate_staggered(n=400, seed=23)
     control = kw.get("control_group", "never_treated")
-    res = att_gt(data, "y", "id", "year", "g", control=control)
+    res = att_gt(data, outcome="y", unit="id", time="year", cohort="g", control=control)
     dd = diff_diff_fit(data, **kw)
     simple = dd.aggregate("simple").to_dataframe()
-    assert res.aggregate("simple").overall.att == pytest.approx(simple["att"].iloc[0], abs=1e-8)
+    assert res.aggregate("simple").overall.estimate == pytest.approx(
+        simple["att"].iloc[0], abs=1e-8
+    )
     assert res.aggregate("simple").overall.se == pytest.approx(simple["se"].iloc[0], abs=1e-8)
     for ours, theirs in (
         (res.aggregate("group"), dd.aggregate("group").to_dataframe()),
         (res.aggregate("dynamic"), dd.aggregate("event_study").to_dataframe()),
     ):
-        np.testing.assert_allclose(ours.table["att"], theirs["att"], atol=1e-8)
+        np.testing.assert_allclose(ours.table["estimate"], theirs["att"], atol=1e-8)
         np.testing.assert_allclose(ours.table["se"], theirs["se"], atol=1e-8)
 
 
@@ -216,15 +228,15 @@ def test_diff_diff_averages_anticipation_periods_into_simple() -> None:
     """Documented difference: with anticipation = 1, diff-diff's simple ATT also averages
     the cells t = g - 1; ours (R `did` convention) uses t >= g."""
     data = simulate_staggered(n=400, seed=23)
-    res = att_gt(data, "y", "id", "year", "g", anticipation=1)
+    res = att_gt(data, outcome="y", unit="id", time="year", cohort="g", anticipation=1)
     dd = diff_diff_fit(data, anticipation=1).aggregate("simple").to_dataframe()["att"].iloc[0]
     tab = res.table
     shares = res.unit_cohort
     keep = tab["rel_time"] >= -1
     p = np.array([np.mean(shares == g) for g in tab.loc[keep, "cohort"]])
-    with_anticipation = np.sum(p * tab.loc[keep, "att"]) / p.sum()
+    with_anticipation = np.sum(p * tab.loc[keep, "estimate"]) / p.sum()
     assert dd == pytest.approx(with_anticipation, abs=1e-8)
-    assert abs(res.aggregate("simple").overall.att - dd) > 0.1
+    assert abs(res.aggregate("simple").overall.estimate - dd) > 0.1
 
 
 def test_weighted_aggregates_equal_duplicated_units() -> None:
@@ -232,13 +244,15 @@ def test_weighted_aggregates_equal_duplicated_units() -> None:
     data["w"] = np.where(data["id"] % 4 == 0, 3, 1)
     extra = [data[data["w"] == 3].assign(id=lambda d, k=k: d["id"] + k * 10_000) for k in (1, 2)]
     doubled = pd.concat([data, *extra], ignore_index=True)
-    a = att_gt(data, "y", "id", "year", "g", weights="w")
-    b = att_gt(doubled, "y", "id", "year", "g")
+    a = att_gt(data, outcome="y", unit="id", time="year", cohort="g", weights="w")
+    b = att_gt(doubled, outcome="y", unit="id", time="year", cohort="g")
     for kind in KINDS:
         np.testing.assert_allclose(
-            a.aggregate(kind).table["att"], b.aggregate(kind).table["att"], atol=1e-10
+            a.aggregate(kind).table["estimate"], b.aggregate(kind).table["estimate"], atol=1e-10
         )
-        assert a.aggregate(kind).overall.att == pytest.approx(b.aggregate(kind).overall.att)
+        assert a.aggregate(kind).overall.estimate == pytest.approx(
+            b.aggregate(kind).overall.estimate
+        )
 
 
 # --- 4. bootstrap and clustering --------------------------------------------------------
@@ -246,26 +260,48 @@ def test_weighted_aggregates_equal_duplicated_units() -> None:
 
 def test_bootstrap_aggregates(mpdta_fit) -> None:
     data = pd.read_csv(REF / "mpdta.csv")
-    boot = att_gt(data, "lemp", "countyreal", "year", "first.treat", n_boot=4999, seed=7)
-    again = att_gt(data, "lemp", "countyreal", "year", "first.treat", n_boot=4999, seed=7)
+    boot = att_gt(
+        data,
+        outcome="lemp",
+        unit="countyreal",
+        time="year",
+        cohort="first.treat",
+        n_boot=4999,
+        seed=7,
+    )
+    again = att_gt(
+        data,
+        outcome="lemp",
+        unit="countyreal",
+        time="year",
+        cohort="first.treat",
+        n_boot=4999,
+        seed=7,
+    )
     for kind in KINDS:
         a, b = boot.aggregate(kind), mpdta_fit.aggregate(kind)
         pd.testing.assert_frame_equal(a.table, again.aggregate(kind).table)
-        np.testing.assert_allclose(a.table["att"], b.table["att"])
+        np.testing.assert_allclose(a.table["estimate"], b.table["estimate"])
         assert (a.table["se"] / b.table["se"]).between(0.9, 1.1).all()
         assert a.overall.se / b.overall.se == pytest.approx(1.0, abs=0.1)
-        assert a.meta["se_type"] == "multiplier bootstrap"
+        assert a.meta["inference"].procedure == "multiplier bootstrap"
     dyn = boot.aggregate("dynamic")
     crit = dyn.meta["crit_value"]
     assert 1.96 < crit < 4.0
-    np.testing.assert_allclose(dyn.table["cband_high"] - dyn.table["att"], crit * dyn.table["se"])
+    np.testing.assert_allclose(
+        dyn.table["cband_high"] - dyn.table["estimate"], crit * dyn.table["se"]
+    )
 
 
 def test_clustered_aggregates(mpdta_fit) -> None:
     data = pd.read_csv(REF / "mpdta.csv").assign(unit=lambda d: d["countyreal"])
     data["state"] = data["countyreal"] // 1000
-    by_unit = att_gt(data, "lemp", "countyreal", "year", "first.treat", cluster="unit")
-    by_state = att_gt(data, "lemp", "countyreal", "year", "first.treat", cluster="state")
+    by_unit = att_gt(
+        data, outcome="lemp", unit="countyreal", time="year", cohort="first.treat", cluster="unit"
+    )
+    by_state = att_gt(
+        data, outcome="lemp", unit="countyreal", time="year", cohort="first.treat", cluster="state"
+    )
     for kind in KINDS:
         plain = mpdta_fit.aggregate(kind)
         np.testing.assert_allclose(by_unit.aggregate(kind).table["se"], plain.table["se"])
@@ -278,14 +314,14 @@ def test_clustered_aggregates(mpdta_fit) -> None:
 def test_aggregate_parameter_errors(mpdta_fit) -> None:
     with pytest.raises(ParameterError, match="kind must be one of"):
         mpdta_fit.aggregate("event")
-    with pytest.raises(ParameterError, match="balance_e applies only"):
-        mpdta_fit.aggregate("group", balance_e=1)
+    with pytest.raises(ParameterError, match="balance_rel_time applies only"):
+        mpdta_fit.aggregate("group", balance_rel_time=1)
     with pytest.raises(ParameterError, match="must not exceed"):
-        mpdta_fit.aggregate("dynamic", min_e=2, max_e=1)
+        mpdta_fit.aggregate("dynamic", min_rel_time=2, max_rel_time=1)
     with pytest.raises(DesignError, match="No ATT"):
-        mpdta_fit.aggregate("simple", min_e=10)
+        mpdta_fit.aggregate("simple", min_rel_time=10)
 
 
 def test_summary_mentions_overall(mpdta_fit) -> None:
     text = mpdta_fit.aggregate("group").summary()
-    assert "overall: att=-0.0310183" in text and "kind: group" in text
+    assert "estimate=-0.0310183" in text and "aggregation: group" in text

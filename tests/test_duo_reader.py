@@ -8,10 +8,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from evaluatie.data.duo import read_duo, write_duo
-from evaluatie.data.gemeenten import derive_gemeenten, gemeente_code, load_gemeenten
-from evaluatie.data.layouts import LAYOUTS, Column, Layout
-from evaluatie.errors import DataFormatError, ParameterError
+from evaluatie.core.errors import DataFormatError, ParameterError
+from evaluatie.sources.duo import read_duo
+from evaluatie.sources.gemeenten import derive_gemeenten, gemeente_code, load_gemeenten
+from evaluatie.sources.layouts import LAYOUTS, Column, Layout
+from evaluatie.sources.writer import write_duo
 
 
 def raw_fields(path: Path, instellingscode: str) -> dict[str, str]:
@@ -353,7 +354,7 @@ def test_shipped_gemeenten_file_is_rewritten_byte_for_byte(
     real_eindscores: Path, tmp_path: Path
 ) -> None:
     """gemeenten.csv is derived, not typed: regenerating it from DUO's file gives it back."""
-    from evaluatie.data import gemeenten
+    from evaluatie.sources import gemeenten
 
     out = gemeenten.write_gemeenten(derive_gemeenten(real_eindscores), tmp_path / "g.csv")
     shipped = Path(gemeenten.__file__).with_name("gemeenten.csv")

@@ -5,7 +5,7 @@ adoption, parallel trends and no anticipation. Without noise every robust method
 return the true average effect exactly, while the dynamic TWFE regression mixes
 relative periods; with noise the truth must lie within 4 standard errors.
 
-``method="callaway_santanna"`` is cross-checked against moderndid 0.2 (``att_gt`` with
+``estimator="callaway_santanna"`` is cross-checked against moderndid 0.2 (``att_gt`` with
 ``base_period="universal"``, ``bstrap=False`` + ``aggte(type="dynamic")``; agreement
 ~1e-14) and, clustered, against diff-diff 3.13's ``CallawaySantAnna``: its analytic
 clustered SE carries the CR1 factor ``sqrt(G/(G-1))`` and ours (like R ``did``) none,
@@ -21,11 +21,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from evaluatie.errors import DesignError, ParameterError
+from evaluatie.core.errors import DesignError, ParameterError
+from evaluatie.core.results import TABLE_COLUMNS
 from evaluatie.estimators.did import att_gt
-from evaluatie.estimators.event_study import METHODS, event_study
-from evaluatie.results import TABLE_COLUMNS
-from staggered_dgp import PLATEAU, simulate_staggered, true_event_effects
+from evaluatie.estimators.event import ESTIMATORS, event_study
+from evaluatie.synth.panels import PLATEAU, staggered_panel, true_event_effects
 
 pytestmark = pytest.mark.filterwarnings("ignore::FutureWarning")
 ROBUST = ("sun_abraham", "imputation", "callaway_santanna")
@@ -35,16 +35,18 @@ FULL = (-10, 8)
 
 @pytest.fixture(scope="module")
 def exact() -> pd.DataFrame:
-    return simulate_staggered(n_units=150, n_groups=30, noise=0.0, seed=31)
+    return staggered_panel(n_units=150, n_groups=30, noise=0.0, seed=31)
 
 
 @pytest.fixture(scope="module")
 def noisy() -> pd.DataFrame:
-    return simulate_staggered(n_units=300, n_groups=60, noise=1.0, seed=32)
+    return staggered_panel(n_units=300, n_groups=60, noise=1.0, seed=32)
 
 
 def fit(data: pd.DataFrame, method: str, **kwargs: object) -> pd.DataFrame:
-    return event_study(data, "y", "unit", "year", "cohort", method=method, **kwargs).table
+    return event_study(
+        data, outcome="y", unit="unit", time="year", cohort="cohort", estimator=method, **kwargs
+    ).table
 
 
 def truth(data: pd.DataFrame, window: tuple[int, int]) -> pd.Series:
@@ -73,8 +75,8 @@ def test_recovers_heterogeneous_dynamic_effects_where_twfe_is_biased(
 
 
 def test_every_method_returns_the_same_table_shape(noisy: pd.DataFrame) -> None:
-    assert set(METHODS) == {"twfe", *ROBUST}
-    tables = {m: fit(noisy, m, window=WINDOW) for m in METHODS}
+    assert set(ESTIMATORS) == {"twfe", *ROBUST}
+    tables = {m: fit(noisy, m, window=WINDOW) for m in ESTIMATORS}
     rel = noisy["rel_time"]
     counts = [int((rel <= WINDOW[0]).sum())]
     counts += [int((rel == p).sum()) for p in range(WINDOW[0] + 1, WINDOW[1])]
@@ -149,17 +151,21 @@ def test_callaway_santanna_clustered_matches_diff_diff(noisy: pd.DataFrame) -> N
 def test_callaway_santanna_endpoints_pool_cells_with_cohort_shares(noisy: pd.DataFrame) -> None:
     window = (-3, 2)
     ours = fit(noisy, "callaway_santanna", window=window)
-    cells = att_gt(noisy, "y", "unit", "year", "cohort", base_period="universal")
+    cells = att_gt(
+        noisy, outcome="y", unit="unit", time="year", cohort="cohort", base_period="universal"
+    )
     # upper bin: CS's "simple" aggregation of the cells with e >= upper (exact, with SEs)
-    simple = cells.aggregate("simple", min_e=window[1]).overall
-    assert ours.loc[window[1], "estimate"] == pytest.approx(simple.att, abs=1e-12)
+    simple = cells.aggregate("simple", min_rel_time=window[1]).overall
+    assert ours.loc[window[1], "estimate"] == pytest.approx(simple.estimate, abs=1e-12)
     assert ours.loc[window[1], "se"] == pytest.approx(simple.se, rel=1e-10)
     # lower bin: the cohort-size weighted mean of the pre-period cells with e <= lower
     tab = cells.table.loc[cells.table["rel_time"] <= window[0]]
-    pooled = np.average(tab["att"], weights=tab["n_treated"])
+    pooled = np.average(tab["estimate"], weights=tab["n_treated"])
     assert ours.loc[window[0], "estimate"] == pytest.approx(pooled, abs=1e-12)
-    interior = cells.aggregate("dynamic").table.set_index("e")
-    np.testing.assert_allclose(ours.loc[-2:1, "estimate"], interior.loc[-2:1, "att"], atol=1e-12)
+    interior = cells.aggregate("dynamic").table
+    np.testing.assert_allclose(
+        ours.loc[-2:1, "estimate"], interior.loc[-2:1, "estimate"], atol=1e-12
+    )
     np.testing.assert_allclose(
         ours.loc[[-2, 0, 1], "se"], interior.loc[[-2, 0, 1], "se"], rtol=1e-10
     )
@@ -173,6 +179,6 @@ def test_callaway_santanna_bad_input_gives_clear_errors(noisy: pd.DataFrame) -> 
         fit(noisy, "callaway_santanna", reference=-2)
     with pytest.raises(ParameterError, match="vcov='HC1' does not apply"):
         fit(noisy, "callaway_santanna", vcov="HC1")
-    pupils = simulate_staggered(n_units=20, n_groups=5, rows_per_cell=3, seed=1)
+    pupils = staggered_panel(n_units=20, n_groups=5, rows_per_cell=3, seed=1)
     with pytest.raises(DesignError, match="one row per unit and period"):
         fit(pupils, "callaway_santanna")

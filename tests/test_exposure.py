@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from evaluatie.design.exposure import exposure, exposure_timing, exposure_weights, share_after
-from evaluatie.errors import ParameterError
+from evaluatie.core.errors import ParameterError
+from evaluatie.sources.exposure import exposure, exposure_timing, exposure_weights, share_after
 
 
 def test_weights_groep2_2025_by_hand() -> None:

@@ -25,9 +25,9 @@ import pandas as pd
 import pyfixest as pf
 import pytest
 
-from evaluatie.errors import ParameterError
-from evaluatie.estimators.event_study import event_study
-from staggered_dgp import simulate_staggered
+from evaluatie.core.errors import ParameterError
+from evaluatie.estimators.event import event_study
+from evaluatie.synth.panels import staggered_panel
 
 pytestmark = pytest.mark.filterwarnings(
     "ignore:.*inplace keyword.*", "ignore:.*singleton fixed effect.*"
@@ -37,16 +37,24 @@ FULL = (-10, 8)
 
 @pytest.fixture(scope="module")
 def panel() -> pd.DataFrame:
-    return simulate_staggered(n_units=160, n_groups=32, seed=21)
+    return staggered_panel(n_units=160, n_groups=32, seed=21)
 
 
 @pytest.fixture(scope="module")
 def pupils() -> pd.DataFrame:
-    return simulate_staggered(n_units=60, n_groups=15, rows_per_cell=3, seed=22)
+    return staggered_panel(n_units=60, n_groups=15, rows_per_cell=3, seed=22)
 
 
 def imputation(data: pd.DataFrame, **kwargs: object) -> pd.DataFrame:
-    res = event_study(data, "y", "unit", "year", "cohort", method="imputation", **kwargs)
+    res = event_study(
+        data,
+        outcome="y",
+        unit="unit",
+        time="year",
+        cohort="cohort",
+        estimator="imputation",
+        **kwargs,
+    )
     return res.table
 
 
@@ -91,7 +99,14 @@ def diff_diff_event_study(data: pd.DataFrame, cluster: str) -> pd.DataFrame:
 @pytest.mark.parametrize("cluster", [None, "group"])
 def test_matches_diff_diff_imputation(panel: pd.DataFrame, cluster: str | None) -> None:
     res = event_study(
-        panel, "y", "unit", "year", "cohort", window=FULL, cluster=cluster, method="imputation"
+        panel,
+        outcome="y",
+        unit="unit",
+        time="year",
+        cohort="cohort",
+        window=FULL,
+        cluster=cluster,
+        estimator="imputation",
     )
     fit, theirs = diff_diff_event_study(panel, cluster or "unit")
     ours = res.table
@@ -151,7 +166,14 @@ def test_point_estimates_match_pyfixest_did2s(panel: pd.DataFrame) -> None:
 
 def test_leads_are_twfe_on_untreated_rows(panel: pd.DataFrame) -> None:
     res = event_study(
-        panel, "y", "unit", "year", "cohort", window=(-4, 2), reference=-4, method="imputation"
+        panel,
+        outcome="y",
+        unit="unit",
+        time="year",
+        cohort="cohort",
+        window=(-4, 2),
+        reference=-4,
+        estimator="imputation",
     )
     # BJS Test 1: the binned tail rel <= -4 (and never treated) is the omitted group
     untreated = panel.loc[panel["treated"] == 0]
@@ -173,7 +195,13 @@ def test_without_never_treated_units_uses_not_yet_treated(panel: pd.DataFrame) -
     n_lost = int(((treated_only["year"] >= 2022) & (treated_only["treated"] == 1)).sum())
     with pytest.warns(UserWarning, match=f"{n_lost} treated observations"):
         res = event_study(
-            treated_only, "y", "unit", "year", "cohort", window=(-3, 4), method="imputation"
+            treated_only,
+            outcome="y",
+            unit="unit",
+            time="year",
+            cohort="cohort",
+            window=(-3, 4),
+            estimator="imputation",
         )
     assert res.meta["dropped_unimputable"] == n_lost
     dense = dense_imputation(treated_only.loc[treated_only["year"] < 2022], 4)
@@ -189,7 +217,15 @@ def test_always_treated_units_are_left_out(panel: pd.DataFrame) -> None:
     early.loc[always, "rel_time"] = early.loc[always, "year"] - 2012
     early.loc[always, "treated"] = 1
     with pytest.warns(UserWarning, match=f"{int(always.sum())} treated observations"):
-        res = event_study(early, "y", "unit", "year", "cohort", window=(-3, 4), method="imputation")
+        res = event_study(
+            early,
+            outcome="y",
+            unit="unit",
+            time="year",
+            cohort="cohort",
+            window=(-3, 4),
+            estimator="imputation",
+        )
     dense = dense_imputation(early.loc[~always], 4)
     np.testing.assert_allclose(res.table.loc[dense.index, "estimate"], dense["estimate"], atol=1e-8)
 

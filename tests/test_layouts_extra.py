@@ -11,11 +11,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from evaluatie.data.duo import match_layout, read_duo, write_duo
-from evaluatie.data.layouts import LAYOUTS
-from evaluatie.data.simulate import VSV_FILE
-from evaluatie.data.tidy import read_duo_long, read_vsv
-from evaluatie.errors import DataFormatError, ParameterError
+from evaluatie.core.errors import DataFormatError, ParameterError
+from evaluatie.sources.duo import match_layout, read_duo
+from evaluatie.sources.layouts import LAYOUTS
+from evaluatie.sources.tidy import read_duo_long, read_vsv
+from evaluatie.sources.writer import write_duo
+from evaluatie.synth.files import VSV_FILE
 
 
 def write(path: Path, lines: list[str], encoding: str = "utf-8") -> Path:

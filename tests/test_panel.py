@@ -11,16 +11,16 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from evaluatie.data.duo import read_duo
-from evaluatie.data.panel import (
+from evaluatie.core.errors import DataFormatError, ParameterError
+from evaluatie.sources.duo import read_duo
+from evaluatie.sources.panel import (
     PANEL_COLUMNS,
     DataQualityWarning,
     build_panel,
     load_panel,
     validate_panel,
 )
-from evaluatie.data.simulate import eindscores_file, referentieniveaus_file
-from evaluatie.errors import DataFormatError, ParameterError
+from evaluatie.synth.files import eindscores_file, referentieniveaus_file
 
 
 @pytest.fixture(scope="module")

@@ -11,10 +11,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from evaluatie.data.duo import read_duo
-from evaluatie.data.panel import PANEL_COLUMNS, build_panel, load_panel
-from evaluatie.data.simulate import eindscores_file
-from evaluatie.errors import DataFormatError, DataQualityWarning, ParameterError
+from evaluatie.core.errors import DataFormatError, DataQualityWarning, ParameterError
+from evaluatie.sources.duo import read_duo
+from evaluatie.sources.panel import PANEL_COLUMNS, build_panel, load_panel
+from evaluatie.synth.files import eindscores_file
 
 PROVIDERS = ("CET", "IEP", "ROUTE8", "DIA", "AMN")
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from evaluatie.errors import ParameterError
+from evaluatie.core.errors import ParameterError
 from evaluatie.workbench.params import (
     InnovatiebudgetParams,
     VveBudgetParams,

@@ -20,8 +20,10 @@ import nbformat
 import pandas as pd
 import pytest
 
+import evaluatie
 from evaluatie.cli import main
-from evaluatie.results import Result
+from evaluatie.core.errors import ParameterError
+from evaluatie.core.results import Overall, Result
 from evaluatie.workbench import headline, provenance, run
 from evaluatie.workbench.params import RunSpec, validate
 from evaluatie.workbench.provenance import cache_hit, code_version, run_record, write_sidecar
@@ -66,7 +68,7 @@ def test_record_holds_inputs_outputs_and_headline(
     assert files == {p.name: sha256(p) for p in small_raw.iterdir()}
     assert record["notebook_sha256"] == sha256(project / "notebooks" / "innovatiebudget.ipynb")
     code = record["code"]
-    assert code["evaluatie"] == "0.1.0"
+    assert code["evaluatie"] == evaluatie.__version__
     if code["source"] == "git":
         assert re.fullmatch(r"[0-9a-f]{40}", code["commit"]) and isinstance(code["dirty"], bool)
     env = record["environment"]
@@ -239,13 +241,23 @@ def test_headline_from_a_result_or_numbers() -> None:
         index=pd.Index(["treated", "other"], name="term"),
     )
     result = Result(table=table, method="test")
-    assert headline.headline_payload(result) == {
+    with pytest.raises(ParameterError, match="term="):  # two rows, no overall: ambiguous
+        headline.headline_payload(result)
+    assert headline.headline_payload(result, term="treated") == {
         "label": "treated",
         "estimate": 0.5,
         "ci_low": 0.1,
         "ci_high": 0.9,
     }
     assert headline.headline_payload(result, term="other", label="x")["estimate"] == 9.0
+    summary = Overall(2.0, 0.5, 0.01, 1.0, 3.0, label="overall ATT")
+    with_overall = Result(table=table, method="test", overall=summary)
+    assert headline.headline_payload(with_overall) == {
+        "label": "overall ATT",
+        "estimate": 2.0,
+        "ci_low": 1.0,
+        "ci_high": 3.0,
+    }
     payload = headline.headline_payload(math.nan, label="y")
     assert payload == {"label": "y", "estimate": None, "ci_low": None, "ci_high": None}
     assert headline.format_headline(payload) == ""

@@ -14,9 +14,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from evaluatie.data.duo import read_duo
-from evaluatie.data.tidy import read_duo_long, read_examens
-from evaluatie.errors import DataFormatError, DataQualityWarning
+from evaluatie.core.errors import DataFormatError, DataQualityWarning
+from evaluatie.sources.duo import read_duo
+from evaluatie.sources.tidy import read_duo_long, read_examens
 
 EXAMS = Path(__file__).parent / "data" / "duo" / "examenkandidaten-en-geslaagden-2019-2024.csv"
 

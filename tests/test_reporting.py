@@ -8,15 +8,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from evaluatie.core.results import Overall, RegressionResult, Result, inference_table
 from evaluatie.reporting import (
-    Summary,
     describe_effect,
     disagreement_sentence,
     event_study_table,
     pretrend_sentence,
     warnings_as_notes,
 )
-from evaluatie.results import RegressionResult, Result, inference_table
 
 
 def result(est: float, se: float) -> RegressionResult:
@@ -33,9 +32,9 @@ def test_describe_effect_states_whether_zero_is_ruled_out() -> None:
 
 
 def test_disagreement_is_flagged_only_beyond_the_uncertainty() -> None:
-    twfe = ("TWFE", Summary(1.0, 0.1, 0.8, 1.2))
-    close = {"CS": Summary(0.9, 0.1, 0.7, 1.1)}
-    far = {"CS": Summary(0.2, 0.1, 0.0, 0.4)}
+    twfe = ("TWFE", Overall(1.0, 0.1, 0.0, 0.8, 1.2))
+    close = {"CS": Overall(0.9, 0.1, 0.0, 0.7, 1.1)}
+    far = {"CS": Overall(0.2, 0.1, 0.05, 0.0, 0.4)}
     assert "agrees" in disagreement_sentence(twfe, close)
     flagged = disagreement_sentence(twfe, far)
     assert flagged.startswith("**Warning:**") and "z = 5.7" in flagged
@@ -65,9 +64,14 @@ def test_pretrend_test_counts_treated_clusters() -> None:
     data = pd.DataFrame(
         {"u": units, "t": years, "g": cohort, "c": group, "y": rng.normal(size=units.size)}
     )
-    test = att_gt(data, "y", "u", "t", "g", cluster="c").pretrend_test()
+    test = att_gt(data, outcome="y", unit="u", time="t", cohort="g", cluster="c").pretrend_test()
     assert test.meta["n_treated_clusters"] == 2 and test.meta["n_clusters"] == 8
-    assert att_gt(data, "y", "u", "t", "g").pretrend_test().meta["n_treated_clusters"] == 10
+    assert (
+        att_gt(data, outcome="y", unit="u", time="t", cohort="g")
+        .pretrend_test()
+        .meta["n_treated_clusters"]
+        == 10
+    )
 
 
 def test_event_study_table_one_column_per_method() -> None:

@@ -17,7 +17,7 @@ pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
 @pytest.fixture(scope="module")
 def raw_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from evaluatie.data.simulate import simulate
+    from evaluatie.synth.simulate import simulate
 
     out = tmp_path_factory.mktemp("raw")
     simulate(out_dir=out, seed=7, scale=0.1)

@@ -14,21 +14,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from evaluatie.data import _dgp, _sim_vve
-from evaluatie.data.duo import read_duo
-from evaluatie.data.gemeenten import load_gemeenten
-from evaluatie.data.simulate import (
-    BUDGET_FILE,
-    VESTIGINGEN_FILE,
-    VVE_FILE,
-    VVE_OUTCOMES,
-    VVE_WAARHEID_FILE,
-    load_vve_truth,
-    simulate,
-    true_dose_response,
-)
-from evaluatie.design.exposure import exposure, exposure_weights
-from evaluatie.errors import ParameterError
+from evaluatie.core.errors import ParameterError
+from evaluatie.sources.duo import read_duo
+from evaluatie.sources.exposure import exposure, exposure_weights
+from evaluatie.sources.gemeenten import load_gemeenten
+from evaluatie.sources.vve import VVE_OUTCOMES
+from evaluatie.synth import _dgp, _sim_vve
+from evaluatie.synth.files import BUDGET_FILE, VESTIGINGEN_FILE, VVE_FILE, VVE_WAARHEID_FILE
+from evaluatie.synth.simulate import simulate
+from evaluatie.synth.truth import load_vve_truth, true_dose_response
 
 SEED, N_SCHOOLS = 17, 600
 NEW_FILES = {BUDGET_FILE, VVE_FILE, VVE_WAARHEID_FILE}

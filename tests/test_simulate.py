@@ -10,17 +10,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from evaluatie.data import _dgp
-from evaluatie.data.duo import read_duo
-from evaluatie.data.simulate import (
-    eindscores_file,
-    load_truth,
-    referentieniveaus_file,
-    simulate,
-    simulate_pupils,
-    true_att,
-)
-from evaluatie.errors import ParameterError
+from evaluatie.core.errors import ParameterError
+from evaluatie.sources.duo import read_duo
+from evaluatie.synth import _dgp
+from evaluatie.synth.files import eindscores_file, referentieniveaus_file
+from evaluatie.synth.simulate import simulate, simulate_pupils
+from evaluatie.synth.truth import load_truth, true_att
 
 MEASURED = [2014, 2015, 2016, 2017, 2018, 2019, 2021, 2022, 2023, 2024]
 # Published national Centrale Eindtoets means (shared/domain.md).
@@ -263,7 +258,7 @@ def test_cli_writes_pupil_rows(tmp_path: Path) -> None:
 
 
 def test_known_effect_only_for_simulated_eindtoets(tmp_path: Path) -> None:
-    from evaluatie.data import known_effect
+    from evaluatie.synth import known_effect
 
     simulate(out_dir=tmp_path, seed=5, scale=0.05)
     manifest = json.loads((tmp_path / "manifest.json").read_text(encoding="utf-8"))

@@ -22,9 +22,9 @@ import pandas as pd
 import pyfixest as pf
 import pytest
 
-from evaluatie.errors import DesignError
-from evaluatie.estimators.event_study import event_study
-from staggered_dgp import simulate_staggered
+from evaluatie.core.errors import DesignError
+from evaluatie.estimators.event import event_study
+from evaluatie.synth.panels import staggered_panel
 
 pytestmark = pytest.mark.filterwarnings(
     "ignore:.*inplace keyword.*", "ignore:.*singleton fixed effect.*"
@@ -34,12 +34,12 @@ FULL = (-10, 8)  # every relative period of the DGP: no binning
 
 @pytest.fixture(scope="module")
 def panel() -> pd.DataFrame:
-    return simulate_staggered(n_units=160, n_groups=32, seed=11)
+    return staggered_panel(n_units=160, n_groups=32, seed=11)
 
 
 @pytest.fixture(scope="module")
 def pupils() -> pd.DataFrame:
-    return simulate_staggered(n_units=80, n_groups=20, rows_per_cell=3, seed=12)
+    return staggered_panel(n_units=80, n_groups=20, rows_per_cell=3, seed=12)
 
 
 def pyfixest_iw(
@@ -91,15 +91,15 @@ def test_matches_pyfixest_saturated_regression(
     data = request.getfixturevalue(data_name)
     ours = event_study(
         data,
-        "y",
-        "unit",
-        "year",
-        "cohort",
+        outcome="y",
+        unit="unit",
+        time="year",
+        cohort="cohort",
         window=window,
         reference=reference,
         cluster=cluster,
         weights=weights,
-        method="sun_abraham",
+        estimator="sun_abraham",
     )
     coef, se = pyfixest_iw(data, window, reference, cluster or "unit", weights)
     est = ours.table.loc[~ours.table["reference"]]
@@ -112,7 +112,14 @@ def test_matches_pyfixest_saturated_regression(
 @pytest.mark.parametrize("cluster", [None, "group"])
 def test_matches_diff_diff_sun_abraham(panel: pd.DataFrame, cluster: str | None) -> None:
     ours = event_study(
-        panel, "y", "unit", "year", "cohort", window=FULL, cluster=cluster, method="sun_abraham"
+        panel,
+        outcome="y",
+        unit="unit",
+        time="year",
+        cohort="cohort",
+        window=FULL,
+        cluster=cluster,
+        estimator="sun_abraham",
     )
     theirs = dd.SunAbraham(cluster=cluster or "unit").fit(
         panel, outcome="y", unit="unit", time="year", first_treat="cohort"
@@ -136,7 +143,14 @@ def test_matches_diff_diff_sun_abraham(panel: pd.DataFrame, cluster: str | None)
 @pytest.mark.parametrize("cluster", [None, "group"])
 def test_matches_pyfixest_saturated_event_study(panel: pd.DataFrame, cluster: str | None) -> None:
     ours = event_study(
-        panel, "y", "unit", "year", "cohort", window=FULL, cluster=cluster, method="sun_abraham"
+        panel,
+        outcome="y",
+        unit="unit",
+        time="year",
+        cohort="cohort",
+        window=FULL,
+        cluster=cluster,
+        estimator="sun_abraham",
     )
     fit = pf.event_study(
         panel,
@@ -156,7 +170,15 @@ def test_matches_pyfixest_saturated_event_study(panel: pd.DataFrame, cluster: st
 
 
 def test_table_layout_and_counts(panel: pd.DataFrame) -> None:
-    res = event_study(panel, "y", "unit", "year", "cohort", window=(-4, 4), method="sun_abraham")
+    res = event_study(
+        panel,
+        outcome="y",
+        unit="unit",
+        time="year",
+        cohort="cohort",
+        window=(-4, 4),
+        estimator="sun_abraham",
+    )
     table = res.table
     assert table.index.name == "rel_time" and list(table.index) == list(range(-4, 5))
     assert table.loc[-1, "reference"] and table.loc[-1, "estimate"] == 0.0
@@ -167,14 +189,20 @@ def test_table_layout_and_counts(panel: pd.DataFrame) -> None:
     # the share weights of each relative period sum to one
     sums = res.meta["cohort_effects"].groupby("rel_time")["weight"].sum()
     np.testing.assert_allclose(sums, 1.0)
-    assert res.meta["control_cohort"] == "never treated" and res.meta["method"] == "sun_abraham"
+    assert res.meta["control_cohort"] == "never treated" and res.meta["estimator"] == "sun_abraham"
 
 
 def test_last_treated_cohort_is_control_without_never_treated(panel: pd.DataFrame) -> None:
     treated_only = panel.loc[panel["cohort"] > 0]
     with pytest.warns(UserWarning, match=r"last-treated cohort 2022 is the control"):
         ours = event_study(
-            treated_only, "y", "unit", "year", "cohort", window=(-4, 4), method="sun_abraham"
+            treated_only,
+            outcome="y",
+            unit="unit",
+            time="year",
+            cohort="cohort",
+            window=(-4, 4),
+            estimator="sun_abraham",
         )
     # independently: recode cohort 2022 as never treated, keep the years before 2022
     restricted = treated_only.loc[treated_only["year"] < 2022]
@@ -197,7 +225,13 @@ def test_cohort_without_reference_period_is_dropped(panel: pd.DataFrame) -> None
     early.loc[first_units, "rel_time"] = early.loc[first_units, "year"] - 2012
     with pytest.warns(UserWarning, match=r"cohorts \['2012'\] have no observation"):
         ours = event_study(
-            early, "y", "unit", "year", "cohort", window=(-4, 4), method="sun_abraham"
+            early,
+            outcome="y",
+            unit="unit",
+            time="year",
+            cohort="cohort",
+            window=(-4, 4),
+            estimator="sun_abraham",
         )
     assert ours.meta["dropped_cohorts"] == [2012.0]
     coef, _ = pyfixest_iw(early.loc[~first_units], (-4, 4), -1, "unit")
@@ -210,7 +244,21 @@ def test_bad_input_gives_clear_errors(panel: pd.DataFrame) -> None:
     # rel_time -2 of cohort 2022 is 2020, a year that does not exist
     with pytest.raises(DesignError, match="no treated cohort has observations at the reference"):
         event_study(
-            late, "y", "unit", "year", "cohort", window=(-3, 1), reference=-2, method="sun_abraham"
+            late,
+            outcome="y",
+            unit="unit",
+            time="year",
+            cohort="cohort",
+            window=(-3, 1),
+            reference=-2,
+            estimator="sun_abraham",
         )
     with pytest.raises(DesignError, match="no comparison group"):
-        event_study(panel.assign(cohort=2019), "y", "unit", "year", "cohort", method="sun_abraham")
+        event_study(
+            panel.assign(cohort=2019),
+            outcome="y",
+            unit="unit",
+            time="year",
+            cohort="cohort",
+            estimator="sun_abraham",
+        )

@@ -8,9 +8,9 @@ import pyfixest as pf
 import pytest
 from linearmodels import AbsorbingLS, PanelOLS
 
-from evaluatie.errors import DataFormatError, DesignError, ParameterError
+from evaluatie.core.errors import DataFormatError, DesignError, ParameterError
 from evaluatie.estimators.twfe import twfe
-from twfe_dgp import simulate_panel
+from evaluatie.synth.panels import clustered_panel
 
 pytestmark = pytest.mark.filterwarnings(
     "ignore:.*inplace keyword.*", "ignore:.*singleton fixed effect.*"
@@ -22,7 +22,7 @@ SE_RTOL = 1e-6
 
 @pytest.fixture(scope="module")
 def panel() -> pd.DataFrame:
-    data = simulate_panel(n_units=150, n_groups=30, seed=11)
+    data = clustered_panel(n_units=150, n_groups=30, seed=11)
     # clusters that cut across units: neither fixed effect is nested in them
     return data.assign(mixed=(3 * data["unit"] + data["year"]) % 17)
 
@@ -30,7 +30,7 @@ def panel() -> pd.DataFrame:
 @pytest.fixture(scope="module")
 def pupils() -> pd.DataFrame:
     """Several rows per unit-year (pupils in a school-year)."""
-    return simulate_panel(n_units=120, n_groups=25, rows_per_cell=6, seed=12)
+    return clustered_panel(n_units=120, n_groups=25, rows_per_cell=6, seed=12)
 
 
 def feols(fml: str, data: pd.DataFrame, **kwargs: object) -> pf.estimation.Feols:
@@ -50,8 +50,8 @@ def assert_matches_pyfixest(ours, theirs, terms: list[str]) -> None:
 
 
 def test_recovers_constant_effect() -> None:
-    data = simulate_panel(n_units=400, n_groups=80, cohorts=(0, 2018), effect=0.5, seed=3)
-    res = twfe(data, "y", "d", "unit", "year", covariates=["x"])
+    data = clustered_panel(n_units=400, n_groups=80, cohorts=(0, 2018), effect=0.5, seed=3)
+    res = twfe(data, outcome="y", treatment="d", unit="unit", time="year", covariates=["x"])
     est, se = res.coef["d"], res.se["d"]
     assert 0 < se < 0.1
     assert abs(est - 0.5) < 3 * se
@@ -79,7 +79,14 @@ def test_crv1_matches_pyfixest(
 ) -> None:
     data = request.getfixturevalue(data_name)
     ours = twfe(
-        data, "y", "d", "unit", "year", covariates=covariates, cluster=cluster, weights=weights
+        data,
+        outcome="y",
+        treatment="d",
+        unit="unit",
+        time="year",
+        covariates=covariates,
+        cluster=cluster,
+        weights=weights,
     )
     rhs = " + ".join(["d", *covariates])
     theirs = feols(
@@ -91,7 +98,16 @@ def test_crv1_matches_pyfixest(
 
 @pytest.mark.parametrize(("ours_name", "theirs_name"), [("HC1", "hetero"), ("iid", "iid")])
 def test_hc1_and_iid_match_pyfixest(pupils: pd.DataFrame, ours_name: str, theirs_name: str) -> None:
-    ours = twfe(pupils, "y", "d", "unit", "year", covariates=["x"], weights="w", vcov=ours_name)
+    ours = twfe(
+        pupils,
+        outcome="y",
+        treatment="d",
+        unit="unit",
+        time="year",
+        covariates=["x"],
+        weights="w",
+        vcov=ours_name,
+    )
     theirs = feols("y ~ d + x | unit + year", pupils, vcov=theirs_name, weights="w")
     assert_matches_pyfixest(ours, theirs, ["d", "x"])
     assert ours.meta["n_clusters"] is None and ours.meta["cluster"] is None
@@ -102,11 +118,19 @@ def test_singletons_dropped_like_pyfixest(panel: pd.DataFrame) -> None:
         {"unit": [10_001, 10_002], "year": [2014, 2015], "group": [0, 1], "d": [1.0, 0.0]}
     ).assign(y=[3.0, -1.0], x=0.0, w=1.0)
     data = pd.concat([panel, extra], ignore_index=True)
-    ours = twfe(data, "y", "d", "unit", "year", cluster="group")
+    ours = twfe(data, outcome="y", treatment="d", unit="unit", time="year", cluster="group")
     theirs = feols("y ~ d | unit + year", data, vcov={"CRV1": "group"})
     assert ours.meta["dropped_singletons"] == 2
     assert_matches_pyfixest(ours, theirs, ["d"])
-    kept = twfe(data, "y", "d", "unit", "year", cluster="group", drop_singletons=False)
+    kept = twfe(
+        data,
+        outcome="y",
+        treatment="d",
+        unit="unit",
+        time="year",
+        cluster="group",
+        drop_singletons=False,
+    )
     assert kept.meta["n_obs"] == ours.meta["n_obs"] + 2
     # singletons are fitted exactly by their own effect: the slope does not move
     assert kept.coef["d"] == pytest.approx(ours.coef["d"], abs=1e-10)
@@ -117,15 +141,23 @@ def test_missing_rows_dropped_and_counted(panel: pd.DataFrame) -> None:
     data.loc[[3, 40], "y"] = np.nan
     data.loc[[40, 77], "x"] = np.nan
     data.loc[[90], "group"] = np.nan
-    res = twfe(data, "y", "d", "unit", "year", covariates=["x"], cluster="group")
+    res = twfe(
+        data,
+        outcome="y",
+        treatment="d",
+        unit="unit",
+        time="year",
+        covariates=["x"],
+        cluster="group",
+    )
     assert res.meta["dropped_missing"] == 4
     assert res.meta["missing_by_column"] == {"y": 2, "x": 2, "group": 1}
     complete = twfe(
         data.dropna(subset=["y", "x", "group"]),
-        "y",
-        "d",
-        "unit",
-        "year",
+        outcome="y",
+        treatment="d",
+        unit="unit",
+        time="year",
         covariates=["x"],
         cluster="group",
     )
@@ -133,18 +165,19 @@ def test_missing_rows_dropped_and_counted(panel: pd.DataFrame) -> None:
 
 
 def test_identifier_and_treatment_types_do_not_matter(panel: pd.DataFrame) -> None:
-    base = twfe(panel, "y", "d", "unit", "year", cluster="group")
+    base = twfe(panel, outcome="y", treatment="d", unit="unit", time="year", cluster="group")
     recoded = panel.assign(
         unit="school-" + panel["unit"].astype(str),
         group=pd.Categorical(panel["group"]),
         d=panel["d"].astype(bool),
     )
     pd.testing.assert_frame_equal(
-        twfe(recoded, "y", "d", "unit", "year", cluster="group").table, base.table
+        twfe(recoded, outcome="y", treatment="d", unit="unit", time="year", cluster="group").table,
+        base.table,
     )
     nullable = panel.assign(unit=panel["unit"].astype("Int64"))
     nullable.loc[5, "unit"] = pd.NA
-    res = twfe(nullable, "y", "d", "unit", "year", cluster="group")
+    res = twfe(nullable, outcome="y", treatment="d", unit="unit", time="year", cluster="group")
     assert res.meta["missing_by_column"] == {"unit": 1}
     assert res.meta["n_obs"] == len(panel) - 1
 
@@ -152,10 +185,10 @@ def test_identifier_and_treatment_types_do_not_matter(panel: pd.DataFrame) -> No
 def test_linearmodels_convention_matches_panelols(panel: pd.DataFrame) -> None:
     ours = twfe(
         panel,
-        "y",
-        "d",
-        "unit",
-        "year",
+        outcome="y",
+        treatment="d",
+        unit="unit",
+        time="year",
         covariates=["x"],
         cluster="group",
         weights="w",
@@ -178,10 +211,10 @@ def test_linearmodels_convention_matches_panelols(panel: pd.DataFrame) -> None:
 def test_linearmodels_absorbing_convention_matches_absorbingls(pupils: pd.DataFrame) -> None:
     ours = twfe(
         pupils,
-        "y",
-        "d",
-        "unit",
-        "year",
+        outcome="y",
+        treatment="d",
+        unit="unit",
+        time="year",
         covariates=["x"],
         cluster="group",
         weights="w",
@@ -201,13 +234,22 @@ def test_linearmodels_absorbing_convention_matches_absorbingls(pupils: pd.DataFr
 
 
 def test_linearmodels_backend_agrees_with_numpy(pupils: pd.DataFrame) -> None:
-    fast = twfe(pupils, "y", "d", "unit", "year", covariates=["x"], cluster="group", weights="w")
+    fast = twfe(
+        pupils,
+        outcome="y",
+        treatment="d",
+        unit="unit",
+        time="year",
+        covariates=["x"],
+        cluster="group",
+        weights="w",
+    )
     slow = twfe(
         pupils,
-        "y",
-        "d",
-        "unit",
-        "year",
+        outcome="y",
+        treatment="d",
+        unit="unit",
+        time="year",
         covariates=["x"],
         cluster="group",
         weights="w",
@@ -219,7 +261,15 @@ def test_linearmodels_backend_agrees_with_numpy(pupils: pd.DataFrame) -> None:
 
 
 def test_result_layout_and_meta(pupils: pd.DataFrame) -> None:
-    res = twfe(pupils, "y", "d", "unit", "year", covariates=["x"], cluster="group")
+    res = twfe(
+        pupils,
+        outcome="y",
+        treatment="d",
+        unit="unit",
+        time="year",
+        covariates=["x"],
+        cluster="group",
+    )
     assert list(res.table.index) == ["d", "x"] and res.table.index.name == "term"
     assert list(res.table.columns) == ["estimate", "se", "t", "p", "ci_low", "ci_high"]
     assert list(res.vcov.index) == ["d", "x"]
@@ -229,10 +279,12 @@ def test_result_layout_and_meta(pupils: pd.DataFrame) -> None:
     assert meta["n_units"] == pupils["unit"].nunique()
     assert meta["n_periods"] == pupils["year"].nunique()
     assert meta["n_clusters"] == pupils["group"].nunique()
-    assert meta["vcov_type"] == res.vcov_type == "CRV1"
+    assert meta["vcov_type"] == "CRV1" and meta["inference"].se.startswith("CRV1")
     assert meta["cluster"] == "group"
     assert meta["formula"] == "y ~ d + x | unit + year"
-    assert meta["call"]["covariates"] == ["x"] and meta["call"]["cluster"] == "group"
+    args = meta["call"]["arguments"]
+    assert meta["call"]["function"] == "twfe"
+    assert args["covariates"] == ["x"] and args["cluster"] == "group"
     assert "d" in res.summary()
 
 
@@ -270,4 +322,4 @@ def test_bad_input_gives_clear_errors(
 
 def test_data_must_be_a_frame() -> None:
     with pytest.raises(ParameterError, match="DataFrame"):
-        twfe({"y": [1.0]}, "y", "d", "unit", "year")  # type: ignore[arg-type]
+        twfe({"y": [1.0]}, outcome="y", treatment="d", unit="unit", time="year")  # type: ignore[arg-type]

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from evaluatie.data.vve import gemeente_outcomes, load_vve
-from evaluatie.errors import DataFormatError
+from evaluatie.core.errors import DataFormatError
+from evaluatie.sources.vve import gemeente_outcomes, load_vve
 
 HEADER = (
     '"SCHOOLJAAR";"INSTELLINGSCODE";"VESTIGINGSCODE";"GEMEENTECODE";"LEERLINGEN_GROEP2";'

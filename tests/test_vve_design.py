@@ -6,8 +6,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from evaluatie.data.vve import VveData, gemeente_outcomes
-from evaluatie.design.vve import (
+from evaluatie.core.errors import DesignError, ParameterError
+from evaluatie.estimators.single_unit import single_unit_did
+from evaluatie.sources.vve import VveData, gemeente_outcomes
+from evaluatie.studies.vve.design import (
     dose_grid,
     dose_groups,
     dose_response_by_side,
@@ -16,14 +18,12 @@ from evaluatie.design.vve import (
     side_panel,
     vve_study,
 )
-from evaluatie.errors import DesignError, ParameterError
-from evaluatie.estimators.single_unit import single_unit_did
-from evaluatie.reporting.vve import (
+from evaluatie.studies.vve.tables import timing_table
+from evaluatie.studies.vve.text import (
     dose_response_sentence,
     dropped_sentence,
     missing_sides_sentence,
     timing_sentences,
-    timing_table,
 )
 
 PHASE = {2019: 0.25, 2020: 0.5, 2021: 0.75}
@@ -43,10 +43,10 @@ def test_policy_dose_by_hand() -> None:
     assert doses.loc["GM0546", "dose"] == pytest.approx(-3.0)
     assert doses.loc["GM0034", "dose"] == pytest.approx(7.7)
     assert doses.loc["GM0546", "budget_change_pct"] == pytest.approx(-20.0)
-    groups = dose_groups(pd.Series([-3.0, -0.5, 0.2, 0.51]), band=0.5)
+    groups = dose_groups(pd.Series([-3.0, -0.5, 0.2, 0.51]), comparison_band=0.5)
     assert groups.tolist() == ["loss", "comparison", "comparison", "gain"]
     with pytest.raises(ParameterError, match="band"):
-        dose_groups(pd.Series([1.0]), band=-1)
+        dose_groups(pd.Series([1.0]), comparison_band=-1)
     with pytest.raises(DesignError, match="2022"):
         policy_dose(_budget({"GM0546": (1.0, 2.0)}).query("jaar != 2022"))
 
@@ -72,7 +72,7 @@ def _study_data(n_gem: int = 30, seed: int = 3, n_zero: int = 6) -> VveData:
 
 
 def test_vve_study_panels_and_received_share() -> None:
-    study = vve_study(_study_data(), "groep3", band=0.25)
+    study = vve_study(_study_data(), outcome="groep3", comparison_band=0.25)
     # groep 3 measured in 2021 was of VVE age 2016-2018: the reference year.
     assert study.reference == 2021 and study.post_years == (2022, 2023, 2024)
     # budget 2012 on: groep 3 exposure is defined from 2017.
@@ -99,10 +99,10 @@ def test_vve_study_panels_and_received_share() -> None:
 def test_vve_study_errors() -> None:
     data = _study_data()
     with pytest.raises(ParameterError, match="not a VVE outcome"):
-        vve_study(data, "eindtoets")
+        vve_study(data, outcome="eindtoets")
     short = VveData(data.schools[data.schools["jaar"] <= 2021], data.budget, {})
     with pytest.raises(DesignError, match="cannot show yet"):
-        vve_study(short, "groep3")
+        vve_study(short, outcome="groep3")
 
 
 def test_single_unit_did_by_hand() -> None:
@@ -111,13 +111,22 @@ def test_single_unit_did_by_hand() -> None:
                                ("C", 0.0, 0.0, 25)):  # fmt: skip
         rows += [(u, 2019, pre, size), (u, 2020, pre, size), (u, 2021, post, size)]
     df = pd.DataFrame(rows, columns=["u", "t", "y", "n"])
-    res = single_unit_did(df, "y", "u", "t", "T", ["A", "B", "C"], pre=[2019, 2020], post=[2021])
+    res = single_unit_did(
+        df,
+        outcome="y",
+        unit="u",
+        time="t",
+        treated="T",
+        comparison=["A", "B", "C"],
+        pre=[2019, 2020],
+        post=[2021],
+    )
     # T changed by 3, the comparison units by 1 on average.
     assert res.table["estimate"].iloc[0] == pytest.approx(2.0)
     # Placebos: A: 1 - 1 = 0, B: 2 - 0.5 = 1.5, C: 0 - 1.5 = -1.5.
-    scaled = single_unit_did(df, "y", "u", "t", "T", ["A", "B", "C"], pre=[2019, 2020],
+    scaled = single_unit_did(df, outcome="y", unit="u", time="t", treated="T", comparison=["A", "B", "C"], pre=[2019, 2020],
                              post=[2021], size="n", alpha=0.5)  # fmt: skip
-    plain = single_unit_did(df, "y", "u", "t", "T", ["A", "B", "C"], pre=[2019, 2020],
+    plain = single_unit_did(df, outcome="y", unit="u", time="t", treated="T", comparison=["A", "B", "C"], pre=[2019, 2020],
                             post=[2021], alpha=0.5)  # fmt: skip
     q = np.quantile([0.0, 1.5, -1.5], [0.25, 0.75])
     assert plain.table["ci_low"].iloc[0] == pytest.approx(2.0 - q[1])
@@ -127,9 +136,27 @@ def test_single_unit_did_by_hand() -> None:
     assert plain.table["p"].iloc[0] == pytest.approx(1 / 4)
     assert res.meta["few_placebos"] and not plain.meta["few_placebos"]
     with pytest.raises(DesignError, match="'Z'"):
-        single_unit_did(df, "y", "u", "t", "Z", ["A", "B"], pre=[2019], post=[2021])
+        single_unit_did(
+            df,
+            outcome="y",
+            unit="u",
+            time="t",
+            treated="Z",
+            comparison=["A", "B"],
+            pre=[2019],
+            post=[2021],
+        )
     with pytest.raises(ParameterError, match="disjoint"):
-        single_unit_did(df, "y", "u", "t", "T", ["A", "B"], pre=[2019], post=[2019])
+        single_unit_did(
+            df,
+            outcome="y",
+            unit="u",
+            time="t",
+            treated="T",
+            comparison=["A", "B"],
+            pre=[2019],
+            post=[2019],
+        )
 
 
 def test_timing_sentences_follow_the_data_years() -> None:
@@ -143,7 +170,7 @@ def test_timing_sentences_follow_the_data_years() -> None:
 
 
 def test_sides_are_estimated_apart() -> None:
-    study = vve_study(_study_data(n_gem=60), "groep3", band=0.25)
+    study = vve_study(_study_data(n_gem=60), outcome="groep3", comparison_band=0.25)
     units = study.units
     n_gain = int((units["group"] == "gain").sum())
     n_loss = int((units["group"] == "loss").sum())
@@ -167,7 +194,7 @@ def test_received_share_is_not_shrunk_by_a_gap() -> None:
     gap = data.schools[
         ~((data.schools["gemeente_code"] == "GM1015") & (data.schools["jaar"] == 2024))
     ]
-    study = vve_study(VveData(gap, data.budget, {}), "groep3", band=0.25)
+    study = vve_study(VveData(gap, data.budget, {}), outcome="groep3", comparison_band=0.25)
     assert received_share(study)[2024] == pytest.approx((45 * 0.25 + 135 * 0.5 + 36 * 0.75) / 216)
     # The gemeente without 2024 leaves the balanced gemeente panel, and says so.
     assert study.dropped == {"years": [], "gemeenten": ["GM1015"], "no_budget": []}
@@ -179,7 +206,11 @@ def test_a_stray_year_is_dropped_not_the_gemeenten() -> None:
     data = _study_data()
     stray = data.schools.iloc[:1].assign(jaar=2025)
     budget = pd.concat([data.budget, data.budget[data.budget["jaar"] == 2024].assign(jaar=2025)])
-    study = vve_study(VveData(pd.concat([data.schools, stray]), budget, {}), "groep3", band=0.25)
+    study = vve_study(
+        VveData(pd.concat([data.schools, stray]), budget, {}),
+        outcome="groep3",
+        comparison_band=0.25,
+    )
     assert study.years[-1] == 2024 and study.dropped["years"] == [2025]
     assert study.gemeenten["gemeente_code"].nunique() == 30
 
@@ -198,15 +229,15 @@ def test_policy_dose_and_band_errors_name_the_problem() -> None:
     with pytest.raises(DesignError, match="BUDGET_EUR is 0 for GM0546 in 2018"):
         policy_dose(zero)
     with pytest.raises(DesignError, match=r"comparison_band = 0\.01"):
-        vve_study(_study_data(n_zero=2), "groep3", band=0.01)
+        vve_study(_study_data(n_zero=2), outcome="groep3", comparison_band=0.01)
 
 
 def test_generated_sentences_follow_the_numbers() -> None:
-    study = vve_study(_study_data(n_gem=60), "groep3", band=0.25)
+    study = vve_study(_study_data(n_gem=60), outcome="groep3", comparison_band=0.25)
     fits = dose_response_by_side(study, min_treated=5)
     side = next(iter(fits))
     text = dose_response_sentence(
-        fits[side], side=side, band=0.25, outcome_label="x", unit_label="pt"
+        fits[side], side=side, comparison_band=0.25, outcome_label="x", unit_label="pt"
     )
     row = fits[side].table.loc["ATT_o"]
     assert f"{row['estimate']:+.2f}" in text and f"{fits[side].meta['n_treated']} gemeenten" in text
@@ -221,7 +252,9 @@ def test_gemeenten_without_a_budget_are_listed_not_silently_lost() -> None:
         gemeente_code="GM9998", vestiging=lambda d: "X" + d["vestiging"]
     )
     study = vve_study(
-        VveData(pd.concat([data.schools, extra]), data.budget, {}), "groep3", band=0.25
+        VveData(pd.concat([data.schools, extra]), data.budget, {}),
+        outcome="groep3",
+        comparison_band=0.25,
     )
     assert study.dropped["no_budget"] == ["GM9998"]
     assert "1 gemeente(n) with outcomes but no budget in both policy years (GM9998)" in (

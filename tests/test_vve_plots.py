@@ -7,8 +7,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from evaluatie.plots import budget_change_plot, dose_event_plot, dose_response_plot
-from evaluatie.results import Result
+from evaluatie.core.results import Result
+from evaluatie.studies.vve.plots import budget_change_plot, dose_event_plot, dose_response_plot
 
 
 @pytest.fixture(autouse=True)
@@ -22,7 +22,9 @@ def test_budget_change_plot_names_the_marked_gemeenten() -> None:
         {"budget_change_pct": [-20.7, 176.2, 5.0], "dose": [-3.1, 8.1, 0.2]},
         index=pd.Index(["GM0546", "GM0034", "GM0014"], name="gemeente_code"),
     )
-    fig = budget_change_plot(doses, ["GM0546", "GM0034", "GM9999"], {"GM0546": "Leiden"}, band=0.5)
+    fig = budget_change_plot(
+        doses, ["GM0546", "GM0034", "GM9999"], {"GM0546": "Leiden"}, comparison_band=0.5
+    )
     texts = [t.get_text() for ax in fig.axes for t in ax.texts]
     # GM9999 is not in the data: not drawn; names fall back to the code.
     assert texts == ["Leiden (-20.7)", "GM0034 (+176.2)", "Leiden (-3.1)", "GM0034 (+8.1)"]
@@ -43,7 +45,7 @@ def test_dose_response_plot_draws_each_side_and_its_truth() -> None:
         k: pd.Series(0.12 * c.curve["dose"].to_numpy(), index=c.curve["dose"])
         for k, c in curves.items()
     }
-    ax = dose_response_plot(curves, truth=truth, slope=0.1, band=0.5)
+    ax = dose_response_plot(curves, truth=truth, slope=0.1, comparison_band=0.5)
     labels = [line.get_label() for line in ax.get_lines()]
     # one estimate and one truth line per side (legend entries once), plus the TWFE line
     assert labels.count("ATT(d), continuous DiD") == 1 and labels.count("true effect") == 1

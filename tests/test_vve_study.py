@@ -8,8 +8,9 @@ import numpy as np
 import pytest
 
 import evaluatie as ev
-from evaluatie.data.simulate import simulate, true_dose_response
-from evaluatie.design import vve
+from evaluatie.studies.vve import design as vve
+from evaluatie.synth.simulate import simulate
+from evaluatie.synth.truth import true_dose_response
 
 
 def _truth(raw: Path, study: vve.VveStudy, side: str) -> tuple[float, float, np.ndarray, float]:
@@ -35,7 +36,7 @@ def _truth(raw: Path, study: vve.VveStudy, side: str) -> tuple[float, float, np.
 
 
 def _fit(raw: Path, outcome: str) -> tuple[vve.VveStudy, dict]:
-    study = ev.vve_study(ev.load_vve(raw), outcome)
+    study = ev.vve_study(ev.load_vve(raw), outcome=outcome)
     return study, vve.dose_response_by_side(study)
 
 
@@ -71,8 +72,8 @@ def test_a_larger_effect_is_found_and_recovered(tmp_path: Path) -> None:
         assert abs(row["estimate"] - acrt) < 2.5 * row["se"]
         # TWFE on the measured cohort's funding, in policy-dose units, is near the average
         # slope too (the response is only mildly concave over the observed exposures).
-        twfe = ev.twfe(study.schools, outcome, "exposure", "vestiging", "jaar",
-                       cluster="gemeente_code", weights=ev.data.vve.VVE_OUTCOMES[outcome][2])  # fmt: skip
+        twfe = ev.twfe(study.schools, outcome=outcome, treatment="exposure", unit="vestiging", time="jaar",
+                       cluster="gemeente_code", weights=ev.sources.VVE_OUTCOMES[outcome].weight)  # fmt: skip
         per_dose = vve.mean_received_share(study) * twfe.table["estimate"].iloc[0]
         assert np.sign(per_dose) == np.sign(acrt)
 

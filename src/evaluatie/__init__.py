@@ -1,7 +1,13 @@
 """evaluatie: evaluate Dutch municipal education policy on DUO/CBS open data.
 
 The public API is importable from the top level; submodules load on first use so that
-``import evaluatie`` (and the CLI) stays fast.
+``import evaluatie`` (and the CLI) stays fast. The packages, from the ground up:
+:mod:`~evaluatie.core` (results, errors, checks), :mod:`~evaluatie.inference` (standard
+errors and tests), :mod:`~evaluatie.engine` (within transformation, absorbed OLS),
+:mod:`~evaluatie.estimators`; :mod:`~evaluatie.sources` (publishers' files) and
+:mod:`~evaluatie.synth` (simulated data with a known truth); :mod:`~evaluatie.plots`
+and :mod:`~evaluatie.reporting`; :mod:`~evaluatie.studies`; :mod:`~evaluatie.workbench`;
+:mod:`~evaluatie.cli`.
 """
 
 from __future__ import annotations
@@ -9,33 +15,52 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 _EXPORTS: dict[str, str] = {
-    "simulate": "evaluatie.data.simulate",
-    "simulate_pupils": "evaluatie.data.simulate",
-    "load_panel": "evaluatie.data.panel",
-    "build_panel": "evaluatie.data.panel",
-    "select": "evaluatie.design.sample",
+    # estimators
     "twfe": "evaluatie.estimators.twfe",
-    "event_study": "evaluatie.estimators.event_study",
+    "event_study": "evaluatie.estimators.event",
     "att_gt": "evaluatie.estimators.did",
     "bacon": "evaluatie.estimators.bacon",
-    "exposure": "evaluatie.design.exposure",
-    "exposure_timing": "evaluatie.design.exposure",
-    "load_vve": "evaluatie.data.vve",
-    "vve_study": "evaluatie.design.vve",
     "cont_did": "evaluatie.estimators.contdid",
     "dose_event_study": "evaluatie.estimators.dose_event",
     "single_unit_did": "evaluatie.estimators.single_unit",
-    "Result": "evaluatie.results",
-    "RegressionResult": "evaluatie.results",
-    "EvaluatieError": "evaluatie.errors",
-    "DataFormatError": "evaluatie.errors",
-    "ParameterError": "evaluatie.errors",
-    "DesignError": "evaluatie.errors",
+    # data
+    "read_duo": "evaluatie.sources.duo",
+    "read_duo_long": "evaluatie.sources.tidy",
+    "load_panel": "evaluatie.sources.panel",
+    "build_panel": "evaluatie.sources.panel",
+    "load_vve": "evaluatie.sources.vve",
+    "select": "evaluatie.sources.sample",
+    "exposure": "evaluatie.sources.exposure",
+    "exposure_timing": "evaluatie.sources.exposure",
+    "simulate": "evaluatie.synth.simulate",
+    "simulate_pupils": "evaluatie.synth.simulate",
+    # studies
+    "vve_study": "evaluatie.studies.vve.design",
+    # the result contract and errors
+    "Result": "evaluatie.core.results",
+    "RegressionResult": "evaluatie.core.results",
+    "Overall": "evaluatie.core.results",
+    "Inference": "evaluatie.core.results",
+    "EvaluatieError": "evaluatie.core.errors",
+    "DataFormatError": "evaluatie.core.errors",
+    "ParameterError": "evaluatie.core.errors",
+    "DesignError": "evaluatie.core.errors",
 }
-_SUBMODULES = {"data", "design", "estimators", "inference", "plots", "reporting", "workbench"}
+_SUBMODULES = {
+    "core",
+    "engine",
+    "estimators",
+    "inference",
+    "plots",
+    "reporting",
+    "sources",
+    "studies",
+    "synth",
+    "workbench",
+}
 
 __all__ = sorted([*_EXPORTS, *_SUBMODULES])
 

@@ -15,11 +15,11 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from evaluatie.errors import EvaluatieError, ParameterError
+from evaluatie.core.errors import EvaluatieError, ParameterError
 
 
 def _cmd_simulate(args: argparse.Namespace) -> int:
-    from evaluatie.data.simulate import simulate
+    from evaluatie.synth.simulate import simulate
 
     if args.pupils < 0:
         raise ParameterError(f"--pupils must be 0 (none) or a positive number, got {args.pupils}")
@@ -34,8 +34,8 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
 
 def _write_pupils(args: argparse.Namespace) -> None:
     """Pupil-level rows (not a DUO publication: for benchmarks and pupil-level TWFE)."""
-    from evaluatie._atomic import atomic_path
-    from evaluatie.data.simulate import n_schools_for, simulate_pupils
+    from evaluatie.core.atomic import atomic_path
+    from evaluatie.synth.simulate import n_schools_for, simulate_pupils
 
     t0 = time.perf_counter()
     pupils = simulate_pupils(
@@ -48,7 +48,7 @@ def _write_pupils(args: argparse.Namespace) -> None:
 
 
 def _cmd_build(args: argparse.Namespace) -> int:
-    from evaluatie.data.panel import build_panel
+    from evaluatie.sources.panel import build_panel
 
     t0 = time.perf_counter()
     out = build_panel(args.raw, args.out)

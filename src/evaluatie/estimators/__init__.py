@@ -1,14 +1,28 @@
-"""Estimators. Each returns a :class:`evaluatie.results.Result` with a tidy ``.table``.
+"""Estimators. Each returns a :class:`evaluatie.core.results.Result` with a tidy ``.table``.
 
-- :func:`twfe`, :func:`event_study`: two-way fixed effects on an own within transformation
-  (fixest-compatible CRV1 standard errors by default).
-- :func:`att_gt`: Callaway & Sant'Anna (2021) group-time ATTs and their aggregations.
+- :func:`twfe`: two-way fixed effects on an own within transformation (fixest-compatible
+  CRV1 standard errors by default); :func:`dose_event_study`: TWFE in dose x period.
+- :func:`event_study`: dynamic TWFE and heterogeneity-robust event studies (:mod:`.event`).
+- :func:`att_gt`: Callaway & Sant'Anna (2021) group-time ATTs and their aggregations (:mod:`.did`).
+- :func:`cont_did`: continuous-dose DiD of Callaway, Goodman-Bacon & Sant'Anna (2024) (:mod:`.contdid`).
 - :func:`bacon`: Goodman-Bacon (2021) decomposition of the TWFE coefficient.
+- :func:`single_unit_did`: one treated unit with a Conley-Taber placebo interval.
 """
 
 from evaluatie.estimators.bacon import bacon
+from evaluatie.estimators.contdid import cont_did
 from evaluatie.estimators.did import att_gt
-from evaluatie.estimators.event_study import event_study
+from evaluatie.estimators.dose_event import dose_event_study
+from evaluatie.estimators.event import event_study
+from evaluatie.estimators.single_unit import single_unit_did
 from evaluatie.estimators.twfe import twfe
 
-__all__ = ["att_gt", "bacon", "event_study", "twfe"]
+__all__ = [
+    "att_gt",
+    "bacon",
+    "cont_did",
+    "dose_event_study",
+    "event_study",
+    "single_unit_did",
+    "twfe",
+]

@@ -39,7 +39,7 @@ no anticipation the "clean" 2×2s (against never-treated or not-yet-treated unit
 estimate ATTs, while "later vs earlier" and "treated vs already treated" 2×2s subtract
 changes in the controls' treatment effects (Goodman-Bacon 2021, eq. 15-16).
 
-Data rules (enforced with :mod:`evaluatie.errors` messages):
+Data rules (enforced with :mod:`evaluatie.core.errors` messages):
 
 * one row per unit and period; every unit has a non-missing outcome in every observed
   period (a balanced panel), otherwise a :class:`DesignError` says how many units are
@@ -66,8 +66,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from evaluatie.errors import DesignError, ParameterError
-from evaluatie.estimators._design import (
+from evaluatie.core.checks import (
     numeric_values,
     plain,
     require_columns,
@@ -75,8 +74,9 @@ from evaluatie.estimators._design import (
     require_frame,
     require_unique_unit_periods,
 )
+from evaluatie.core.errors import DesignError, ParameterError
+from evaluatie.core.results import Inference, Overall, Result, call_record
 from evaluatie.estimators.twfe import twfe
-from evaluatie.results import Result
 
 EARLIER_VS_LATER = "earlier vs later treated"
 LATER_VS_EARLIER = "later vs earlier treated"
@@ -179,7 +179,7 @@ def _cohort_labels(g: np.ndarray) -> pd.api.extensions.ExtensionArray | np.ndarr
     return np.where(np.isfinite(g), g, np.nan)
 
 
-def bacon(data: pd.DataFrame, outcome: str, unit: str, time: str, cohort: str) -> BaconResult:
+def bacon(data: pd.DataFrame, *, outcome: str, unit: str, time: str, cohort: str) -> BaconResult:
     """Goodman-Bacon (2021, Theorem 1) decomposition of the TWFE DiD coefficient.
 
     Decomposes ``β`` of ``y_it = β D_it + α_i + λ_t + u_it`` with ``D_it = 1{t >= cohort_i}``
@@ -293,7 +293,7 @@ def bacon(data: pd.DataFrame, outcome: str, unit: str, time: str, cohort: str) -
 
     d = (t_idx >= first[unit_group[codes]]).astype(np.float64)
     frame = pd.DataFrame({"unit": codes, "time": t_idx, "y": y, "d": d})
-    twfe_beta = float(twfe(frame, "y", "d", "unit", "time").coef["d"])
+    twfe_beta = float(twfe(frame, outcome="y", treatment="d", unit="unit", time="time").coef["d"])
     weighted_sum = float(weight @ estimate)
     meta = {
         "outcome": outcome,
@@ -309,6 +309,22 @@ def bacon(data: pd.DataFrame, outcome: str, unit: str, time: str, cohort: str) -
         "n_always_treated": int(always.sum()),
         "always_treated_cohorts": always_cohorts,
         "units_treated_after_last_period": int(late.sum()),
-        "call": names,
+        "call": call_record("bacon", names),
+        "inference": Inference(
+            procedure="none",
+            se="an algebraic decomposition of the TWFE coefficient into 2x2 comparisons "
+            "(estimate, weight)",
+        ),
     }
-    return BaconResult(table=table, method="Goodman-Bacon decomposition of TWFE", meta=meta)
+    overall = Overall(
+        estimate=twfe_beta,
+        se=np.nan,
+        p=np.nan,
+        ci_low=np.nan,
+        ci_high=np.nan,
+        label="TWFE coefficient (sum of weight x estimate)",
+        note="a decomposition has no sampling uncertainty of its own; see twfe() for it",
+    )
+    return BaconResult(
+        table=table, method="Goodman-Bacon decomposition of TWFE", meta=meta, overall=overall
+    )

@@ -24,17 +24,16 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from evaluatie.errors import DesignError, ParameterError
-from evaluatie.estimators._design import (
+from evaluatie.core.checks import (
     numeric_values,
     require_columns,
     require_constant_within_unit,
     require_frame,
 )
-from evaluatie.estimators.did.att_gt import WaldTestResult
-from evaluatie.estimators.did.inference import wald_test
+from evaluatie.core.errors import DesignError, ParameterError
+from evaluatie.core.results import RegressionResult, TestResult, call_record
 from evaluatie.estimators.twfe import twfe
-from evaluatie.results import RegressionResult
+from evaluatie.inference.wald import wald_test
 
 
 @dataclass
@@ -43,15 +42,16 @@ class DoseEventResult(RegressionResult):
     ``pre`` (period before the reference) and ``reference`` (the omitted period: 0, NaN
     inference)."""
 
-    def pretrend_test(self) -> WaldTestResult:
+    def pretrend_test(self) -> TestResult:
         """Joint Wald test that every pre-period coefficient is zero (chi-square, df = rank)."""
         pre = self.table.index[self.table["pre"].to_numpy()]
         if len(pre) == 0:
             raise DesignError("no period before the reference period: nothing to test")
         terms = [self.meta["terms"][p] for p in pre]
+        assert self.vcov is not None  # dose_event_study always sets it
         v = self.vcov.loc[terms, terms].to_numpy()
         stat, df, p = wald_test(self.table.loc[pre, "estimate"].to_numpy(), v)
-        return WaldTestResult(
+        return TestResult(
             table=pd.DataFrame({"statistic": [stat], "df": [df], "p": [p]}),
             method="wald pre-trend test",
             meta={
@@ -67,12 +67,12 @@ class DoseEventResult(RegressionResult):
 
 def dose_event_study(
     data: pd.DataFrame,
+    *,
     outcome: str,
     unit: str,
     time: str,
     dose: str,
     reference: int,
-    *,
     group: str | None = None,
     cluster: str | None = None,
     weights: str | None = None,
@@ -84,8 +84,10 @@ def dose_event_study(
     ``dose`` must be constant within ``group`` (default: within ``unit``), e.g. a
     gemeente's policy dose attached to its schools. Standard errors follow ``vcov``
     (default CRV1 clustered by ``cluster``, or by ``unit`` when ``None``), as in
-    :func:`~evaluatie.estimators.twfe.twfe`.
+    :func:`~evaluatie.estimators.twfe.twfe`. ``overall`` is ``None``: publish one
+    period with ``term=``.
     """
+    call = call_record("dose_event_study", {k: v for k, v in locals().items() if k != "data"})
     data = require_frame(data)
     require_columns(
         data,
@@ -118,10 +120,10 @@ def dose_event_study(
     terms = list(columns)
     fit = twfe(
         frame,
-        outcome,
-        terms[0],
-        unit,
-        time,
+        outcome=outcome,
+        treatment=terms[0],
+        unit=unit,
+        time=time,
         covariates=terms[1:],
         cluster=cluster,
         weights=weights,
@@ -139,18 +141,7 @@ def dose_event_study(
             "reference": int(reference),
             "dose": dose,
             "terms": names,
-            "call": {
-                "outcome": outcome,
-                "unit": unit,
-                "time": time,
-                "dose": dose,
-                "reference": reference,
-                "group": group,
-                "cluster": cluster,
-                "weights": weights,
-                "vcov": vcov,
-                "alpha": alpha,
-            },
+            "call": call,
         }
     )
     return DoseEventResult(
@@ -158,5 +149,4 @@ def dose_event_study(
         method="dose event study (TWFE)",
         meta=meta,
         vcov=fit.vcov,
-        vcov_type=fit.vcov_type,
     )

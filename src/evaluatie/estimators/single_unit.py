@@ -24,14 +24,9 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from evaluatie.errors import DesignError, ParameterError
-from evaluatie.estimators._design import (
-    numeric_values,
-    require_alpha,
-    require_columns,
-    require_frame,
-)
-from evaluatie.results import Result
+from evaluatie.core.checks import numeric_values, require_alpha, require_columns, require_frame
+from evaluatie.core.errors import DesignError, ParameterError
+from evaluatie.core.results import Inference, Overall, Result, call_record
 
 
 def _long_difference(data: pd.DataFrame, outcome: str, unit: str, time: str,
@@ -47,6 +42,7 @@ def _long_difference(data: pd.DataFrame, outcome: str, unit: str, time: str,
 
 def single_unit_did(
     data: pd.DataFrame,
+    *,
     outcome: str,
     unit: str,
     time: str,
@@ -54,7 +50,6 @@ def single_unit_did(
     comparison: Sequence[object],
     pre: Sequence[int],
     post: Sequence[int],
-    *,
     size: str | None = None,
     alpha: float = 0.05,
 ) -> Result:
@@ -65,7 +60,10 @@ def single_unit_did(
     treated unit's size. The interval is ``estimate - q`` for the ``alpha/2`` and
     ``1 - alpha/2`` quantiles ``q`` of the placebo draws; ``p`` is the share of draws
     at least as large in absolute value as the estimate (with the estimate counted).
+    ``treated`` is the label of the one treated unit, ``comparison`` the labels of the
+    comparison units; ``overall`` is the treated unit's estimate.
     """
+    call = call_record("single_unit_did", {k: v for k, v in locals().items() if k != "data"})
     data = require_frame(data)
     alpha = require_alpha(alpha)
     require_columns(data, {"outcome": outcome, "unit": unit, "time": time, "size": size})
@@ -101,7 +99,17 @@ def single_unit_did(
     return Result(
         table=table,
         method="single-unit DiD (Conley-Taber placebo interval)",
+        overall=Overall.from_row(table.iloc[0], label=f"{unit} {treated}"),
         meta={
+            "call": call,
+            "inference": Inference(
+                procedure="placebo",
+                se="SD of the placebo draws (descriptive; the interval uses their quantiles)",
+                distribution="placebo quantiles (Conley & Taber 2011)"
+                + (", rescaled by size (Ferman & Pinto 2019)" if size is not None else ""),
+                draws=n,
+            ),
+            "n_units": n + 1,
             "n_comparison": n,
             "pre": [int(x) for x in pre],
             "post": [int(x) for x in post],
@@ -110,6 +118,5 @@ def single_unit_did(
             "comparison_change": float(comp.mean()),
             "size_rescaled": size is not None,
             "few_placebos": n < round(2 / alpha) - 1,
-            "se_convention": "SD of the placebo draws (descriptive; the interval uses their quantiles)",
         },
     )

@@ -5,7 +5,7 @@ Model (e.g. Angrist & Pischke 2009, ch. 5; Wooldridge 2010, sec. 10.5):
     y_it = beta * D_it + gamma' X_it + alpha_i + lambda_t + u_it,
 
 with unit effects ``alpha_i`` and period effects ``lambda_t`` absorbed by the within
-transformation (:mod:`evaluatie.inference.demean`). Data may hold several rows per
+transformation (:mod:`evaluatie.engine.within`). Data may hold several rows per
 unit-period (pupils within a school-year): the fixed effects are still those of the
 unit and of the period.
 
@@ -13,7 +13,7 @@ Estimand and assumptions: ``beta`` is the ATT under parallel trends and no
 anticipation *if* the effect is homogeneous across cohorts and over time; with
 staggered adoption and heterogeneous effects it is a variance-weighted average that
 can put negative weights on some effects (Goodman-Bacon 2021; de Chaisemartin &
-D'Haultfoeuille 2020) -- use :func:`evaluatie.estimators.event_study.event_study` or
+D'Haultfoeuille 2020) -- use :func:`evaluatie.estimators.event.study.event_study` or
 heterogeneity-robust estimators then.
 """
 
@@ -24,20 +24,12 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from evaluatie.errors import DesignError, ParameterError
-from evaluatie.estimators._design import (
-    build_sample,
-    check_cluster_argument,
-    fit_panel,
-    numeric_values,
-    require_alpha,
-    require_columns,
-    require_frame,
-    sample_meta,
-)
-from evaluatie.inference.absorbed_ols import resolve_backend
+from evaluatie.core.checks import numeric_values, require_alpha, require_columns, require_frame
+from evaluatie.core.errors import DesignError, ParameterError
+from evaluatie.core.results import Overall, RegressionResult, call_record, inference_table
+from evaluatie.engine.ols import resolve_backend
+from evaluatie.estimators.sample import build_sample, check_cluster_argument, fit_panel, sample_meta
 from evaluatie.inference.vcov import get_convention
-from evaluatie.results import RegressionResult, inference_table
 
 
 def _as_list(columns: Sequence[str] | str | None) -> list[str]:
@@ -48,6 +40,7 @@ def _as_list(columns: Sequence[str] | str | None) -> list[str]:
 
 def twfe(
     data: pd.DataFrame,
+    *,
     outcome: str,
     treatment: str,
     unit: str,
@@ -58,7 +51,6 @@ def twfe(
     vcov: str = "CRV1",
     alpha: float = 0.05,
     backend: str = "auto",
-    *,
     drop_singletons: bool = True,
 ) -> RegressionResult:
     """Two-way fixed-effects regression of ``outcome`` on ``treatment`` (+ ``covariates``).
@@ -113,15 +105,17 @@ def twfe(
     Returns
     -------
     RegressionResult
-        ``table`` indexed by term (treatment first), ``vcov`` and ``meta`` with sample
-        sizes, ``df``, the convention, dropped rows and the call's arguments.
+        ``table`` indexed by term (treatment first), ``overall`` the treatment's row,
+        ``vcov`` and ``meta`` with sample sizes, ``df``, the convention
+        (``meta["inference"]``), dropped rows and the call (``meta["call"]``).
     """
-    call = {
+    covs = _as_list(covariates)
+    arguments = {
         "outcome": outcome,
         "treatment": treatment,
         "unit": unit,
         "time": time,
-        "covariates": _as_list(covariates),
+        "covariates": covs,
         "cluster": cluster,
         "weights": weights,
         "vcov": vcov,
@@ -129,11 +123,11 @@ def twfe(
         "backend": backend,
         "drop_singletons": drop_singletons,
     }
+    call = call_record("twfe", arguments)
     data = require_frame(data)
     convention = get_convention(vcov)
     backend_used = resolve_backend(backend)
     alpha = require_alpha(alpha)
-    covs = call["covariates"]
     require_columns(
         data,
         {
@@ -177,17 +171,18 @@ def twfe(
     se = np.sqrt(np.diag(fit.vcov.matrix))
     table = inference_table(fit.coef, se, index, df=fit.vcov.df, alpha=alpha)
     rhs = " + ".join(terms)
+    cluster_column = (cluster or unit) if convention.clustered else None
     meta = {
         "formula": f"{outcome} ~ {rhs} | {unit} + {time}",
-        "cluster": (cluster or unit) if convention.clustered else None,
+        "cluster": cluster_column,
         "weights": weights,
-        **sample_meta(sample, fit),
+        **sample_meta(sample, fit, cluster_column),
         "call": call,
     }
     return RegressionResult(
         table=table,
         method="twfe",
         meta=meta,
+        overall=Overall.from_row(table.loc[treatment], label=f"effect of {treatment}"),
         vcov=pd.DataFrame(fit.vcov.matrix, index=index, columns=index),
-        vcov_type=convention.name,
     )

@@ -51,7 +51,7 @@ from typing import Literal
 
 import numpy as np
 
-from evaluatie.errors import DesignError, ParameterError
+from evaluatie.core.errors import DesignError, ParameterError
 
 
 @dataclass(frozen=True)
@@ -187,10 +187,15 @@ def sandwich_vcov(
         core = bread @ (cluster_scores.T @ cluster_scores) @ bread
     factor = (n - 1) / (n - k_df) if convention.n_factor == "(N-1)/(N-K)" else n / (n - k_df)
     if convention.cluster_factor:
+        assert n_clusters is not None  # conventions with the G/(G-1) factor are clustered
         factor *= n_clusters / (n_clusters - 1)
     vcov = factor * core
     vcov = (vcov + vcov.T) / 2.0
-    df = float(n_clusters - 1) if convention.df == "G-1" else float(n - k_df)
+    df = (
+        float(n_clusters - 1)
+        if n_clusters is not None and convention.df == "G-1"
+        else float(n - k_df)
+    )
     return VcovResult(
         vcov, df, factor, k_df, n_clusters if convention.clustered else None, convention
     )

@@ -10,7 +10,7 @@ import pandas as pd
 import seaborn as sns
 from matplotlib.axes import Axes
 
-from evaluatie.results import Result
+from evaluatie.core.results import Result
 
 
 def event_study_plot(

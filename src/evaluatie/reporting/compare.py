@@ -3,33 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
-from evaluatie.results import Result
-
-
-@dataclass(frozen=True)
-class Summary:
-    """One overall estimate with its standard error and confidence interval."""
-
-    estimate: float
-    se: float
-    ci_low: float
-    ci_high: float
-
-    @classmethod
-    def of(cls, result: object, term: str | None = None) -> Summary:
-        """From a regression table row (``estimate``) or an aggregate's ``overall`` (``att``)."""
-        overall = getattr(result, "overall", None)
-        if overall is not None:
-            return cls(overall.att, overall.se, overall.ci_low, overall.ci_high)
-        table = result.table  # type: ignore[attr-defined]
-        row = table.loc[term] if term is not None else table.iloc[0]
-        return cls(*(float(row[c]) for c in ("estimate", "se", "ci_low", "ci_high")))
+from evaluatie.core.results import Overall, Result
 
 
 def event_study_table(results: Mapping[str, Result], digits: int = 2) -> pd.DataFrame:
@@ -47,9 +26,9 @@ def event_study_table(results: Mapping[str, Result], digits: int = 2) -> pd.Data
     return table.fillna("")
 
 
-def overall_table(summaries: Mapping[str, Summary]) -> pd.DataFrame:
+def overall_table(summaries: Mapping[str, Overall]) -> pd.DataFrame:
     """The overall effect per method (rows) with se and CI."""
-    table = pd.DataFrame({name: vars(s) for name, s in summaries.items()}).T[
+    table = pd.DataFrame({name: s.as_dict() for name, s in summaries.items()}).T[
         ["estimate", "se", "ci_low", "ci_high"]
     ]
     table.index.name = "method"
@@ -57,8 +36,8 @@ def overall_table(summaries: Mapping[str, Summary]) -> pd.DataFrame:
 
 
 def disagreement_sentence(
-    reference: tuple[str, Summary],
-    robust: Mapping[str, Summary],
+    reference: tuple[str, Overall],
+    robust: Mapping[str, Overall],
     *,
     alpha: float = 0.05,
     unit_label: str = "points",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from evaluatie.results import Result
+from evaluatie.core.results import Result
 
 
 def signed(x: float, digits: int = 2) -> str:

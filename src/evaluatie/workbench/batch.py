@@ -29,7 +29,7 @@ from typing import Any
 
 from tqdm import tqdm
 
-from evaluatie.errors import EvaluatieError
+from evaluatie.core.errors import EvaluatieError
 from evaluatie.workbench.index import write_index
 from evaluatie.workbench.params import RunSpec
 from evaluatie.workbench.run import (

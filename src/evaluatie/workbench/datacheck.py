@@ -20,7 +20,7 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
-from evaluatie.errors import EvaluatieError
+from evaluatie.core.errors import EvaluatieError
 
 #: Key of the :class:`DataChecker` in the pydantic validation context.
 DATA_CONTEXT = "evaluatie.data"
@@ -129,8 +129,8 @@ def read_inventory(path: Path, shown_as: str) -> DataInventory:
 
 
 def _inventory_of(path: Path, shown_as: str) -> DataInventory | str:
-    from evaluatie.data.panel import files_of_kind, load_panel
-    from evaluatie.data.vve import VVE_OUTCOMES, load_vve
+    from evaluatie.sources.panel import files_of_kind, load_panel
+    from evaluatie.sources.vve import VVE_OUTCOMES, load_vve
 
     years: set[int] = set()
     gemeenten: set[str] = set()

@@ -3,7 +3,7 @@
 In a notebook::
 
     from evaluatie.workbench import publish
-    publish(fit, label=f"TWFE effect on {p.outcome}")     # a Result: its first row
+    publish(fit, label=f"TWFE effect on {p.outcome}")     # a Result: its headline()
     publish(0.84, ci=(0.31, 1.37), label="ATT")             # or plain numbers
 
 :func:`publish` displays one output with a JSON part under :data:`MIME` (next to a
@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import math
 from typing import Any
+
+from evaluatie.core.results import Result
 
 MIME = "application/vnd.evaluatie.headline+json"
 
@@ -36,14 +38,15 @@ def headline_payload(
 ) -> dict[str, Any]:
     """The published record: ``label``, ``estimate``, ``ci_low``, ``ci_high`` (floats or None).
 
-    ``headline`` is a number, or an evaluatie ``Result`` whose ``table`` row ``term``
-    (default: the first row) supplies estimate and confidence interval.
+    ``headline`` is a number, or an evaluatie ``Result``: its
+    :meth:`~evaluatie.core.results.Result.headline` (the overall estimate, or the row
+    ``term``; a result with several rows and no overall asks for ``term``) supplies the
+    estimate and confidence interval.
     """
-    table = getattr(headline, "table", None)
-    if table is not None:
-        row = table.loc[term] if term is not None else table.iloc[0]
-        estimate, ci = row["estimate"], (row["ci_low"], row["ci_high"])
-        label = label or str(term if term is not None else table.index[0])
+    if isinstance(headline, Result):
+        value = headline.headline(term)
+        estimate, ci = value.estimate, (value.ci_low, value.ci_high)
+        label = label or value.label
     else:
         estimate = headline
     low, high = ci if ci is not None else (math.nan, math.nan)

@@ -13,8 +13,8 @@ import html
 from pathlib import Path
 from typing import Any
 
-from evaluatie._atomic import atomic_open
-from evaluatie.errors import ParameterError
+from evaluatie.core.atomic import atomic_open
+from evaluatie.core.errors import ParameterError
 from evaluatie.workbench.headline import format_headline
 from evaluatie.workbench.params import params_model
 from evaluatie.workbench.provenance import code_summary, read_sidecar
@@ -47,7 +47,7 @@ def key_parameters(record: dict[str, Any]) -> dict[str, Any]:
         model = params_model(str(record.get("notebook")))
     except ParameterError:
         return params
-    defaults = model().model_dump(mode="json")
+    defaults = model.model_validate({}).model_dump(mode="json")
     return {k: v for k, v in params.items() if k not in defaults or defaults[k] != v}
 
 

@@ -39,8 +39,8 @@ from pydantic import (
     model_validator,
 )
 
-from evaluatie.data.vve import VVE_OUTCOMES
-from evaluatie.errors import ParameterError
+from evaluatie.core.errors import ParameterError
+from evaluatie.sources.vve import VVE_OUTCOMES
 from evaluatie.workbench.datacheck import DATA_CONTEXT, DataChecker, DataInventory
 
 OUTCOMES = ("eindtoets", "lezen_2f", "taalverzorging_2f", "rekenen_1s")
@@ -212,7 +212,7 @@ class VveBudgetParams(NotebookParams):
     @field_validator("marked")
     @classmethod
     def _well_formed(cls, codes: list[str]) -> list[str]:
-        return _check_codes(codes, None)
+        return _check_codes(codes, None) or []
 
 
 def _check_codes(codes: list[str] | None, info: ValidationInfo | None) -> list[str] | None:

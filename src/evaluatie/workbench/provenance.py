@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import evaluatie
-from evaluatie._atomic import atomic_open
+from evaluatie.core.atomic import atomic_open
 from evaluatie.workbench.datacheck import input_files, resolve_raw_dir
 from evaluatie.workbench.params import RunSpec
 

@@ -21,8 +21,8 @@ import nbformat
 import papermill as pm
 from papermill.exceptions import PapermillExecutionError
 
-from evaluatie._atomic import atomic_open, atomic_path
-from evaluatie.errors import ParameterError
+from evaluatie.core.atomic import atomic_open, atomic_path
+from evaluatie.core.errors import ParameterError
 from evaluatie.workbench.headline import read_published
 from evaluatie.workbench.params import RunSpec
 from evaluatie.workbench.provenance import cache_hit, run_record, write_sidecar

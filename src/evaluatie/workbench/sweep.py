@@ -25,7 +25,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from evaluatie.errors import ParameterError
+from evaluatie.core.errors import ParameterError
 from evaluatie.workbench.params import (
     RunSpec,
     closest_hint,
@@ -89,8 +89,8 @@ def read_sweep(path: str | Path, *, root: Path | None = None) -> list[RunSpec]:
         raise ParameterError(f"{path}: 'parameters' must be a mapping, got {type(fixed).__name__}")
     matrix = _matrix(path, notebook, doc["matrix"], fixed)
     specs, problems = [], []
-    for values in itertools.product(*matrix.values()):
-        combination = dict(zip(matrix, values, strict=True))
+    for combo in itertools.product(*matrix.values()):
+        combination = dict(zip(matrix, combo, strict=True))
         name = run_name(path.stem, combination)
         values = {**fixed, **combination}
         if "title" not in matrix:  # tell the runs' reports apart at a glance

@@ -8,8 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from evaluatie.errors import DataFormatError, DesignError
-from evaluatie.estimators._design import (
+from evaluatie.core.checks import (
     numeric_values,
     plain,
     require_columns,
@@ -17,6 +16,7 @@ from evaluatie.estimators._design import (
     require_frame,
     require_unique_unit_periods,
 )
+from evaluatie.core.errors import DataFormatError, DesignError
 
 
 @dataclass(frozen=True)
@@ -73,7 +73,9 @@ def wide_panel(
         periods=periods,
         y=wide,
         dose=unit_dose,
-        weights=np.ones(n) if wv is None else _unit_weights(wv, codes, units, weights),
+        weights=np.ones(n)
+        if wv is None or weights is None
+        else _unit_weights(wv, codes, units, weights),
     )
 
 

@@ -37,9 +37,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from evaluatie.errors import DesignError, ParameterError
-from evaluatie.estimators._design import plain, require_alpha
-from evaluatie.results import Result, inference_table
+from evaluatie.core.checks import plain, require_alpha
+from evaluatie.core.errors import DesignError, ParameterError
+from evaluatie.core.results import Inference, Overall, Result, call_record, inference_table
 
 from ._influence import curve_variance, fit_columns
 from ._panel import wide_panel
@@ -158,12 +158,12 @@ def _period_param(name: str, value: Any, periods: np.ndarray, time: str) -> floa
 
 def cont_did(
     data: pd.DataFrame,
+    *,
     outcome: str,
     unit: str,
     time: str,
     dose: str,
     first_period: int,
-    *,
     base_period: int | None = None,
     degree: int = 3,
     num_knots: int = 0,
@@ -230,7 +230,10 @@ def cont_did(
     ``survey_design=SurveyDesign(weights=...)``, whose SEs apply the weights a second time
     to its already weighted influence functions; moderndid 0.2's dose path ignores its
     ``weightsname``.
+
+    ``overall`` is ``ATT^o``; the table's ``ACRT_o`` row is the average slope.
     """
+    call = call_record("cont_did", {k: v for k, v in locals().items() if k != "data"})
     panel = wide_panel(data, outcome, unit, time, dose, weights)
     periods = panel.periods
     first = _period_param("first_period", first_period, periods, time)
@@ -340,8 +343,17 @@ def cont_did(
         "n_basis": k,
         "dose_support": basis.support,
         "knots": basis.interior.tolist(),
-        "se_type": SE_TYPE if weights is None else SE_TYPE_WEIGHTED,
+        "inference": Inference(
+            procedure="analytic",
+            se=SE_TYPE if weights is None else SE_TYPE_WEIGHTED,
+            distribution="normal",
+            cluster=unit,
+            n_clusters=int(panel.units.size),
+        ),
+        "n_obs": int(panel.units.size * periods.size),
+        "call": call,
     }
+    result.overall = Overall.from_row(result.table.loc["ATT_o"], label="ATT^o")
     return result
 
 

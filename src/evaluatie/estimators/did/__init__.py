@@ -6,17 +6,8 @@
   aggregations; :meth:`AttGtResult.pretrend_test` — Wald pre-test.
 """
 
-from .aggregate import AggregateResult, Overall
-from .att_gt import AttGtResult, WaldTestResult, att_gt
+from .aggregate import AggregateResult
+from .att_gt import AttGtResult, att_gt
 from .drdid import dr_did, ipw_did, reg_did
 
-__all__ = [
-    "AggregateResult",
-    "AttGtResult",
-    "Overall",
-    "WaldTestResult",
-    "att_gt",
-    "dr_did",
-    "ipw_did",
-    "reg_did",
-]
+__all__ = ["AggregateResult", "AttGtResult", "att_gt", "dr_did", "ipw_did", "reg_did"]

@@ -26,14 +26,14 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from evaluatie.errors import DesignError, ParameterError
-from evaluatie.estimators._design import (
+from evaluatie.core.checks import (
     numeric_values,
     require_columns,
     require_constant_within_unit,
     require_frame,
     require_unique_unit_periods,
 )
+from evaluatie.core.errors import DesignError, ParameterError
 
 
 @dataclass(frozen=True)

@@ -26,54 +26,49 @@ aggregated parameters). Equal-weight averages have no weight term.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import numpy as np
+import pandas as pd
 
-from evaluatie.errors import DesignError, ParameterError
-from evaluatie.results import Result
-
-if TYPE_CHECKING:
-    from .att_gt import AttGtResult
+from evaluatie.core.errors import DesignError, ParameterError
+from evaluatie.core.results import Overall, Result, call_record
+from evaluatie.inference.influence import IFInference
 
 KINDS = ("simple", "group", "dynamic", "calendar")
+#: The column that identifies an aggregate's rows (its index), per kind.
+LEVEL_NAMES = {"simple": "term", "group": "cohort", "dynamic": "rel_time", "calendar": "time"}
+#: What the overall estimate of each kind is (CS 2021, Section 3).
+OVERALL_LABELS = {
+    "simple": "ATT over all treated cells, weighted by cohort size",
+    "group": "average of the cohort ATTs, weighted by cohort size",
+    "dynamic": "average ATT over relative times >= 0",
+    "calendar": "average ATT over calendar periods",
+}
 
 
-@dataclass(frozen=True)
-class Overall:
-    """The overall summary parameter of an aggregation."""
+class GroupTimeCells(Protocol):
+    """What an aggregation needs of an ATT(g,t) fit (:class:`.att_gt.AttGtResult`)."""
 
-    att: float
-    se: float
-    ci_low: float
-    ci_high: float
-    p: float
-
-    @property
-    def ci(self) -> tuple[float, float]:
-        return (self.ci_low, self.ci_high)
+    table: pd.DataFrame
+    meta: dict
+    influence: np.ndarray
+    unit_cohort: np.ndarray
+    unit_weights: np.ndarray
+    if_inference: IFInference | None
+    boot_draws: np.ndarray | None
 
 
 @dataclass
 class AggregateResult(Result):
-    """Aggregated ATT. ``table``: one row per level (column ``e`` for ``dynamic``,
-    ``level`` otherwise: cohort, calendar period, or ``"overall"`` for ``simple``) with
-    ``att, se, t, p, ci_low, ci_high, cband_low, cband_high``; ``overall`` is the summary.
-    ``influence`` holds the unit-level influence functions of the levels and, last, of the
-    overall estimate.
+    """Aggregated ATT. ``table``: one row per level, indexed by ``rel_time`` (``dynamic``),
+    ``cohort`` (``group``), ``time`` (``calendar``) or ``term`` (``simple``: the one row
+    ``"overall"``), with ``estimate, se, t, p, ci_low, ci_high, cband_low, cband_high``;
+    ``overall`` is the summary parameter. ``influence`` holds the unit-level influence
+    functions of the levels and, last, of the overall estimate.
     """
 
-    overall: Overall | None = None
     influence: np.ndarray = field(default_factory=lambda: np.empty((0, 0)), repr=False)
-
-    def summary(self) -> str:
-        text = super().summary()
-        if self.overall is None:
-            return text
-        o = self.overall
-        return (
-            f"{text}\n  overall: att={o.att:.6g} se={o.se:.6g} ci=[{o.ci_low:.6g}, {o.ci_high:.6g}]"
-        )
 
 
 def cohort_shares(
@@ -111,24 +106,33 @@ class _Linear:
 
 
 def aggregate(
-    res: AttGtResult,
+    res: GroupTimeCells,
     kind: str = "simple",
     *,
-    min_e: float = -np.inf,
-    max_e: float = np.inf,
-    balance_e: int | None = None,
+    min_rel_time: float = -np.inf,
+    max_rel_time: float = np.inf,
+    balance_rel_time: int | None = None,
 ) -> AggregateResult:
-    """Aggregate ATT(g,t) (see module docstring); SEs, bootstrap and clustering as the fit."""
+    """Aggregate ATT(g,t) (see module docstring); SEs, bootstrap and clustering as the fit.
+
+    ``min_rel_time``/``max_rel_time`` restrict the relative times of the cells entering
+    the aggregation; ``balance_rel_time`` (``dynamic`` only) keeps the cohorts observed
+    at that relative time and relative times up to it (R ``did``'s ``min_e``, ``max_e``,
+    ``balance_e``).
+    """
     if kind not in KINDS:
         raise ParameterError(f"kind must be one of {KINDS}, got {kind!r}.")
-    if balance_e is not None and kind != "dynamic":
-        raise ParameterError("balance_e applies only to kind='dynamic'.")
-    if min_e > max_e:
-        raise ParameterError(f"min_e ({min_e}) must not exceed max_e ({max_e}).")
-    infer = res.inference
+    if balance_rel_time is not None and kind != "dynamic":
+        raise ParameterError("balance_rel_time applies only to kind='dynamic'.")
+    if min_rel_time > max_rel_time:
+        raise ParameterError(
+            f"min_rel_time ({min_rel_time}) must not exceed max_rel_time ({max_rel_time})."
+        )
+    min_e, max_e, balance_e = min_rel_time, max_rel_time, balance_rel_time
+    infer = res.if_inference
     assert infer is not None
     tab = res.table
-    att = tab["att"].to_numpy(dtype=float)
+    att = tab["estimate"].to_numpy(dtype=float)
     g_cell = tab["cohort"].to_numpy(dtype=float)
     e_cell = tab["rel_time"].to_numpy(dtype=float)
     t_cell = tab["time"].to_numpy()
@@ -188,8 +192,9 @@ def aggregate(
         level_values = np.asarray(levels, dtype=float).astype(tab["rel_time"].dtype)
     elif kind == "calendar":
         level_values = np.asarray(levels)
-    level_name = "e" if kind == "dynamic" else "level"
+    level_name = LEVEL_NAMES[kind]
     table, crit = infer.table(lv.theta, psi, {level_name: level_values}, draws=draws)
+    table = table.set_index(level_name)
     ov, _ = infer.table(
         np.array([overall[0]]),
         psi_o[:, None],
@@ -197,20 +202,24 @@ def aggregate(
         band=np.zeros(1, bool),
         draws=None if draws_o is None else draws_o[:, None],
     )
-    o = {c: float(ov[c].to_numpy()[0]) for c in ("att", "se", "ci_low", "ci_high", "p")}
-    meta = {
+    arguments = {
         "kind": kind,
-        "min_e": min_e,
-        "max_e": max_e,
-        "balance_e": balance_e,
+        "min_rel_time": min_rel_time,
+        "max_rel_time": max_rel_time,
+        "balance_rel_time": balance_rel_time,
+    }
+    meta = {
+        **arguments,
         "alpha": infer.alpha,
+        "n_units": infer.n,
         **infer.meta(),
         "crit_value": crit,
+        "call": {**call_record("att_gt.aggregate", arguments), "of": res.meta.get("call")},
     }
     return AggregateResult(
         table=table,
         method=f"Callaway-Sant'Anna aggregation: {kind}",
         meta=meta,
-        overall=Overall(**o),
+        overall=Overall.from_row(ov.iloc[0], label=OVERALL_LABELS[kind]),
         influence=np.column_stack([psi, psi_o]),
     )

@@ -20,30 +20,14 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from evaluatie.errors import DesignError, ParameterError
-from evaluatie.results import Result
+from evaluatie.core.errors import DesignError, ParameterError
+from evaluatie.core.results import Overall, Result, TestResult, call_record
+from evaluatie.inference.influence import BOOT_WEIGHTS, IFInference
+from evaluatie.inference.wald import wald_test
 
 from ._panel import PanelData, prepare_panel
 from .aggregate import AggregateResult, aggregate, cohort_shares
 from .drdid import ESTIMATORS, MeansFit, did_means
-from .inference import BOOT_WEIGHTS, IFInference, wald_test
-
-
-@dataclass
-class WaldTestResult(Result):
-    """A chi-square Wald test; ``table`` has one row ``statistic, df, p``."""
-
-    @property
-    def statistic(self) -> float:
-        return float(self.table["statistic"].iloc[0])
-
-    @property
-    def df(self) -> int:
-        return int(self.table["df"].iloc[0])
-
-    @property
-    def p(self) -> float:
-        return float(self.table["p"].iloc[0])
 
 
 @dataclass
@@ -52,7 +36,7 @@ class AttGtResult(Result):
 
     ``table`` columns: ``cohort, time, base, rel_time`` (``time - cohort``), ``pre``
     (``time < cohort``), ``reference`` (the fixed zero cell of a universal base period),
-    ``n_treated, n_control, att, se, t, p, ci_low, ci_high, cband_low, cband_high``.
+    ``n_treated, n_control, estimate, se, t, p, ci_low, ci_high, cband_low, cband_high``.
     ``influence`` holds the unit-level influence functions, one column per row;
     ``boot_draws`` (bootstrap only) the draws of those and of the cohort shares ``P_g``
     (:func:`.aggregate.cohort_shares`), from which aggregations take theirs.
@@ -61,45 +45,65 @@ class AttGtResult(Result):
     influence: np.ndarray = field(default_factory=lambda: np.empty((0, 0)), repr=False)
     unit_cohort: np.ndarray = field(default_factory=lambda: np.empty(0), repr=False)
     unit_weights: np.ndarray = field(default_factory=lambda: np.empty(0), repr=False)
-    inference: IFInference | None = field(default=None, repr=False)
+    if_inference: IFInference | None = field(default=None, repr=False)
     boot_draws: np.ndarray | None = field(default=None, repr=False)
 
     def aggregate(
         self,
         kind: Literal["simple", "group", "dynamic", "calendar"] = "simple",
-        min_e: float = -np.inf,
-        max_e: float = np.inf,
-        balance_e: int | None = None,
+        *,
+        min_rel_time: float = -np.inf,
+        max_rel_time: float = np.inf,
+        balance_rel_time: int | None = None,
     ) -> AggregateResult:
         """Aggregate the ATT(g,t) (CS 2021, Section 3); see :func:`.aggregate.aggregate`."""
-        return aggregate(self, kind, min_e=min_e, max_e=max_e, balance_e=balance_e)
+        return aggregate(
+            self,
+            kind,
+            min_rel_time=min_rel_time,
+            max_rel_time=max_rel_time,
+            balance_rel_time=balance_rel_time,
+        )
 
-    def pretrend_test(self) -> WaldTestResult:
+    def headline(self, term: object = None) -> Overall:
+        """One ATT(g,t) cell by its row number; the summary parameters come from
+        :meth:`aggregate` (e.g. ``.aggregate("simple").overall``)."""
+        if term is None:
+            raise ParameterError(
+                "att_gt has one row per cohort and period and no single estimate: publish "
+                "an aggregation, e.g. att_gt(...).aggregate('simple')"
+            )
+        return super().headline(term)
+
+    def pretrend_test(self) -> TestResult:
         """Wald test that all pre-treatment ATT(g,t) are zero (CS 2021, Section 4).
 
         Uses cells with ``time < cohort - anticipation`` (anticipation periods excluded,
         the universal reference cell excluded) and their joint covariance from the
         influence functions (clustered if the fit is); ``W = θ' V⁺ θ ~ χ²(rank V)``.
         """
-        assert self.inference is not None
+        assert self.if_inference is not None
         tab = self.table
         sel = (tab["time"] < tab["cohort"] - self.meta["anticipation"]) & ~tab["reference"]
         idx = np.flatnonzero(sel.to_numpy())
         if idx.size == 0:
             raise DesignError("No pre-treatment ATT(g,t) cells to test.")
-        est = tab["att"].to_numpy()[idx]
-        stat, df, p = wald_test(est, self.inference.vcov(self.influence[:, idx]))
+        est = tab["estimate"].to_numpy()[idx]
+        stat, df, p = wald_test(est, self.if_inference.vcov(self.influence[:, idx]))
         table = pd.DataFrame({"statistic": [stat], "df": [df], "p": [p]})
-        meta = {"n_cells": int(idx.size), "se_type": self.inference.meta()["se_type"]}
-        meta["clustered"] = self.inference.cluster is not None
+        meta: dict[str, object] = {
+            "n_cells": int(idx.size),
+            "inference": self.if_inference.describe(),
+        }
+        meta["clustered"] = self.if_inference.cluster is not None
         # How many clusters carry treated units bounds how well V is estimated.
         treated = np.isfinite(self.unit_cohort)
-        codes = self.inference.cluster
-        meta["n_clusters"] = self.inference.n_clusters
+        codes = self.if_inference.cluster
+        meta["n_clusters"] = self.if_inference.n_clusters
         meta["n_treated_clusters"] = int(
             treated.sum() if codes is None else np.unique(codes[treated]).size
         )
-        return WaldTestResult(table=table, method="Pre-trend Wald test (ATT(g,t), t<g)", meta=meta)
+        return TestResult(table=table, method="Pre-trend Wald test (ATT(g,t), t<g)", meta=meta)
 
 
 @dataclass(frozen=True)
@@ -178,13 +182,14 @@ def _check_choice(name: str, value: object, allowed: tuple[str, ...]) -> None:
 
 def att_gt(
     data: pd.DataFrame,
+    *,
     outcome: str,
     unit: str,
     time: str,
     cohort: str,
     control: Literal["never_treated", "not_yet_treated"] = "never_treated",
     covariates: tuple[str, ...] | list[str] = (),
-    method: Literal["dr", "ipw", "reg"] = "dr",
+    est_method: Literal["dr", "ipw", "reg"] = "dr",
     anticipation: int = 0,
     base_period: Literal["varying", "universal"] = "varying",
     cluster: str | None = None,
@@ -208,8 +213,9 @@ def att_gt(
     covariates
         Pre-treatment covariates ``X`` for conditional parallel trends; the value at the
         earlier of ``t`` and ``b`` is used (time-invariant covariates are the usual case).
-    method
-        ``"dr"`` (Sant'Anna & Zhao 2020 doubly robust), ``"ipw"`` or ``"reg"``. Without
+    est_method
+        ``"dr"`` (Sant'Anna & Zhao 2020 doubly robust), ``"ipw"`` or ``"reg"`` (R ``did``'s
+        ``est_method``). Without
         covariates all three equal a difference in mean changes (computed in closed form).
     anticipation
         ``δ``: effects may start ``δ`` periods before ``g``; post-treatment cells use base
@@ -225,12 +231,13 @@ def att_gt(
         Time-invariant sampling weights (normalised to mean one).
     n_boot, seed, boot_weights
         ``n_boot > 0``: multiplier bootstrap SEs and a simultaneous band over all
-        ATT(g,t) (``cband_*`` columns, ``meta["crit_value"]``); see :mod:`.inference`.
+        ATT(g,t) (``cband_*`` columns, ``meta["crit_value"]``); see :mod:`evaluatie.inference.influence`.
     alpha
         ``1 - alpha`` confidence level.
     """
     _check_choice("control", control, ("never_treated", "not_yet_treated"))
-    _check_choice("method", method, tuple(ESTIMATORS))
+    call = call_record("att_gt", {k: v for k, v in locals().items() if k != "data"})
+    _check_choice("est_method", est_method, tuple(ESTIMATORS))
     _check_choice("base_period", base_period, ("varying", "universal"))
     _check_choice("boot_weights", boot_weights, BOOT_WEIGHTS)
     if isinstance(covariates, str):
@@ -287,9 +294,10 @@ def att_gt(
         )
         n_c = n_c[keep]
 
-    att, inf, fit = _estimate(panel, cells, groups, method)
+    att, inf, fit = _estimate(panel, cells, groups, est_method)
     if n_boot > 0 and seed is None:
-        seed = int(np.random.SeedSequence().entropy % 2**63)
+        seed = int(np.random.SeedSequence().generate_state(1, np.uint64)[0] % 2**63)
+        call["arguments"]["seed"] = seed  # the draws this result holds can be redrawn
     infer = IFInference(
         n=panel.n,
         alpha=alpha,
@@ -297,6 +305,7 @@ def att_gt(
         n_boot=int(n_boot),
         boot_weights=boot_weights,
         seed=None if seed is None else int(seed),
+        cluster_name=cluster,
     )
     draws = _bootstrap(infer, panel, groups, cells, inf, fit) if n_boot > 0 else None
     periods = panel.periods
@@ -320,27 +329,29 @@ def att_gt(
     )
     meta: dict[str, object] = {
         "outcome": outcome,
-        "estimator": method,
+        "est_method": est_method,
         "control": control,
         "base_period": base_period,
         "anticipation": int(anticipation),
         "covariates": list(covariates),
         "n_units": panel.n,
+        "n_obs": panel.n * len(periods),
         "n_periods": len(periods),
         "n_cohorts": int(panel.cohorts.size),
         "alpha": alpha,
         **infer.meta(),
         "crit_value": crit,
         **panel.notes,
+        "call": call,
     }
     return AttGtResult(
         table=table,
-        method=f"Callaway-Sant'Anna ATT(g,t) [{method}, {control}]",
+        method=f"Callaway-Sant'Anna ATT(g,t) [{est_method}, {control}]",
         meta=meta,
         influence=inf,
         unit_cohort=panel.cohort,
         unit_weights=panel.weights,
-        inference=infer,
+        if_inference=infer,
         boot_draws=draws,
     )
 
@@ -373,7 +384,7 @@ def _estimate(
         att[est], inf[:, est] = fit.att, fit.inf
         return att, inf, fit
     estimator = ESTIMATORS[method]
-    for kk in est:
+    for kk in est.tolist():
         sub, d = groups.members(kk)
         t, b = cells.t_idx[kk], cells.b_idx[kk]
         x = np.column_stack([np.ones(int(sub.sum())), panel.x[sub, min(t, b), :]])

@@ -32,7 +32,7 @@ from typing import NamedTuple
 import numpy as np
 from scipy.special import expit
 
-from evaluatie.errors import DesignError
+from evaluatie.core.errors import DesignError
 
 PS_CAP = 1.0 - 1e-6
 PS_TRIM = 0.995

@@ -1,0 +1,225 @@
+"""The validated event-study design that every estimator of :mod:`.study` starts from.
+
+Relative time is ``rel_time = time - cohort`` in calendar units (gaps in ``time``, such
+as a missing 2020, do not shift it), where ``cohort`` is the first treated period of a
+unit; ``cohort`` 0 or missing means never treated. Endpoints are binned: every
+``rel_time <= lower`` counts as ``lower`` and every ``rel_time >= upper`` as ``upper``.
+Every estimator returns the table of :func:`event_table`: indexed by ``rel_time``,
+columns ``estimate, se, t, p, ci_low, ci_high, reference, n_obs``.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from evaluatie.core.checks import numeric_values, require_alpha, require_columns, require_frame
+from evaluatie.core.errors import DataFormatError, DesignError, ParameterError
+from evaluatie.core.results import TABLE_COLUMNS
+from evaluatie.estimators.sample import check_cluster_argument, key_codes
+from evaluatie.inference.vcov import Convention, get_convention
+
+
+@dataclass(frozen=True)
+class EventDesign:
+    """Validated event-study inputs, shared by every method.
+
+    Row arrays are aligned with ``data``; ``rel_time`` is binned to the window and NaN
+    for never-treated units (and rows with a missing time).
+    """
+
+    data: pd.DataFrame
+    outcome: str
+    unit: str
+    time: str
+    cohort: str
+    cluster: str | None
+    weights: str | None
+    window: tuple[int, int]
+    reference: int
+    convention: Convention
+    alpha: float
+    cohort_values: np.ndarray  # 0 for never treated
+    time_values: np.ndarray
+    rel_time: np.ndarray
+    call: dict[str, Any]
+
+    @property
+    def ever_treated(self) -> np.ndarray:
+        return self.cohort_values > 0
+
+    @property
+    def cluster_column(self) -> str | None:
+        """The column errors are clustered by (the unit by default); None if unclustered."""
+        return (self.cluster or self.unit) if self.convention.clustered else None
+
+
+def _check_window(window: Any, reference: Any) -> tuple[tuple[int, int], int]:
+    try:
+        lower, upper = (int(v) for v in window)
+        ok = all(float(v) == int(v) for v in window)
+    except (TypeError, ValueError):
+        ok = False
+    if not ok or lower >= upper:
+        raise ParameterError(
+            f"window must be two integers (lower, upper) with lower < upper, got {window!r}"
+        )
+    if isinstance(reference, bool) or not isinstance(reference, (int, np.integer)):
+        raise ParameterError(f"reference must be an integer relative period, got {reference!r}")
+    if not lower <= reference <= upper:
+        raise ParameterError(f"reference={reference} must lie inside window={window!r}")
+    return (lower, upper), int(reference)
+
+
+def _unit_cohorts(data: pd.DataFrame, unit: str, cohort: str) -> np.ndarray:
+    """Row-level cohort (0 = never treated); the cohort must be constant within a unit."""
+    values = numeric_values(data, cohort, "cohort")
+    values = np.where(np.isnan(values), 0.0, values)
+    if np.any(values < 0):
+        raise DataFormatError(
+            "cohort must be a first treated period, or 0/NaN for never treated", column=cohort
+        )
+    codes, n_units = key_codes(data, unit)
+    ok = codes >= 0
+    per_unit = np.zeros(n_units)
+    per_unit[codes[ok]] = values[ok]
+    bad = ok & (per_unit[np.where(ok, codes, 0)] != values)
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0])
+        label = data[unit].iloc[row]
+        label = label.item() if isinstance(label, np.generic) else label
+        found = sorted(set(values[ok & (codes == codes[row])].tolist()))
+        raise DesignError(
+            f"cohort column {cohort!r} must be constant within each unit, but unit "
+            f"{label!r} has cohorts {', '.join(f'{c:g}' for c in found)} (0 = never treated)"
+        )
+    return values
+
+
+def prepare_event_design(
+    data: pd.DataFrame,
+    outcome: str,
+    unit: str,
+    time: str,
+    cohort: str,
+    window: Any,
+    reference: Any,
+    cluster: str | None,
+    weights: str | None,
+    vcov: str,
+    alpha: float,
+    call: dict[str, Any],
+) -> EventDesign:
+    """Validate arguments and data, and compute the binned relative time of each row."""
+    data = require_frame(data)
+    convention = get_convention(vcov)
+    alpha = require_alpha(alpha)
+    window, reference = _check_window(window, reference)
+    require_columns(
+        data,
+        {
+            "outcome": outcome,
+            "unit": unit,
+            "time": time,
+            "cohort": cohort,
+            "cluster": cluster,
+            "weights": weights,
+        },
+    )
+    check_cluster_argument(convention, cluster)
+    time_values = numeric_values(data, time, "time (a calendar period such as the year)")
+    cohort_values = _unit_cohorts(data, unit, cohort)
+    treated = cohort_values > 0
+    if not treated.any():
+        raise DesignError(f"no unit is ever treated: cohort column {cohort!r} is 0/NaN everywhere")
+    cohorts = np.unique(cohort_values[treated])
+    if treated.all() and cohorts.size == 1:
+        raise DesignError(
+            f"all units are treated in the same period ({cohorts[0]:g}) and none is never "
+            "treated: relative time is collinear with calendar time, so there is no "
+            "comparison group (neither never-treated nor not-yet-treated units)"
+        )
+    rel = np.where(treated, time_values - cohort_values, np.nan)
+    finite = np.isfinite(rel)
+    if np.any(rel[finite] != np.round(rel[finite])):
+        raise DataFormatError(
+            f"time minus cohort must be whole periods; time {time!r} and cohort "
+            f"{cohort!r} must use the same integer calendar units",
+            column=time,
+        )
+    rel = np.clip(rel, window[0], window[1])  # bin the endpoints (NaN stays NaN)
+    return EventDesign(
+        data=data,
+        outcome=outcome,
+        unit=unit,
+        time=time,
+        cohort=cohort,
+        cluster=cluster,
+        weights=weights,
+        window=window,
+        reference=reference,
+        convention=convention,
+        alpha=alpha,
+        cohort_values=cohort_values,
+        time_values=time_values,
+        rel_time=rel,
+        call=call,
+    )
+
+
+def nonempty_periods(
+    periods: Sequence[int], n_by_period: Mapping[int, int]
+) -> tuple[list[int], list[int]]:
+    """Split ``periods`` into those with observations and the empty ones (warning)."""
+    empty = [p for p in periods if n_by_period.get(p, 0) == 0]
+    if empty:
+        warnings.warn(
+            f"relative periods {empty} have no observations of treated units in the "
+            "estimation sample; they are left out",
+            UserWarning,
+            stacklevel=4,
+        )
+    return [p for p in periods if p not in empty], empty
+
+
+def event_table(
+    estimated: pd.DataFrame, reference: int, n_by_period: Mapping[int, int]
+) -> pd.DataFrame:
+    """The common table: estimated rows (from :func:`inference_table`, indexed by
+    relative period) plus the reference row (estimate 0, NaN inference), sorted, with
+    the ``reference`` flag and ``n_obs`` columns."""
+    row = {c: [0.0 if c == "estimate" else np.nan] for c in TABLE_COLUMNS}
+    ref_row = pd.DataFrame(row, index=pd.Index([reference], name="rel_time"))
+    table = pd.concat([estimated, ref_row]).sort_index()
+    table.index = pd.Index(table.index.astype(np.int64), name="rel_time")
+    table["reference"] = table.index == reference
+    table["n_obs"] = [int(n_by_period.get(p, 0)) for p in table.index]
+    return table
+
+
+def design_meta(design: EventDesign, method: str, rows: np.ndarray | None = None) -> dict[str, Any]:
+    """``meta`` entries every method shares; ``rows``: the rows used (default all)."""
+    lower, upper = design.window
+    units = key_codes(design.data, design.unit)[0]
+    ever = design.ever_treated
+    if rows is not None:
+        units, ever = units[rows], ever[rows]
+    return {
+        "estimator": method,
+        "window": design.window,
+        "reference": design.reference,
+        "binning": f"rel_time <= {lower} -> {lower}; rel_time >= {upper} -> {upper}",
+        "cluster": design.cluster_column,
+        "weights": design.weights,
+        "n_treated_units": int(np.unique(units[ever]).size),
+        "n_never_treated_units": int(np.unique(units[~ever]).size),
+        "cohorts": [
+            int(c) if c == int(c) else c
+            for c in np.unique(design.cohort_values[design.ever_treated]).tolist()
+        ],
+    }

@@ -1,0 +1,45 @@
+"""The VVE funding study: the 2019 OAB redistribution as a continuous dose per gemeente.
+
+:mod:`.design` (policy dose, comparison group, analysis panels, dose-response per side),
+:mod:`.tables`, :mod:`.text` (sentences generated from the numbers) and :mod:`.plots`.
+"""
+
+from evaluatie.studies.vve import plots, tables, text
+from evaluatie.studies.vve.design import (
+    COMPARISON_BAND,
+    SIDES,
+    VveStudy,
+    dose_event,
+    dose_groups,
+    dose_response_by_side,
+    exposure_twfe,
+    focus_estimates,
+    headline,
+    known_curves,
+    mean_received_share,
+    policy_dose,
+    received_share,
+    slope_per_policy_dose,
+    vve_study,
+)
+
+__all__ = [
+    "COMPARISON_BAND",
+    "SIDES",
+    "VveStudy",
+    "dose_event",
+    "dose_groups",
+    "dose_response_by_side",
+    "exposure_twfe",
+    "focus_estimates",
+    "headline",
+    "known_curves",
+    "mean_received_share",
+    "plots",
+    "policy_dose",
+    "received_share",
+    "slope_per_policy_dose",
+    "tables",
+    "text",
+    "vve_study",
+]

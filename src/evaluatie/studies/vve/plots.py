@@ -1,0 +1,166 @@
+"""Plots for the VVE funding study: budget changes, dose-response, dose event study."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import seaborn as sns
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+
+from evaluatie.core.results import Result
+from evaluatie.estimators.contdid import ContDidResult
+
+_MARK = sns.color_palette("colorblind", 8)
+
+
+def budget_change_plot(
+    doses: pd.DataFrame,
+    marked: Sequence[str] = (),
+    names: Mapping[str, str] | None = None,
+    *,
+    comparison_band: float | None = None,
+) -> Figure:
+    """Every gemeente's budget change (%) and change in funding per target child, sorted.
+
+    ``doses`` is :func:`evaluatie.studies.vve.design.policy_dose` (indexed by gemeente code);
+    ``marked`` gemeenten are drawn larger and named; ``comparison_band`` shades the comparison
+    group's range of the per-child change.
+    """
+    names = names or {}
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
+    panels = (
+        ("budget_change_pct", "change in OAB budget (%)"),
+        ("dose", "change in funding per target child (EUR 1,000)"),
+    )
+    for ax, (col, label) in zip(axes, panels, strict=True):
+        values = doses[col].sort_values()
+        rank = np.arange(len(values))
+        ax.scatter(rank, values.to_numpy(), s=6, color="0.55", lw=0)
+        for i, code in enumerate(c for c in marked if c in values.index):
+            x = int(values.index.get_loc(code))
+            y = float(values[code])
+            colour = _MARK[i % len(_MARK)]
+            ax.scatter([x], [y], s=45, color=colour, zorder=3, edgecolor="black", lw=0.6)
+            left = x < len(values) / 2  # label towards the middle of the panel
+            ax.annotate(
+                f"{names.get(code, code)} ({y:+.1f})",
+                (x, y),
+                xytext=(8 if left else -8, 10 if y >= 0 else -14),
+                textcoords="offset points",
+                ha="left" if left else "right",
+                fontsize=9,
+                color=colour,
+            )
+        ax.axhline(0, color="0.3", lw=0.8)
+        if col == "dose" and comparison_band is not None:
+            ax.axhspan(
+                -comparison_band, comparison_band, color="0.85", zorder=0, label="comparison group"
+            )
+            ax.legend(frameon=False, loc="upper left")
+        ax.set_xlabel("gemeenten, sorted")
+        ax.set_ylabel(label)
+        sns.despine(ax=ax)
+    axes[0].set_title("OAB budget 2018 → 2022")
+    axes[1].set_title("policy dose")
+    fig.tight_layout()
+    return fig
+
+
+def dose_response_plot(
+    results: ContDidResult | Mapping[str, ContDidResult],
+    *,
+    ax: Axes | None = None,
+    truth: pd.Series | Mapping[str, pd.Series | None] | None = None,
+    slope: float | None = None,
+    doses: np.ndarray | None = None,
+    comparison_band: float | None = None,
+    ylabel: str = "effect",
+    title: str | None = None,
+) -> Axes:
+    """ATT(d) with its pointwise CI from one or several continuous DiD results
+    (``result.curve``; e.g. one per side of the redistribution, drawn alike).
+
+    ``truth`` (indexed by dose; per result when a mapping) is drawn dashed on simulated
+    data; ``slope`` adds a line through the origin (e.g. TWFE's, in the same dose units);
+    ``doses`` draws a rug of the gemeenten's doses; ``comparison_band`` shades the comparison group.
+    """
+    if isinstance(results, ContDidResult):
+        results = {"": results}
+    if truth is None or isinstance(truth, pd.Series):
+        truth = dict.fromkeys(results, truth) if len(results) == 1 else {}
+    if ax is None:
+        _, ax = plt.subplots(figsize=(8, 4.5))
+    first = True
+    for key, res in results.items():
+        curve = res.curve
+        d = curve["dose"].to_numpy(dtype=float)
+        ax.fill_between(
+            d, curve["att_ci_low"], curve["att_ci_high"], color=_MARK[0], alpha=0.2, lw=0,
+            label="95% pointwise CI" if first else None,
+        )  # fmt: skip
+        ax.plot(d, curve["att"], color=_MARK[0], lw=2,
+                label="ATT(d), continuous DiD" if first else None)  # fmt: skip
+        true = truth.get(key)
+        if true is not None:
+            ax.plot(true.index, true.to_numpy(), "k--", lw=1.2,
+                    label="true effect" if first else None)  # fmt: skip
+        first = False
+    if slope is not None:
+        lo, hi = ax.get_xlim()
+        x = np.array([lo, hi])
+        ax.plot(x, slope * x, color=_MARK[1], lw=1.2, ls="-.", label="TWFE (linear)")
+    if comparison_band is not None:
+        ax.axvspan(
+            -comparison_band, comparison_band, color="0.88", zorder=0, label="comparison group"
+        )
+    if doses is not None:
+        lo = ax.get_ylim()[0]
+        ax.plot(doses, np.full(len(doses), lo), "|", color="0.4", ms=8, alpha=0.6)
+    ax.axhline(0, color="0.4", lw=0.8)
+    ax.set_xlabel("policy dose: change in funding per target child (EUR 1,000 per year)")
+    ax.set_ylabel(ylabel)
+    if title:
+        ax.set_title(title)
+    ax.legend(frameon=False, fontsize=9, loc="best")
+    sns.despine(ax=ax)
+    return ax
+
+
+def dose_event_plot(
+    result: Result,
+    *,
+    ax: Axes | None = None,
+    share: pd.Series | None = None,
+    truth: pd.Series | None = None,
+    ylabel: str = "effect per EUR 1,000",
+    title: str | None = None,
+) -> Axes:
+    """Dose event-study coefficients by measured year; ``share`` (0..1 by year, e.g. the
+    measured cohort's share of the full funding change) on a second axis."""
+    table = result.table
+    if ax is None:
+        _, ax = plt.subplots(figsize=(8, 4.5))
+    x = table.index.to_numpy(dtype=float)
+    est = table["estimate"].to_numpy(dtype=float)
+    err = np.vstack([est - table["ci_low"], table["ci_high"] - est])
+    ax.errorbar(x, est, yerr=err, fmt="o", color=_MARK[0], capsize=3, ms=5, label="estimate")
+    if truth is not None:
+        ax.plot(truth.index, truth.to_numpy(), "k--", lw=1, label="true effect")
+    ref = result.meta["reference"]
+    ax.axvline(ref + 0.5, color="0.6", lw=0.8, ls=":")
+    ax.axhline(0, color="0.4", lw=0.8)
+    ax.set_xlabel(f"measured school year (end year; reference {ref})")
+    ax.set_ylabel(ylabel)
+    if share is not None:
+        twin = ax.twinx()
+        twin.step(share.index, share.to_numpy(), where="mid", color=_MARK[2], lw=1.2)
+        twin.set_ylim(0, 1.05)
+        twin.set_ylabel("share of the change received", color=_MARK[2])
+    if title:
+        ax.set_title(title)
+    ax.legend(frameon=False, loc="upper left")
+    return ax

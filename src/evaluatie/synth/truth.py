@@ -1,0 +1,156 @@
+"""The known truth of a simulated raw-data folder, for the reports and the tests.
+
+A folder written by :func:`~evaluatie.synth.simulate.simulate` carries its true effects
+(``innovatiebudget-waarheid.csv``, ``vve-waarheid.csv``) and its arguments
+(``manifest.json``); a user's real data carry none, and every function here then says so
+(``None`` or ``False``) instead of inventing one.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from evaluatie.core.errors import ParameterError
+from evaluatie.sources.duo import read_duo
+from evaluatie.sources.layouts import WAARHEID
+from evaluatie.sources.layouts_extra import VVE_WAARHEID
+from evaluatie.sources.vve import VVE_OUTCOMES, outcome_column
+from evaluatie.synth import _sim_vve
+from evaluatie.synth.files import (
+    MANIFEST_FILE,
+    VVE_WAARHEID_FILE,
+    WAARHEID_FILE,
+    SimulationManifest,
+)
+
+
+def is_simulated(raw_dir: str | Path = "data/raw") -> bool:
+    """True when ``raw_dir`` holds simulated data with its truth file (not a user's data)."""
+    return (Path(raw_dir) / WAARHEID_FILE).is_file()
+
+
+def load_truth(raw_dir: str | Path = "data/raw") -> pd.DataFrame:
+    """Read ``innovatiebudget-waarheid.csv`` from a simulated folder (tidy column names)."""
+    return read_duo(Path(raw_dir) / WAARHEID_FILE, WAARHEID)
+
+
+def true_att(
+    truth: pd.DataFrame,
+    provider: str = "CET",
+    by: str | None = None,
+    window: tuple[int, int] | None = None,
+) -> float | pd.Series:
+    """The true ATT over treated school-years with an observed ``provider`` mean.
+
+    ``truth`` as :func:`load_truth` returns it. ``by="rel_time"`` (the file's
+    ``EVENT_TIJD``) or ``"cohort"`` gives a Series of the same average within each group.
+    With ``by="rel_time"``, ``window=(lower, upper)`` bins relative times as
+    :func:`evaluatie.event_study` bins them (``>= upper`` counts as ``upper``), so the
+    truth of an endpoint is the average over every school-year it pools.
+    """
+    if by not in (None, "rel_time", "cohort"):
+        raise ParameterError(f"by must be None, 'rel_time' or 'cohort', got {by!r}")
+    if window is not None and by != "rel_time":
+        raise ParameterError("window bins relative times: it needs by='rel_time'")
+    cells = truth[(truth["event_tijd"] >= 0) & (truth["aanbieder"] == provider)]
+    cells = cells[cells["n_waargenomen"] > 0]
+    if cells.empty:
+        raise ParameterError(f"no treated cells with an observed {provider} mean")
+    weight = cells["n_waargenomen"].astype(float)
+    if by is None:
+        return float(np.average(cells["tau"].astype(float), weights=weight))
+    group = cells["event_tijd" if by == "rel_time" else by].rename(by)
+    if window is not None:
+        group = group.clip(window[0], window[1])
+    return (cells["tau"].astype(float) * weight).groupby(group).sum() / weight.groupby(group).sum()
+
+
+def known_effect(
+    raw_dir: str | Path,
+    outcome: str,
+    by: str | None = None,
+    window: tuple[int, int] | None = None,
+) -> float | pd.Series | None:
+    """The true eindtoets effect when ``raw_dir`` holds simulated data, else ``None``.
+
+    Only the eindtoets (CET) has a simulated grant effect; for other outcomes, or a
+    user's real data, there is no truth to show. ``by`` and ``window`` as in :func:`true_att`.
+    """
+    if outcome != "eindtoets" or not is_simulated(raw_dir):
+        return None
+    return true_att(load_truth(raw_dir), by=by, window=window)
+
+
+def load_vve_truth(raw_dir: str | Path = "data/raw") -> pd.DataFrame:
+    """Read ``vve-waarheid.csv`` from a simulated folder (tidy column names)."""
+    path = Path(raw_dir) / VVE_WAARHEID_FILE
+    if not path.is_file():
+        raise ParameterError(f"{raw_dir} holds no {VVE_WAARHEID_FILE}: not a VVE simulation")
+    return read_duo(path, VVE_WAARHEID)
+
+
+def _vve_params(source: str | Path | SimulationManifest | Mapping[str, Any]) -> dict[str, Any]:
+    if isinstance(source, SimulationManifest):
+        params: Mapping[str, Any] = source.params
+    elif isinstance(source, Mapping):
+        params = source.get("params", source)
+    else:
+        path = Path(source)
+        path = path / MANIFEST_FILE if path.is_dir() else path
+        if not path.is_file():
+            raise ParameterError(f"no simulation manifest at {path}")
+        params = json.loads(path.read_text(encoding="utf-8"))["params"]
+    if not params.get("vve") or "vve_effect" not in params:
+        raise ParameterError("these simulation parameters have no VVE part (vve_effect)")
+    return dict(params)
+
+
+def true_dose_response(
+    source: str | Path | SimulationManifest | Mapping[str, Any],
+    outcome: str,
+    dose: float | Sequence[float] | np.ndarray,
+    years: Sequence[int],
+) -> np.ndarray:
+    """The true VVE effect averaged over measured ``years`` at policy dose ``dose``.
+
+    ``source`` is a simulated folder (or its ``manifest.json``), a manifest or its
+    params. ``dose`` is a gemeente's policy dose D = (funding per target child in 2022
+    - in 2018) / 1000; the result is mean_t f_o(phi_o(t) D) (module docstring) in
+    points (``groep3``) or percentage points (``kleuterverlenging``), one per dose.
+    """
+    if outcome not in VVE_OUTCOMES:
+        raise ParameterError(
+            f"outcome {outcome!r} has no simulated VVE effect; use one of {sorted(VVE_OUTCOMES)}"
+        )
+    years = [int(t) for t in years]
+    if not years:
+        raise ParameterError("years: give at least one measured year")
+    params = _vve_params(source)
+    slope, saturation = float(params["vve_effect"][outcome]), float(params["vve_saturation"])
+    d = np.asarray(dose, dtype="float64")
+    effects = [
+        _sim_vve.dose_response(_sim_vve.phi(outcome, t) * d, slope, saturation) for t in years
+    ]
+    return np.mean(effects, axis=0)
+
+
+def known_dose_response(
+    raw_dir: str | Path, outcome: str, dose: np.ndarray, years: tuple[int, ...]
+) -> pd.Series | None:
+    """The true ATT(d) averaged over measured ``years`` on simulated data, else ``None``.
+
+    Only a folder written by :func:`evaluatie.synth.simulate.simulate` has a VVE truth;
+    for a user's real data there is nothing to compare with.
+    """
+    outcome_column(outcome)
+    if not (Path(raw_dir) / VVE_WAARHEID_FILE).is_file():
+        return None
+    dose = np.asarray(dose, dtype=float)
+    values = true_dose_response(raw_dir, outcome, dose, years)
+    return pd.Series(values, index=pd.Index(dose, name="dose"), name="truth")
