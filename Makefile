@@ -4,6 +4,7 @@
 #   make test-all   every test, including the slow Monte Carlo ones
 #   make bench      benchmarks against pyfixest / linearmodels / diff-diff / moderndid
 #   make lab        JupyterLab on the project's environment
+#   make lint       ruff, mypy and the import-layer contracts (CI runs it before the tests)
 
 PYTHON ?= python3
 UV_VERSION := 0.13.9
@@ -44,9 +45,12 @@ bench: setup
 lab: setup
 	$(RUN)/evaluatie lab
 
+# ruff (code, tests, bench and notebooks), mypy on src/, the import-layer contracts.
 lint: setup
-	$(RUN)/ruff check src tests bench
-	$(RUN)/ruff format --check src tests bench
+	$(RUN)/ruff check src tests bench notebooks
+	$(RUN)/ruff format --check src tests bench notebooks
+	$(RUN)/mypy
+	$(RUN)/lint-imports
 
 clean:
 	rm -rf $(VENV) .uv reports/*.html reports/*.ipynb reports/*.json data/processed/*.parquet

@@ -6,6 +6,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -127,9 +128,7 @@ if truth is not None:
 # binned exactly as the estimates are (the last bin averages every year at or beyond it).
 
 # %%
-studies = study.event_studies(
-    panel, outcome=p.outcome, window=p.window, cluster=cluster, twfe=es
-)
+studies = study.event_studies(panel, outcome=p.outcome, window=p.window, cluster=cluster, twfe=es)
 ev.plots.event_study_plot(
     studies, ylabel=p.outcome, truth=study.true_event_path(p.raw_dir, p.outcome, p.window)
 )

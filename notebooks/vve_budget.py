@@ -6,6 +6,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -42,9 +43,7 @@ p = VveBudgetParams(**parameters)
 ev.reporting.warnings_as_notes()
 data = ev.load_vve(p.raw_dir)
 names = ev.sources.gemeente_names()
-studies = {
-    o: ev.vve_study(data, outcome=o, comparison_band=p.comparison_band) for o in p.outcomes
-}
+studies = {o: ev.vve_study(data, outcome=o, comparison_band=p.comparison_band) for o in p.outcomes}
 outcomes = {o: ev.sources.VVE_OUTCOMES[o] for o in p.outcomes}  # label, unit, weight
 for s in studies.values():
     if note := vve.text.dropped_sentence(s):

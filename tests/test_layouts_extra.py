@@ -210,7 +210,9 @@ def test_simulated_vsv_is_realistic_and_round_trips(small_raw: Path, tmp_path: P
     national = read_vsv(path, national=True)
     nl = national[national["regio"] == "NL01"]
     rate = 100 * nl["vsv"].astype(float) / nl["leerlingen"].astype(float)
-    assert rate.between(1.5, 2.4).all()  # domain.md: 1.72-2.1% (sampling noise at scale 0.1)
+    assert rate.between(
+        1.5, 2.4
+    ).all()  # docs/domain.md §6: 1.72-2.1% (sampling noise at scale 0.1)
     gm = national[national["gemeente_code"].notna()]
     assert gm["vsv_percentage"].to_numpy() == pytest.approx(
         np.round(100 * gm["vsv"].astype(float) / gm["leerlingen"].astype(float), 2)

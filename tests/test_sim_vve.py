@@ -1,6 +1,6 @@
 """The simulated OAB budgets, VVE outcomes and their known dose-response.
 
-Published numbers are from shared/domain.md; everything else is recomputed from the
+Published numbers are from docs/domain.md; everything else is recomputed from the
 written files with the package's own reader and the exposure mapping.
 """
 
@@ -26,7 +26,7 @@ from evaluatie.synth.truth import load_vve_truth, true_dose_response
 
 SEED, N_SCHOOLS = 17, 600
 NEW_FILES = {BUDGET_FILE, VVE_FILE, VVE_WAARHEID_FILE}
-# domain.md: 2018 and new (2020) OAB levels, EUR.
+# docs/domain.md §1: 2018 and new (2020) OAB levels, EUR.
 ANCHORS = {
     "GM0034": (4_390_000, 12_127_000),
     "GM0479": (4_343_000, 7_371_000),
@@ -86,7 +86,7 @@ def test_budget_anchors_totals_and_phase_in(budget: pd.DataFrame, wide: pd.DataF
     old, new = wide[2018], wide[2022]
     for code, (o, n) in ANCHORS.items():
         assert old[code] == o and new[code] == n
-    # Old and new levels are whole euros; totals exact (domain.md).
+    # Old and new levels are whole euros; totals exact (docs/domain.md §1).
     assert (old == old.round()).all() and (new == new.round()).all()
     change = new - old
     assert change[change > 0].sum() == 135_000_000
@@ -136,7 +136,7 @@ def test_outcome_magnitudes(outcomes: pd.DataFrame, raw: Path) -> None:
     assert len(around) > 0 and all(2020 in y for y in around)
     g2 = outcomes["leerlingen_groep2"].astype(float)
     share = outcomes["kleuterverlenging"].sum() / g2.sum()
-    assert abs(share - 0.105) < 0.01  # CPB 2016 via domain.md
+    assert abs(share - 0.105) < 0.01  # CPB 2016 via docs/domain.md §7
     assert (outcomes["kleuterverlenging"] <= outcomes["leerlingen_groep2"]).all()
     size = schools.loc[outcomes["vestiging"], "aantal_leerlingen"].to_numpy(float)
     assert 0.10 < g2.sum() / size.sum() < 0.15  # ~ size / 8

@@ -18,7 +18,7 @@ from evaluatie.synth.simulate import simulate, simulate_pupils
 from evaluatie.synth.truth import load_truth, true_att
 
 MEASURED = [2014, 2015, 2016, 2017, 2018, 2019, 2021, 2022, 2023, 2024]
-# Published national Centrale Eindtoets means (shared/domain.md).
+# Published national Centrale Eindtoets means (docs/domain.md §4).
 PUBLISHED_MEANS = {
     2015: 535.3,
     2016: 534.9,

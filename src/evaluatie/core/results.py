@@ -199,7 +199,8 @@ class Result:
             base = Result(pd.DataFrame(), "", {"call": parent}).rerun(data)
             return getattr(base, call["function"].rsplit(".", 1)[-1])(**call["arguments"])
         function = getattr(evaluatie, call["function"].removeprefix("evaluatie."))
-        return function(data, **call["arguments"])  # type: ignore[no-any-return]
+        result: Result = function(data, **call["arguments"])
+        return result
 
     def _header_lines(self) -> list[str]:
         lines = [self.method]

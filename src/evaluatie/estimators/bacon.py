@@ -130,7 +130,7 @@ class BaconResult(Result):
 
     def summary(self) -> str:
         lines = [
-            self.method,
+            *self._header_lines(),
             f"  TWFE coefficient: {self.twfe_estimate:.6g}  "
             f"(sum of weight x estimate: {self.meta['weighted_sum']:.6g})",
             f"  units: {self.meta['n_units']}  periods: {self.meta['n_periods']}  "

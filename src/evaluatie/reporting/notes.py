@@ -35,5 +35,5 @@ def warnings_as_notes() -> None:
             return
         display(Markdown(f"> **Note:** {text}"))
 
-    warnings.showwarning = show  # type: ignore[assignment]
+    warnings.showwarning = show
     warnings.simplefilter("always")

@@ -1,6 +1,6 @@
 """Read and write files in DUO's open-data text conventions.
 
-Conventions (see shared/domain.md, "DUO file conventions", and the real 2022-23 file):
+Conventions (see docs/domain.md §8, "DUO file conventions", and the real 2022-23 file):
 ``;`` separator, CRLF line ends, UTF-8; text and counts double-quoted with inner quotes
 doubled; averages unquoted with a decimal comma (quoted in 2023-24+); small counts
 suppressed as ``"<5"`` with the matching average a bare ``NA``; a provider a school did

@@ -1,6 +1,6 @@
 """Which VVE funding a measured cohort received: the exposure mapping.
 
-VVE (voorschoolse educatie) reaches children aged 2.5 to 4 (shared/domain.md), so an
+VVE (voorschoolse educatie) reaches children aged 2.5 to 4 (docs/domain.md §1), so an
 outcome measured on groep ``k`` in the school year ending in June of year ``t`` can only
 reflect the gemeente's VVE funding of the calendar years in which that cohort was of VVE
 age -- years before ``t``, and far before it for the groep-8 eindtoets.
@@ -45,7 +45,7 @@ OUTCOME_GROEP: dict[str, int] = {
     "groep3": 3,  # end-of-groep-3 reading/maths score
     **dict.fromkeys(("eindtoets", *SHARES), 8),
 }
-#: VVE age window in months (2.5 up to 4 years; domain.md).
+#: VVE age window in months (2.5 up to 4 years; docs/domain.md §1).
 VVE_MONTHS = (30, 48)
 #: Month (1-12) in which the birth cohort of a groep starts (1-oktobergrens).
 COHORT_START_MONTH = 10

@@ -247,7 +247,7 @@ EINDSCORES_2023 = register_layout(
     )
 )
 
-# Pre-2019 BRIN layouts as listed in shared/domain.md; not yet checked against a real
+# Pre-2019 BRIN layouts as listed in docs/domain.md §8; not yet checked against a real
 # file (u). They carry no gemeente: the panel takes it from another file of the same
 # year (referentieniveaus, schooladviezen) or else from the school file.
 #

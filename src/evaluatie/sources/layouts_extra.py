@@ -2,7 +2,7 @@
 
 Importing :mod:`evaluatie.sources.duo` registers these (it imports this module). Each is a
 :class:`~evaluatie.sources.layouts.Layout`; nothing here parses text. Sources of the
-header names: shared/domain.md, the real files in ``tests/data/duo`` (exams), and public
+header names: docs/domain.md §6 and §8, the real files in ``tests/data/duo`` (exams), and public
 copies of DUO's files (schooladviezen 2018-19, referentieniveaus 2015-16 to 2018-19);
 layouts not checked against a real file are marked (u) in their description.
 """

@@ -3,7 +3,7 @@
 Two steps: :func:`draw_schools` (time-invariant: gemeente, size, schoolweging, stable
 school effect, identifiers, grants) and :func:`draw_school_years` (per school and year:
 groep-8 size, takers, eindtoets mean, referentieniveau counts). Numbers come from
-shared/domain.md unless marked (u), which means an assumption without a public source.
+docs/domain.md unless marked (u), which means an assumption without a public source.
 """
 
 from __future__ import annotations
@@ -25,19 +25,19 @@ YEARS = (2014, 2015, 2016, 2017, 2018, 2019, 2021, 2022, 2023, 2024)
 #: The last year with the Centrale Eindtoets; 2023-24 has the doorstroomtoets (LIB here).
 LAST_CET_YEAR = 2023
 
-#: National eindtoets means (domain.md: Centrale Eindtoets 2015-2023). 2014 repeats 2015,
+#: National eindtoets means (docs/domain.md §4: Centrale Eindtoets 2015-2023). 2014 repeats 2015,
 #: 2022 interpolates 2021 and 2023, and 2024 (no CET) repeats 2023: all three (u).
 NATIONAL_MEAN = {
     2014: 535.3, 2015: 535.3, 2016: 534.9, 2017: 535.6, 2018: 535.6, 2019: 536.1,
     2021: 535.0, 2022: 535.15, 2023: 535.3, 2024: 535.3,
 }  # fmt: skip
 
-#: LIB scores are on their own scale, around 174 (domain.md); the linear map from the
+#: LIB scores are on their own scale, around 174 (docs/domain.md §4); the linear map from the
 #: CET scale and its slope are (u).
 LIB_CENTRE, LIB_SLOPE = 174.0, 1.2
 
-PUPIL_SD = 9.5  # domain.md: pupil-level SD about 9-10 (u)
-# Stable school effect, chosen so the SD of school means is ~3.5 (domain.md) as in DUO's
+PUPIL_SD = 9.5  # docs/domain.md §4: pupil-level SD about 9-10 (u)
+# Stable school effect, chosen so the SD of school means is ~3.5 (docs/domain.md §4) as in DUO's
 # 2022-23 file (3.49 for bo schools with >= 20 CET takers, 3.73 for all).
 SCHOOL_SD = 2.5
 YEAR_SD = 1.0  # school x year shock beyond sampling noise (u)
@@ -51,7 +51,7 @@ GROEP8_RATE, EXEMPT_RATE, COHORT_SD = 0.118, 0.036, 0.12
 
 #: CBS-schoolweging-like score: mean 30, SD 3 within gemeenten, gemeente SD 1 (u).
 WEGING_MEAN, WEGING_SD, WEGING_GEMEENTE_SD = 30.0, 3.0, 1.0
-#: Gemeenten whose OAB budget rose most under the CBS indicator (domain.md: Almere
+#: Gemeenten whose OAB budget rose most under the CBS indicator (docs/domain.md §1: Almere
 #: +176%, Nissewaard +422%, Zaanstad +70%) get a higher mean schoolweging (size (u)).
 WEGING_SHIFT = {"GM0034": 2.5, "GM1930": 2.0, "GM0479": 1.5}
 
@@ -68,7 +68,7 @@ SIZE_KNOTS = (
     (1.0, 1000),
 )
 
-#: Shares of pupils reaching a level (domain.md, 2018-19; rekenen also 2023), as
+#: Shares of pupils reaching a level (docs/domain.md §5, 2018-19; rekenen also 2023), as
 #: (at least 1F, top level). Rekenen moves linearly from the 2019 to the 2023 values.
 REF_SHARES = {"LV": (0.984, 0.779), "TV": (0.970, 0.602)}
 REKENEN_2019, REKENEN_2023 = (0.935, 0.471), (0.84, 0.33)
@@ -98,7 +98,7 @@ class GrantDesign:
     )
     effect_slope: float = 0.15
     # Leiden has had an innovatiebudget since 2017 and Den Haag (GM0518) granted EUR 0.4m
-    # in 2018 (domain.md); the other gemeenten are an arbitrary mix of large and small (u).
+    # in 2018 (docs/domain.md §1); the other gemeenten are an arbitrary mix of large and small (u).
     gemeenten: tuple[str, ...] = (
         "GM0546", "GM0518", "GM0034", "GM0453", "GM0479", "GM0344", "GM0014", "GM0772",
         "GM0599", "GM0363", "GM0268", "GM0855",

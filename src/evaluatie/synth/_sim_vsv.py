@@ -9,7 +9,7 @@ process, per gemeente m and school year t (end year)::
     g_m ~ N(0, 0.15^2);  c_t makes the pupil-weighted mean of p_mt equal rate_t
     vsv_mt ~ Binomial(leerlingen_mt, p_mt)
 
-rate_t is the published national VSV rate (shared/domain.md), linear between the
+rate_t is the published national VSV rate (docs/domain.md §6), linear between the
 published years. One row per gemeente with simulated schools plus the national row
 ``NL01`` (sums); only the total over both sexes (``T001038``).
 """
@@ -22,7 +22,7 @@ from scipy import optimize, special
 
 from evaluatie.sources.layouts_extra import GESLACHT_TOTAAL
 
-#: National VSV rate in % by end year of the school year (domain.md: 2012-13 2.1,
+#: National VSV rate in % by end year of the school year (docs/domain.md §6: 2012-13 2.1,
 #: 2016-17 1.75, 2019-20 1.72, 2020-21 1.87); linear in between, flat outside (u).
 RATE_ANCHORS = {2013: 2.10, 2017: 1.75, 2020: 1.72, 2021: 1.87}
 #: School years (end years) of the simulated table, 2013-2014 to 2023-2024.

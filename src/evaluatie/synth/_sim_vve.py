@@ -2,14 +2,14 @@
 
 Used by :func:`evaluatie.synth.simulate.simulate` with its own random stream (the fourth
 child of the seed), so these files leave every other simulated file byte-identical for
-the same seed. Numbers come from shared/domain.md unless marked (u): an assumption.
+the same seed. Numbers come from docs/domain.md unless marked (u): an assumption.
 
 **Budget** per gemeente m and calendar year Y (2012-2024), for all 344 gemeenten::
 
     B_mY = old_m + s_Y * (new_m - old_m)
     s_Y  = 0 up to 2018, 0.25 (2019), 0.5 (2020), 0.75 (2021), 1 from 2022       (u)
 
-domain.md: the CBS indicator was phased in 2019-2022, fully in 2022, but the path is
+docs/domain.md §1: the CBS indicator was phased in 2019-2022, fully in 2022, but the path is
 not published, so it is linear here; the published "new (2020)" figures are taken as
 the full new level. Six gemeenten have their published 2018 and new levels exactly;
 for the others::
@@ -23,7 +23,7 @@ often large gemeenten with little achterstand) and everyone else gaining; 10 los
 and 28 gainers change by less than 3% (a comparison group with a near-zero change in
 funding per target child), the other gains have a long right tail
 (log gain ~ N(log 0.3, 0.75^2) + 0.35 z_m (u)). Old budgets are rescaled to a total
-of EUR 366m and gains and losses to +EUR 135m / -EUR 15m (domain.md), so the new total
+of EUR 366m and gains and losses to +EUR 135m / -EUR 15m (docs/domain.md §1), so the new total
 is EUR 486m, every new budget at least EUR 64k, all exact to the euro.
 
 **Target children** (DOELGROEPKINDEREN), one CBS indicator measurement, constant over the
@@ -45,7 +45,7 @@ D_m = (new_m - old_m) / kids_m / 1000 and phi_o(t) = sum_Y w_o(t, Y) s_Y (:func:
     groep2_it, groep3_it ~ Poisson(size_i / 8 * exp(N(0, 0.12^2)))                (u)
     logit p_it = logit(0.105) + k + 0.06 (w_i - 30) + g_m + v_i + y_t + e_it          (u)
     g_m ~ N(0, 0.2^2), v_i ~ N(0, 0.3^2), y_t ~ N(0, 0.03^2), e_it ~ N(0, 0.1^2);
-    k makes the groep-2-weighted mean of p_it 10.5% (domain.md: CPB 2016)
+    k makes the groep-2-weighted mean of p_it 10.5% (docs/domain.md §7: CPB 2016)
     kleuterverlenging_it ~ Binomial(groep2_it, clip(p_it + TAU/100, 0.005, 0.5))
     latent_it = 50 + 0.8 alpha_i - 0.45 (w_i - 30) + N(0, 1.2^2)_i + N(0, 0.3^2)_t
                 + N(0, 1)_it + TAU                                                  (u)
@@ -73,11 +73,11 @@ VVE_OUTCOMES = tuple(vve.VVE_OUTCOMES)
 BUDGET_YEARS = tuple(range(2012, 2025))
 #: End years of the school years with VVE outcomes (2015-2016 ... 2023-2024).
 OUTCOME_YEARS = tuple(range(2016, 2025))
-#: Share of the move to the new allocation by year (u: domain.md gives no path).
+#: Share of the move to the new allocation by year (u: docs/domain.md §1 gives no path).
 PHASE_IN = {2019: 0.25, 2020: 0.5, 2021: 0.75}
 FIRST_YEAR = 2019  # the first year of the new allocation
 
-#: Published OAB levels 2018 and new (2020), EUR (domain.md table).
+#: Published OAB levels 2018 and new (2020), EUR (docs/domain.md §1 table).
 ANCHORS = {
     "GM0034": (4_390_000, 12_127_000),  # Almere +176%
     "GM0479": (4_343_000, 7_371_000),  # Zaanstad +70%
@@ -86,7 +86,7 @@ ANCHORS = {
     "GM0363": (56_412_000, 51_032_000),  # Amsterdam -10%
     "GM0344": (18_489_000, 13_045_000),  # Utrecht -29%
 }
-# domain.md: gainers +EUR 135m in all, 38 losers -EUR 15m, every gemeente at least EUR 64k,
+# docs/domain.md §1: gainers +EUR 135m in all, 38 losers -EUR 15m, every gemeente at least EUR 64k,
 # about EUR 486m to gemeenten from 2020 (taken as the new total; so the old one is 366m).
 GAIN_TOTAL, LOSS_TOTAL, N_LOSERS = 135_000_000, 15_000_000, 38
 MIN_BUDGET, NEW_TOTAL = 64_000, 486_000_000
@@ -103,13 +103,13 @@ KIDS_SD = 0.08
 
 #: Defaults of the true dose-response: slope at zero per EUR 1,000 per target child per
 #: year (groep3: points on a pupil SD of 10; kleuterverlenging: percentage points) and
-#: the saturation c in EUR 1,000s. domain.md: CPB (2016) found an extra EUR 95m cut
+#: the saturation c in EUR 1,000s. docs/domain.md §7: CPB (2016) found an extra EUR 95m cut
 #: kleuterverlenging by 1-3 pp (boys); Dutch VVE effects on scores are small or nil, so
 #: 0.012 SD per EUR 1k is an assumption chosen to be detectable (u).
 DEFAULT_EFFECT = {"kleuterverlenging": -0.25, "groep3": 0.12}
 DEFAULT_SATURATION = 6.0
 
-KV_SHARE = 0.105  # domain.md: kleuterverlenging about 10.5% of pupils (CPB 2016)
+KV_SHARE = 0.105  # docs/domain.md §7: kleuterverlenging about 10.5% of pupils (CPB 2016)
 KV_WEGING, KV_GEMEENTE_SD, KV_SCHOOL_SD, KV_YEAR_SD, KV_SHOCK_SD = 0.06, 0.2, 0.3, 0.03, 0.1
 KV_CLIP = (0.005, 0.5)
 G3_MEAN, G3_PUPIL_SD = 50.0, 10.0  # pupil scale (u)

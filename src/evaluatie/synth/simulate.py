@@ -62,7 +62,7 @@ event time or cohort) and the manifest records it as ``att_cet``.
 and new levels for Almere, Zaanstad, Nissewaard, Leiden, Amsterdam and Utrecht; the
 others drawn by size and achterstand and rescaled so gainers get +EUR 135m, exactly 38
 losers -EUR 15m, the new total is EUR 486m and nobody gets less than EUR 64k
-(shared/domain.md). Per gemeente m and budget year Y, with kids_m target children
+(docs/domain.md §1). Per gemeente m and budget year Y, with kids_m target children
 (constant, about 40,000 in all, roughly proportional to the new level (u))::
 
     B_mY = old_m + s_Y (new_m - old_m),  s = 0 to 2018, .25, .5, .75, 1 from 2022  (u)

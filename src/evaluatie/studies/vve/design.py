@@ -1,7 +1,7 @@
 """The VVE funding design: policy dose per gemeente, comparison group, analysis panels.
 
 The 2019 OAB redistribution changed each gemeente's VVE budget once, phased in over
-2019-2022 (docs/domain.md). The design summarises that change by a **policy dose**
+2019-2022 (docs/domain.md §1). The design summarises that change by a **policy dose**
 per gemeente, the change in funding per target child from the last year of the old
 allocation to the first year of the new one::
 

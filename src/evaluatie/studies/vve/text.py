@@ -23,7 +23,7 @@ from evaluatie.studies.vve.design import (
 )
 
 _Z95 = float(stats.norm.ppf(0.975))
-#: First year of the new allocation at its full level (phase-in 2019-2022; domain.md).
+#: First year of the new allocation at its full level (phase-in 2019-2022; docs/domain.md §1).
 PHASED_IN = 2022
 
 
