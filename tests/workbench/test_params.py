@@ -16,7 +16,7 @@ from evaluatie.workbench.params import (
     validate,
 )
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 
 def write(tmp_path: Path, text: str) -> Path:

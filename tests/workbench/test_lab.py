@@ -13,7 +13,7 @@ import pytest
 from evaluatie.cli import main
 from evaluatie.workbench import lab
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 
 def test_kernel_is_registered_for_this_environment(tmp_path: Path) -> None:

@@ -19,6 +19,7 @@ from typing import Any
 import nbformat
 import pandas as pd
 import pytest
+from workbench_project import make_project, write_params
 
 import evaluatie
 from evaluatie.cli import main
@@ -27,7 +28,6 @@ from evaluatie.core.results import Overall, Result
 from evaluatie.workbench import headline, provenance, run
 from evaluatie.workbench.params import RunSpec, validate
 from evaluatie.workbench.provenance import cache_hit, code_version, run_record, write_sidecar
-from workbench_project import make_project, write_params
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 

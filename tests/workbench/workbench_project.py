@@ -11,7 +11,7 @@ from pathlib import Path
 
 import nbformat
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 PUBLISH_CELL = (
     'from evaluatie.workbench import publish\npublish(fit, label=f"TWFE effect on {p.outcome}")'
 )

@@ -18,7 +18,12 @@ from evaluatie.core.errors import DataFormatError, DataQualityWarning
 from evaluatie.sources.duo import read_duo
 from evaluatie.sources.tidy import read_duo_long, read_examens
 
-EXAMS = Path(__file__).parent / "data" / "duo" / "examenkandidaten-en-geslaagden-2019-2024.csv"
+EXAMS = (
+    Path(__file__).resolve().parents[1]
+    / "data"
+    / "duo"
+    / "examenkandidaten-en-geslaagden-2019-2024.csv"
+)
 
 
 @pytest.fixture(scope="module")

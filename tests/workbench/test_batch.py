@@ -12,6 +12,7 @@ import re
 from pathlib import Path
 
 import pytest
+from workbench_project import REPO, make_project, write_params
 
 from evaluatie.cli import main
 from evaluatie.core.errors import ParameterError
@@ -19,7 +20,6 @@ from evaluatie.workbench.batch import RunTask, _result
 from evaluatie.workbench.params import read_params_file
 from evaluatie.workbench.run import prepare
 from evaluatie.workbench.sweep import load_runs, read_sweep, run_name
-from workbench_project import REPO, make_project, write_params
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 

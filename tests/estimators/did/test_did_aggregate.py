@@ -18,12 +18,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from test_att_gt import COHORTS, PERIODS, moderndid_att_gt, simulate_staggered, true_effect
 
 from evaluatie.core.errors import DesignError, ParameterError
 from evaluatie.estimators.did import att_gt
-from test_att_gt import COHORTS, PERIODS, moderndid_att_gt, simulate_staggered, true_effect
 
-REF = Path(__file__).parent / "data" / "reference"
+REF = Path(__file__).resolve().parents[2] / "data" / "reference"
 KINDS = ("simple", "group", "dynamic", "calendar")
 
 

@@ -25,7 +25,7 @@ from evaluatie.estimators.did import att_gt, dr_did, ipw_did, reg_did
 from evaluatie.estimators.did.aggregate import cohort_shares
 from evaluatie.estimators.did.drdid import did_means
 
-REF = Path(__file__).parent / "data" / "reference"
+REF = Path(__file__).resolve().parents[2] / "data" / "reference"
 COHORTS = (2013, 2015, 2017)
 PERIODS = tuple(range(2010, 2020))
 BETA = {2013: 1.0, 2015: 0.6, 2017: 0.3}  # effect = BETA[g] * (e + 1) for e >= 0
