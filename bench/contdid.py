@@ -20,7 +20,7 @@ ours with ``weights="pupils"`` against diff-diff with
 ``fit(..., survey_design=SurveyDesign(weights="pupils"))``. moderndid 0.2 is left out
 there: its dose path ignores ``weightsname``. Their SEs are not compared under one
 convention: diff-diff's survey SEs multiply its (already weighted) influence functions by
-the weights again (pinned in ``tests/test_contdid.py``), and both are printed.
+the weights again (pinned in ``tests/estimators/contdid/test_contdid.py``), and both are printed.
 
 The number of treated units is set so that the interior-knot quantiles fall on doses:
 moderndid takes them over unit x post-year rows, diff-diff and we over units, and the

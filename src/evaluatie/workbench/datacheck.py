@@ -3,7 +3,7 @@
 The schema (types, allowed values) is checked by the pydantic models in
 :mod:`evaluatie.workbench.params`; whether a gemeente code, a year or an outcome
 actually occurs in the input data can only be told by reading the data. This module
-reads ``raw_dir`` once with :func:`evaluatie.data.load_panel` (about 0.7 s for the
+reads ``raw_dir`` once with :func:`evaluatie.sources.load_panel` (about 0.7 s for the
 full simulated data, 0.4 s at scale 0.1) and, if present, the VVE tables; keeps a
 small :class:`DataInventory` (years, gemeenten, and the years in which each column has
 values), and checks parameters against it.

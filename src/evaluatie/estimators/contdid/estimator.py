@@ -226,7 +226,7 @@ def cont_did(
     dose-averaging term. moderndid 0.2 (its SEs are bootstrapped from its influence
     functions) agrees on ACRT(d); its ATT(d) IFs omit the comparison mean, and its ACRT^o
     IF, which it also reports for ATT^o, is scaled by ``n_1/n``; see
-    ``tests/test_contdid.py``. With ``weights`` the point estimates match diff-diff's
+    ``tests/estimators/contdid/test_contdid.py``. With ``weights`` the point estimates match diff-diff's
     ``survey_design=SurveyDesign(weights=...)``, whose SEs apply the weights a second time
     to its already weighted influence functions; moderndid 0.2's dose path ignores its
     ``weightsname``.
