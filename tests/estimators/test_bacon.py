@@ -35,6 +35,9 @@ from evaluatie.estimators.bacon import (
 )
 from evaluatie.estimators.twfe import twfe
 
+#: The columns every call here uses.
+KEYS = {"cohort": "g", "outcome": "y", "time": "year", "unit": "id"}
+
 PERIODS = tuple(range(2010, 2020))
 
 
@@ -95,7 +98,7 @@ SCENARIOS = {
 @pytest.mark.parametrize("name", list(SCENARIOS))
 def test_decomposition_sums_to_twfe(name: str) -> None:
     data = simulate(n=250, seed=len(name), **SCENARIOS[name])
-    res = bacon(data, outcome="y", unit="id", time="year", cohort="g")
+    res = bacon(data, **KEYS)
     w = res.table["weight"].to_numpy()
     assert isinstance(res, BaconResult)
     assert (w > 0).all()
@@ -112,9 +115,7 @@ def test_decomposition_sums_to_twfe(name: str) -> None:
 
 def test_types_present() -> None:
     def types(kw: dict) -> set[str]:
-        return set(
-            bacon(simulate(**kw), outcome="y", unit="id", time="year", cohort="g").table["type"]
-        )
+        return set(bacon(simulate(**kw), **KEYS).table["type"])
 
     assert types({}) == {EARLIER_VS_LATER, LATER_VS_EARLIER, TREATED_VS_NEVER}
     assert types(SCENARIOS["no_never_treated"]) == {EARLIER_VS_LATER, LATER_VS_EARLIER}
@@ -123,7 +124,7 @@ def test_types_present() -> None:
 
 def test_homogeneous_effect_every_two_by_two_equals_it() -> None:
     data = simulate(seed=3, noise=0.0, effect=0.7, cohorts=(0, 2009, 2012, 2015))
-    res = bacon(data, outcome="y", unit="id", time="year", cohort="g")
+    res = bacon(data, **KEYS)
     np.testing.assert_allclose(res.table["estimate"], 0.7, rtol=0, atol=1e-10)
     assert res.twfe_estimate == pytest.approx(0.7, abs=1e-10)
 
@@ -180,7 +181,7 @@ def test_hand_computed_two_by_twos_and_paper_weights() -> None:
         / dk,
     }
     total = sum(raw.values())
-    res = bacon(data, outcome="y", unit="id", time="year", cohort="g")
+    res = bacon(data, **KEYS)
     got = res.table.set_index(["type", "treated"])
     assert len(got) == 4
     for key, value in expected.items():
@@ -220,7 +221,7 @@ def diff_diff_bacon(data: pd.DataFrame) -> pd.DataFrame:
 def test_matches_diff_diff(name: str) -> None:
     data = simulate(n=250, seed=len(name), **SCENARIOS[name])
     theirs = diff_diff_bacon(data)
-    ours = bacon(data, outcome="y", unit="id", time="year", cohort="g").table
+    ours = bacon(data, **KEYS).table
     both = ours.astype({"treated": float, "control": float}).merge(
         theirs.rename(columns={"treated_group": "treated"}).astype({"treated": float}),
         on=["type", "treated", "control"],
@@ -237,7 +238,7 @@ def test_diff_diff_pools_always_and_late_treated_with_never() -> None:
     data = simulate(n=250, seed=5, **SCENARIOS["always_and_late"])
     theirs = diff_diff_bacon(data)
     late = theirs["control"] == 2030
-    ours = bacon(data, outcome="y", unit="id", time="year", cohort="g").table
+    ours = bacon(data, **KEYS).table
     untreated = ours["type"].isin([TREATED_VS_NEVER, TREATED_VS_ALWAYS])
 
     def per_cohort(tab: pd.DataFrame) -> pd.DataFrame:
@@ -268,21 +269,17 @@ def test_diff_diff_pools_always_and_late_treated_with_never() -> None:
 
 def test_late_cohort_pooled_with_never_and_codes_of_never() -> None:
     data = simulate(n=200, seed=2, cohorts=(0, 2013, 2016, 2030))
-    res = bacon(data, outcome="y", unit="id", time="year", cohort="g")
-    recoded = bacon(
-        data.assign(g=data["g"].replace(2030, 0)), outcome="y", unit="id", time="year", cohort="g"
-    )
+    res = bacon(data, **KEYS)
+    recoded = bacon(data.assign(g=data["g"].replace(2030, 0)), **KEYS)
     pd.testing.assert_frame_equal(res.table, recoded.table)
     assert res.meta["units_treated_after_last_period"] == int((data["g"] == 2030).sum() / 10)
-    as_nan = bacon(
-        data.assign(g=data["g"].replace(0, np.nan)), outcome="y", unit="id", time="year", cohort="g"
-    )
+    as_nan = bacon(data.assign(g=data["g"].replace(0, np.nan)), **KEYS)
     pd.testing.assert_frame_equal(as_nan.table, recoded.table)
 
 
 def test_always_treated_meta_and_gap_cohorts_not_compared() -> None:
     data = simulate(n=200, seed=4, gap=2015, cohorts=(0, 2004, 2010, 2015, 2016))
-    res = bacon(data, outcome="y", unit="id", time="year", cohort="g")
+    res = bacon(data, **KEYS)
     assert res.meta["always_treated_cohorts"] == [2004, 2010]
     assert res.meta["n_always_treated"] == int(data["g"].isin([2004, 2010]).sum() / 9)
     assert res.meta["periods"] == [p for p in PERIODS if p != 2015]
@@ -291,7 +288,7 @@ def test_always_treated_meta_and_gap_cohorts_not_compared() -> None:
 
 
 def test_summary_lists_types() -> None:
-    res = bacon(simulate(seed=1), outcome="y", unit="id", time="year", cohort="g")
+    res = bacon(simulate(seed=1), **KEYS)
     text = res.summary()
     for kind in (EARLIER_VS_LATER, LATER_VS_EARLIER, TREATED_VS_NEVER):
         assert kind in text
@@ -302,10 +299,10 @@ def test_unbalanced_panel_error_counts_units() -> None:
     data = simulate(n=50, seed=1)
     holes = data.index[data["id"].isin([1003, 1007, 1011])][::4]
     with pytest.raises(DesignError, match=r"3 of 50 units"):
-        bacon(data.drop(index=holes), outcome="y", unit="id", time="year", cohort="g")
+        bacon(data.drop(index=holes), **KEYS)
     data.loc[5, "y"] = np.nan
     with pytest.raises(DesignError, match=r"1 of 50 units .* non-missing 'y'"):
-        bacon(data, outcome="y", unit="id", time="year", cohort="g")
+        bacon(data, **KEYS)
 
 
 def test_input_errors() -> None:
@@ -313,19 +310,19 @@ def test_input_errors() -> None:
     moving = data.copy()
     moving.loc[(moving["id"] == 1002) & (moving["year"] > 2015), "g"] = 2017.0
     with pytest.raises(DesignError, match="constant within each unit"):
-        bacon(moving, outcome="y", unit="id", time="year", cohort="g")
+        bacon(moving, **KEYS)
     with pytest.raises(DesignError, match="more than once"):
-        bacon(pd.concat([data, data.iloc[[3]]]), outcome="y", unit="id", time="year", cohort="g")
+        bacon(pd.concat([data, data.iloc[[3]]]), **KEYS)
     with pytest.raises(ParameterError, match="not a column"):
         bacon(data, outcome="y", unit="id", time="year", cohort="cohort")
     with pytest.raises(DesignError, match="no unit becomes treated"):
-        bacon(data.assign(g=0.0), outcome="y", unit="id", time="year", cohort="g")
+        bacon(data.assign(g=0.0), **KEYS)
     with pytest.raises(DesignError, match="one treatment path"):
-        bacon(data.assign(g=2014.0), outcome="y", unit="id", time="year", cohort="g")
+        bacon(data.assign(g=2014.0), **KEYS)
     with pytest.raises(ParameterError, match="distinct"):
         bacon(data, outcome="y", unit="id", time="year", cohort="year")
     with pytest.raises(ParameterError, match="DataFrame"):
-        bacon(data.to_numpy(), outcome="y", unit="id", time="year", cohort="g")  # type: ignore[arg-type]
+        bacon(data.to_numpy(), **KEYS)  # type: ignore[arg-type]
 
 
 def test_plot() -> None:
@@ -336,13 +333,7 @@ def test_plot() -> None:
 
     from evaluatie.plots.bacon import bacon_plot
 
-    res = bacon(
-        simulate(seed=2, cohorts=(0, 2008, 2013, 2016)),
-        outcome="y",
-        unit="id",
-        time="year",
-        cohort="g",
-    )
+    res = bacon(simulate(seed=2, cohorts=(0, 2008, 2013, 2016)), **KEYS)
     ax = bacon_plot(res)
     assert len(ax.collections) == res.table["type"].nunique() == 4
     offsets = np.vstack([c.get_offsets() for c in ax.collections])

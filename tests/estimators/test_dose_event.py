@@ -12,6 +12,9 @@ from evaluatie.core.errors import DesignError, ParameterError
 from evaluatie.estimators.dose_event import dose_event_study
 from evaluatie.estimators.twfe import twfe
 
+#: The columns every call here uses.
+KEYS = {"outcome": "y", "time": "jaar", "unit": "school"}
+
 
 def _panel(seed: int = 1, trend: float = 0.0) -> pd.DataFrame:
     """60 gemeenten x 5 schools x 2015-2024; effect 0.5 * dose from 2021 on."""
@@ -38,7 +41,7 @@ def _panel(seed: int = 1, trend: float = 0.0) -> pd.DataFrame:
 
 def test_matches_pyfixest_interaction_event_study() -> None:
     df = _panel()
-    res = dose_event_study(df, outcome="y", unit="school", time="jaar", dose="dose", reference=2020, group="gem", cluster="gem",
+    res = dose_event_study(df, **KEYS, dose="dose", reference=2020, group="gem", cluster="gem",
                            weights="w")  # fmt: skip
     ref = pf.feols(
         "y ~ i(jaar, dose, ref=2020) | school + jaar", data=df, vcov={"CRV1": "gem"}, weights="w"
@@ -54,7 +57,7 @@ def test_matches_pyfixest_interaction_event_study() -> None:
 
 
 def test_pretrend_test_detects_a_dose_trend() -> None:
-    res = dose_event_study(_panel(trend=0.1), outcome="y", unit="school", time="jaar", dose="dose", reference=2020,
+    res = dose_event_study(_panel(trend=0.1), **KEYS, dose="dose", reference=2020,
                            group="gem", cluster="gem")  # fmt: skip
     test = res.pretrend_test()
     assert test.p < 1e-6 and test.table["df"].iloc[0] == 5
@@ -84,22 +87,12 @@ def test_twfe_with_a_continuous_dose_matches_linearmodels() -> None:
 def test_errors_name_the_problem() -> None:
     df = _panel()
     with pytest.raises(ParameterError, match="reference=2030"):
-        dose_event_study(df, outcome="y", unit="school", time="jaar", dose="dose", reference=2030)
+        dose_event_study(df, **KEYS, dose="dose", reference=2030)
     varying = df.assign(dose=df["dose"] + (df["jaar"] == 2016))
     with pytest.raises(DesignError, match="'dose' must be constant"):
-        dose_event_study(
-            varying,
-            outcome="y",
-            unit="school",
-            time="jaar",
-            dose="dose",
-            reference=2020,
-            group="gem",
-        )
+        dose_event_study(varying, **KEYS, dose="dose", reference=2020, group="gem")
     with pytest.raises(ParameterError, match="nope"):
-        dose_event_study(df, outcome="y", unit="school", time="jaar", dose="nope", reference=2020)
-    no_pre = dose_event_study(
-        df[df["jaar"] >= 2020], outcome="y", unit="school", time="jaar", dose="dose", reference=2020
-    )
+        dose_event_study(df, **KEYS, dose="nope", reference=2020)
+    no_pre = dose_event_study(df[df["jaar"] >= 2020], **KEYS, dose="dose", reference=2020)
     with pytest.raises(DesignError, match="no period before"):
         no_pre.pretrend_test()

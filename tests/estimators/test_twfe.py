@@ -12,6 +12,9 @@ from evaluatie.core.errors import DataFormatError, DesignError, ParameterError
 from evaluatie.estimators.twfe import twfe
 from evaluatie.synth.panels import clustered_panel
 
+#: The columns every call here uses.
+KEYS = {"outcome": "y", "time": "year", "treatment": "d", "unit": "unit"}
+
 pytestmark = pytest.mark.filterwarnings(
     "ignore:.*inplace keyword.*", "ignore:.*singleton fixed effect.*"
 )
@@ -51,7 +54,7 @@ def assert_matches_pyfixest(ours, theirs, terms: list[str]) -> None:
 
 def test_recovers_constant_effect() -> None:
     data = clustered_panel(n_units=400, n_groups=80, cohorts=(0, 2018), effect=0.5, seed=3)
-    res = twfe(data, outcome="y", treatment="d", unit="unit", time="year", covariates=["x"])
+    res = twfe(data, **KEYS, covariates=["x"])
     est, se = res.coef["d"], res.se["d"]
     assert 0 < se < 0.1
     assert abs(est - 0.5) < 3 * se
@@ -78,16 +81,7 @@ def test_crv1_matches_pyfixest(
     weights: str | None,
 ) -> None:
     data = request.getfixturevalue(data_name)
-    ours = twfe(
-        data,
-        outcome="y",
-        treatment="d",
-        unit="unit",
-        time="year",
-        covariates=covariates,
-        cluster=cluster,
-        weights=weights,
-    )
+    ours = twfe(data, **KEYS, covariates=covariates, cluster=cluster, weights=weights)
     rhs = " + ".join(["d", *covariates])
     theirs = feols(
         f"y ~ {rhs} | unit + year", data, vcov={"CRV1": cluster or "unit"}, weights=weights
@@ -98,16 +92,7 @@ def test_crv1_matches_pyfixest(
 
 @pytest.mark.parametrize(("ours_name", "theirs_name"), [("HC1", "hetero"), ("iid", "iid")])
 def test_hc1_and_iid_match_pyfixest(pupils: pd.DataFrame, ours_name: str, theirs_name: str) -> None:
-    ours = twfe(
-        pupils,
-        outcome="y",
-        treatment="d",
-        unit="unit",
-        time="year",
-        covariates=["x"],
-        weights="w",
-        vcov=ours_name,
-    )
+    ours = twfe(pupils, **KEYS, covariates=["x"], weights="w", vcov=ours_name)
     theirs = feols("y ~ d + x | unit + year", pupils, vcov=theirs_name, weights="w")
     assert_matches_pyfixest(ours, theirs, ["d", "x"])
     assert ours.meta["n_clusters"] is None and ours.meta["cluster"] is None
@@ -118,19 +103,11 @@ def test_singletons_dropped_like_pyfixest(panel: pd.DataFrame) -> None:
         {"unit": [10_001, 10_002], "year": [2014, 2015], "group": [0, 1], "d": [1.0, 0.0]}
     ).assign(y=[3.0, -1.0], x=0.0, w=1.0)
     data = pd.concat([panel, extra], ignore_index=True)
-    ours = twfe(data, outcome="y", treatment="d", unit="unit", time="year", cluster="group")
+    ours = twfe(data, **KEYS, cluster="group")
     theirs = feols("y ~ d | unit + year", data, vcov={"CRV1": "group"})
     assert ours.meta["dropped_singletons"] == 2
     assert_matches_pyfixest(ours, theirs, ["d"])
-    kept = twfe(
-        data,
-        outcome="y",
-        treatment="d",
-        unit="unit",
-        time="year",
-        cluster="group",
-        drop_singletons=False,
-    )
+    kept = twfe(data, **KEYS, cluster="group", drop_singletons=False)
     assert kept.meta["n_obs"] == ours.meta["n_obs"] + 2
     # singletons are fitted exactly by their own effect: the slope does not move
     assert kept.coef["d"] == pytest.approx(ours.coef["d"], abs=1e-10)
@@ -141,59 +118,32 @@ def test_missing_rows_dropped_and_counted(panel: pd.DataFrame) -> None:
     data.loc[[3, 40], "y"] = np.nan
     data.loc[[40, 77], "x"] = np.nan
     data.loc[[90], "group"] = np.nan
-    res = twfe(
-        data,
-        outcome="y",
-        treatment="d",
-        unit="unit",
-        time="year",
-        covariates=["x"],
-        cluster="group",
-    )
+    res = twfe(data, **KEYS, covariates=["x"], cluster="group")
     assert res.meta["dropped_missing"] == 4
     assert res.meta["missing_by_column"] == {"y": 2, "x": 2, "group": 1}
     complete = twfe(
-        data.dropna(subset=["y", "x", "group"]),
-        outcome="y",
-        treatment="d",
-        unit="unit",
-        time="year",
-        covariates=["x"],
-        cluster="group",
+        data.dropna(subset=["y", "x", "group"]), **KEYS, covariates=["x"], cluster="group"
     )
     pd.testing.assert_frame_equal(res.table, complete.table)
 
 
 def test_identifier_and_treatment_types_do_not_matter(panel: pd.DataFrame) -> None:
-    base = twfe(panel, outcome="y", treatment="d", unit="unit", time="year", cluster="group")
+    base = twfe(panel, **KEYS, cluster="group")
     recoded = panel.assign(
         unit="school-" + panel["unit"].astype(str),
         group=pd.Categorical(panel["group"]),
         d=panel["d"].astype(bool),
     )
-    pd.testing.assert_frame_equal(
-        twfe(recoded, outcome="y", treatment="d", unit="unit", time="year", cluster="group").table,
-        base.table,
-    )
+    pd.testing.assert_frame_equal(twfe(recoded, **KEYS, cluster="group").table, base.table)
     nullable = panel.assign(unit=panel["unit"].astype("Int64"))
     nullable.loc[5, "unit"] = pd.NA
-    res = twfe(nullable, outcome="y", treatment="d", unit="unit", time="year", cluster="group")
+    res = twfe(nullable, **KEYS, cluster="group")
     assert res.meta["missing_by_column"] == {"unit": 1}
     assert res.meta["n_obs"] == len(panel) - 1
 
 
 def test_linearmodels_convention_matches_panelols(panel: pd.DataFrame) -> None:
-    ours = twfe(
-        panel,
-        outcome="y",
-        treatment="d",
-        unit="unit",
-        time="year",
-        covariates=["x"],
-        cluster="group",
-        weights="w",
-        vcov="linearmodels",
-    )
+    ours = twfe(panel, **KEYS, covariates=["x"], cluster="group", weights="w", vcov="linearmodels")
     indexed = panel.set_index(["unit", "year"])
     theirs = PanelOLS(
         indexed["y"],
@@ -211,10 +161,7 @@ def test_linearmodels_convention_matches_panelols(panel: pd.DataFrame) -> None:
 def test_linearmodels_absorbing_convention_matches_absorbingls(pupils: pd.DataFrame) -> None:
     ours = twfe(
         pupils,
-        outcome="y",
-        treatment="d",
-        unit="unit",
-        time="year",
+        **KEYS,
         covariates=["x"],
         cluster="group",
         weights="w",
@@ -234,26 +181,9 @@ def test_linearmodels_absorbing_convention_matches_absorbingls(pupils: pd.DataFr
 
 
 def test_linearmodels_backend_agrees_with_numpy(pupils: pd.DataFrame) -> None:
-    fast = twfe(
-        pupils,
-        outcome="y",
-        treatment="d",
-        unit="unit",
-        time="year",
-        covariates=["x"],
-        cluster="group",
-        weights="w",
-    )
+    fast = twfe(pupils, **KEYS, covariates=["x"], cluster="group", weights="w")
     slow = twfe(
-        pupils,
-        outcome="y",
-        treatment="d",
-        unit="unit",
-        time="year",
-        covariates=["x"],
-        cluster="group",
-        weights="w",
-        backend="linearmodels",
+        pupils, **KEYS, covariates=["x"], cluster="group", weights="w", backend="linearmodels"
     )
     assert slow.meta["backend"] == "linearmodels"
     np.testing.assert_allclose(slow.coef, fast.coef, atol=1e-8)
@@ -261,15 +191,7 @@ def test_linearmodels_backend_agrees_with_numpy(pupils: pd.DataFrame) -> None:
 
 
 def test_result_layout_and_meta(pupils: pd.DataFrame) -> None:
-    res = twfe(
-        pupils,
-        outcome="y",
-        treatment="d",
-        unit="unit",
-        time="year",
-        covariates=["x"],
-        cluster="group",
-    )
+    res = twfe(pupils, **KEYS, covariates=["x"], cluster="group")
     assert list(res.table.index) == ["d", "x"] and res.table.index.name == "term"
     assert list(res.table.columns) == ["estimate", "se", "t", "p", "ci_low", "ci_high"]
     assert list(res.vcov.index) == ["d", "x"]
@@ -322,4 +244,4 @@ def test_bad_input_gives_clear_errors(
 
 def test_data_must_be_a_frame() -> None:
     with pytest.raises(ParameterError, match="DataFrame"):
-        twfe({"y": [1.0]}, outcome="y", treatment="d", unit="unit", time="year")  # type: ignore[arg-type]
+        twfe({"y": [1.0]}, **KEYS)  # type: ignore[arg-type]

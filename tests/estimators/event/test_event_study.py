@@ -11,6 +11,9 @@ from evaluatie.core.errors import DataFormatError, DesignError, ParameterError
 from evaluatie.estimators.event import event_study
 from evaluatie.synth.panels import clustered_panel
 
+#: The columns every call here uses.
+KEYS = {"cohort": "cohort", "outcome": "y", "time": "year", "unit": "unit"}
+
 pytestmark = pytest.mark.filterwarnings(
     "ignore:.*inplace keyword.*", "ignore:.*singleton fixed effect.*"
 )
@@ -37,10 +40,7 @@ def binned_for_pyfixest(data: pd.DataFrame, window: tuple[int, int], ref: int) -
 def pyfixest_event_study(data, window, ref, cluster, weights=None):
     binned = binned_for_pyfixest(data, window, ref)
     fit = pf.feols(
-        f"y ~ i(rel, ref={ref}) | unit + year",
-        data=binned,
-        vcov={"CRV1": cluster},
-        weights=weights,
+        f"y ~ i(rel, ref={ref}) | unit + year", data=binned, vcov={"CRV1": cluster}, weights=weights
     )
     coef, se = fit.coef(), fit.se()
     periods = [int(name.split("::")[1]) for name in coef.index]
@@ -67,15 +67,7 @@ def test_matches_pyfixest_event_study(
 ) -> None:
     data = request.getfixturevalue(data_name)
     ours = event_study(
-        data,
-        outcome="y",
-        unit="unit",
-        time="year",
-        cohort="cohort",
-        window=window,
-        reference=reference,
-        cluster=cluster,
-        weights=weights,
+        data, **KEYS, window=window, reference=reference, cluster=cluster, weights=weights
     )
     coef, se = pyfixest_event_study(data, window, reference, cluster or "unit", weights)
     est = ours.table.loc[~ours.table["reference"]]
@@ -87,9 +79,7 @@ def test_matches_pyfixest_event_study(
 def test_only_not_yet_treated_controls_match_pyfixest(panel: pd.DataFrame) -> None:
     treated_only = panel.loc[panel["cohort"] > 0]
     assert treated_only["cohort"].nunique() > 1
-    ours = event_study(
-        treated_only, outcome="y", unit="unit", time="year", cohort="cohort", window=WINDOW
-    )
+    ours = event_study(treated_only, **KEYS, window=WINDOW)
     coef, se = pyfixest_event_study(treated_only, WINDOW, -1, "unit")
     est = ours.table.loc[~ours.table["reference"]]
     np.testing.assert_allclose(est["estimate"], coef[est.index], rtol=0, atol=1e-8)
@@ -97,9 +87,7 @@ def test_only_not_yet_treated_controls_match_pyfixest(panel: pd.DataFrame) -> No
 
 
 def test_table_layout_reference_row_and_binning(panel: pd.DataFrame) -> None:
-    res = event_study(
-        panel, outcome="y", unit="unit", time="year", cohort="cohort", window=WINDOW, reference=-1
-    )
+    res = event_study(panel, **KEYS, window=WINDOW, reference=-1)
     table = res.table
     assert table.index.name == "rel_time"
     assert list(table.index) == list(range(WINDOW[0], WINDOW[1] + 1))
@@ -120,9 +108,7 @@ def test_table_layout_reference_row_and_binning(panel: pd.DataFrame) -> None:
 
 def test_recovers_dynamic_effects() -> None:
     data = clustered_panel(n_units=600, n_groups=120, effect=0.3, slope=0.1, seed=5)
-    table = event_study(
-        data, outcome="y", unit="unit", time="year", cohort="cohort", window=(-3, 1)
-    ).table
+    table = event_study(data, **KEYS, window=(-3, 1)).table
     truth = {-3: 0.0, -2: 0.0, 0: 0.3}
     for period, value in truth.items():
         row = table.loc[period]
@@ -131,8 +117,8 @@ def test_recovers_dynamic_effects() -> None:
 
 def test_never_treated_coded_nan_or_zero_agree(panel: pd.DataFrame) -> None:
     as_nan = panel.assign(cohort=panel["cohort"].replace(0, np.nan))
-    a = event_study(panel, outcome="y", unit="unit", time="year", cohort="cohort", window=WINDOW)
-    b = event_study(as_nan, outcome="y", unit="unit", time="year", cohort="cohort", window=WINDOW)
+    a = event_study(panel, **KEYS, window=WINDOW)
+    b = event_study(as_nan, **KEYS, window=WINDOW)
     pd.testing.assert_frame_equal(a.table, b.table)
 
 
@@ -141,26 +127,16 @@ def test_empty_relative_period_is_left_out_with_warning(panel: pd.DataFrame) -> 
     # in the calendar, which relative time does not close up
     late = panel.loc[panel["cohort"].isin([0, 2022])]
     with pytest.warns(UserWarning, match=r"relative periods \[-2, 2, 3\]"):
-        res = event_study(
-            late, outcome="y", unit="unit", time="year", cohort="cohort", window=(-3, 3)
-        )
+        res = event_study(late, **KEYS, window=(-3, 3))
     assert res.meta["empty_rel_times"] == [-2, 2, 3]
     assert list(res.table.index) == [-3, -1, 0, 1]
     with pytest.raises(DesignError, match="reference period -2 has no observations"):
-        event_study(
-            late,
-            outcome="y",
-            unit="unit",
-            time="year",
-            cohort="cohort",
-            window=(-3, 3),
-            reference=-2,
-        )
+        event_study(late, **KEYS, window=(-3, 3), reference=-2)
 
 
 def test_unknown_method_names_the_available_ones(panel: pd.DataFrame) -> None:
     with pytest.raises(ParameterError, match=r"'did'.*callaway_santanna.*imputation.*sun_abraham"):
-        event_study(panel, outcome="y", unit="unit", time="year", cohort="cohort", estimator="did")
+        event_study(panel, **KEYS, estimator="did")
 
 
 def test_bad_input_gives_clear_errors(panel: pd.DataFrame) -> None:

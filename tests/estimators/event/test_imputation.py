@@ -29,6 +29,9 @@ from evaluatie.core.errors import ParameterError
 from evaluatie.estimators.event import event_study
 from evaluatie.synth.panels import staggered_panel
 
+#: The columns every call here uses.
+KEYS = {"cohort": "cohort", "outcome": "y", "time": "year", "unit": "unit"}
+
 pytestmark = pytest.mark.filterwarnings(
     "ignore:.*inplace keyword.*", "ignore:.*singleton fixed effect.*"
 )
@@ -46,15 +49,7 @@ def pupils() -> pd.DataFrame:
 
 
 def imputation(data: pd.DataFrame, **kwargs: object) -> pd.DataFrame:
-    res = event_study(
-        data,
-        outcome="y",
-        unit="unit",
-        time="year",
-        cohort="cohort",
-        estimator="imputation",
-        **kwargs,
-    )
+    res = event_study(data, **KEYS, estimator="imputation", **kwargs)
     return res.table
 
 
@@ -98,16 +93,7 @@ def diff_diff_event_study(data: pd.DataFrame, cluster: str) -> pd.DataFrame:
 
 @pytest.mark.parametrize("cluster", [None, "group"])
 def test_matches_diff_diff_imputation(panel: pd.DataFrame, cluster: str | None) -> None:
-    res = event_study(
-        panel,
-        outcome="y",
-        unit="unit",
-        time="year",
-        cohort="cohort",
-        window=FULL,
-        cluster=cluster,
-        estimator="imputation",
-    )
+    res = event_study(panel, **KEYS, window=FULL, cluster=cluster, estimator="imputation")
     fit, theirs = diff_diff_event_study(panel, cluster or "unit")
     ours = res.table
     assert list(ours.index) == sorted(theirs.index)
@@ -122,18 +108,10 @@ def test_matches_diff_diff_imputation(panel: pd.DataFrame, cluster: str | None) 
 
 @pytest.mark.parametrize(
     ("data_name", "upper", "cluster", "weights"),
-    [
-        ("panel", 4, "group", "w"),
-        ("pupils", 3, "unit", None),
-        ("pupils", 5, "group", "w"),
-    ],
+    [("panel", 4, "group", "w"), ("pupils", 3, "unit", None), ("pupils", 5, "group", "w")],
 )
 def test_matches_dense_bjs_formulas(
-    request: pytest.FixtureRequest,
-    data_name: str,
-    upper: int,
-    cluster: str,
-    weights: str | None,
+    request: pytest.FixtureRequest, data_name: str, upper: int, cluster: str, weights: str | None
 ) -> None:
     data = request.getfixturevalue(data_name)
     ours = imputation(data, window=(-3, upper), cluster=cluster, weights=weights)
@@ -165,16 +143,7 @@ def test_point_estimates_match_pyfixest_did2s(panel: pd.DataFrame) -> None:
 
 
 def test_leads_are_twfe_on_untreated_rows(panel: pd.DataFrame) -> None:
-    res = event_study(
-        panel,
-        outcome="y",
-        unit="unit",
-        time="year",
-        cohort="cohort",
-        window=(-4, 2),
-        reference=-4,
-        estimator="imputation",
-    )
+    res = event_study(panel, **KEYS, window=(-4, 2), reference=-4, estimator="imputation")
     # BJS Test 1: the binned tail rel <= -4 (and never treated) is the omitted group
     untreated = panel.loc[panel["treated"] == 0]
     lead = untreated["rel_time"].clip(lower=-4).fillna(-4).astype(int)
@@ -194,15 +163,7 @@ def test_without_never_treated_units_uses_not_yet_treated(panel: pd.DataFrame) -
     # from 2022 on every unit is treated: no untreated row identifies those years
     n_lost = int(((treated_only["year"] >= 2022) & (treated_only["treated"] == 1)).sum())
     with pytest.warns(UserWarning, match=f"{n_lost} treated observations"):
-        res = event_study(
-            treated_only,
-            outcome="y",
-            unit="unit",
-            time="year",
-            cohort="cohort",
-            window=(-3, 4),
-            estimator="imputation",
-        )
+        res = event_study(treated_only, **KEYS, window=(-3, 4), estimator="imputation")
     assert res.meta["dropped_unimputable"] == n_lost
     dense = dense_imputation(treated_only.loc[treated_only["year"] < 2022], 4)
     post = res.table.loc[res.table.index >= 0]
@@ -217,15 +178,7 @@ def test_always_treated_units_are_left_out(panel: pd.DataFrame) -> None:
     early.loc[always, "rel_time"] = early.loc[always, "year"] - 2012
     early.loc[always, "treated"] = 1
     with pytest.warns(UserWarning, match=f"{int(always.sum())} treated observations"):
-        res = event_study(
-            early,
-            outcome="y",
-            unit="unit",
-            time="year",
-            cohort="cohort",
-            window=(-3, 4),
-            estimator="imputation",
-        )
+        res = event_study(early, **KEYS, window=(-3, 4), estimator="imputation")
     dense = dense_imputation(early.loc[~always], 4)
     np.testing.assert_allclose(res.table.loc[dense.index, "estimate"], dense["estimate"], atol=1e-8)
 

@@ -26,6 +26,9 @@ from evaluatie.core.errors import DesignError
 from evaluatie.estimators.event import event_study
 from evaluatie.synth.panels import staggered_panel
 
+#: The columns every call here uses.
+KEYS = {"cohort": "cohort", "outcome": "y", "time": "year", "unit": "unit"}
+
 pytestmark = pytest.mark.filterwarnings(
     "ignore:.*inplace keyword.*", "ignore:.*singleton fixed effect.*"
 )
@@ -43,11 +46,7 @@ def pupils() -> pd.DataFrame:
 
 
 def pyfixest_iw(
-    data: pd.DataFrame,
-    window: tuple[int, int],
-    ref: int,
-    cluster: str,
-    weights: str | None = None,
+    data: pd.DataFrame, window: tuple[int, int], ref: int, cluster: str, weights: str | None = None
 ) -> tuple[pd.Series, pd.Series]:
     """SA's IW estimator from pyfixest's saturated regression plus an own aggregation."""
     rel = data["rel_time"].clip(*window)
@@ -91,10 +90,7 @@ def test_matches_pyfixest_saturated_regression(
     data = request.getfixturevalue(data_name)
     ours = event_study(
         data,
-        outcome="y",
-        unit="unit",
-        time="year",
-        cohort="cohort",
+        **KEYS,
         window=window,
         reference=reference,
         cluster=cluster,
@@ -111,16 +107,7 @@ def test_matches_pyfixest_saturated_regression(
 
 @pytest.mark.parametrize("cluster", [None, "group"])
 def test_matches_diff_diff_sun_abraham(panel: pd.DataFrame, cluster: str | None) -> None:
-    ours = event_study(
-        panel,
-        outcome="y",
-        unit="unit",
-        time="year",
-        cohort="cohort",
-        window=FULL,
-        cluster=cluster,
-        estimator="sun_abraham",
-    )
+    ours = event_study(panel, **KEYS, window=FULL, cluster=cluster, estimator="sun_abraham")
     theirs = dd.SunAbraham(cluster=cluster or "unit").fit(
         panel, outcome="y", unit="unit", time="year", first_treat="cohort"
     )
@@ -142,16 +129,7 @@ def test_matches_diff_diff_sun_abraham(panel: pd.DataFrame, cluster: str | None)
 @pytest.mark.filterwarnings("ignore:.*currently in beta", r"ignore:\s*\d+ variables dropped")
 @pytest.mark.parametrize("cluster", [None, "group"])
 def test_matches_pyfixest_saturated_event_study(panel: pd.DataFrame, cluster: str | None) -> None:
-    ours = event_study(
-        panel,
-        outcome="y",
-        unit="unit",
-        time="year",
-        cohort="cohort",
-        window=FULL,
-        cluster=cluster,
-        estimator="sun_abraham",
-    )
+    ours = event_study(panel, **KEYS, window=FULL, cluster=cluster, estimator="sun_abraham")
     fit = pf.event_study(
         panel,
         yname="y",
@@ -170,15 +148,7 @@ def test_matches_pyfixest_saturated_event_study(panel: pd.DataFrame, cluster: st
 
 
 def test_table_layout_and_counts(panel: pd.DataFrame) -> None:
-    res = event_study(
-        panel,
-        outcome="y",
-        unit="unit",
-        time="year",
-        cohort="cohort",
-        window=(-4, 4),
-        estimator="sun_abraham",
-    )
+    res = event_study(panel, **KEYS, window=(-4, 4), estimator="sun_abraham")
     table = res.table
     assert table.index.name == "rel_time" and list(table.index) == list(range(-4, 5))
     assert table.loc[-1, "reference"] and table.loc[-1, "estimate"] == 0.0
@@ -195,15 +165,7 @@ def test_table_layout_and_counts(panel: pd.DataFrame) -> None:
 def test_last_treated_cohort_is_control_without_never_treated(panel: pd.DataFrame) -> None:
     treated_only = panel.loc[panel["cohort"] > 0]
     with pytest.warns(UserWarning, match=r"last-treated cohort 2022 is the control"):
-        ours = event_study(
-            treated_only,
-            outcome="y",
-            unit="unit",
-            time="year",
-            cohort="cohort",
-            window=(-4, 4),
-            estimator="sun_abraham",
-        )
+        ours = event_study(treated_only, **KEYS, window=(-4, 4), estimator="sun_abraham")
     # independently: recode cohort 2022 as never treated, keep the years before 2022
     restricted = treated_only.loc[treated_only["year"] < 2022]
     restricted = restricted.assign(
@@ -224,15 +186,7 @@ def test_cohort_without_reference_period_is_dropped(panel: pd.DataFrame) -> None
     early.loc[first_units, "cohort"] = 2012
     early.loc[first_units, "rel_time"] = early.loc[first_units, "year"] - 2012
     with pytest.warns(UserWarning, match=r"cohorts \['2012'\] have no observation"):
-        ours = event_study(
-            early,
-            outcome="y",
-            unit="unit",
-            time="year",
-            cohort="cohort",
-            window=(-4, 4),
-            estimator="sun_abraham",
-        )
+        ours = event_study(early, **KEYS, window=(-4, 4), estimator="sun_abraham")
     assert ours.meta["dropped_cohorts"] == [2012.0]
     coef, _ = pyfixest_iw(early.loc[~first_units], (-4, 4), -1, "unit")
     est = ours.table.loc[~ours.table["reference"]]
@@ -243,22 +197,6 @@ def test_bad_input_gives_clear_errors(panel: pd.DataFrame) -> None:
     late = panel.loc[panel["cohort"].isin([0, 2022])]
     # rel_time -2 of cohort 2022 is 2020, a year that does not exist
     with pytest.raises(DesignError, match="no treated cohort has observations at the reference"):
-        event_study(
-            late,
-            outcome="y",
-            unit="unit",
-            time="year",
-            cohort="cohort",
-            window=(-3, 1),
-            reference=-2,
-            estimator="sun_abraham",
-        )
+        event_study(late, **KEYS, window=(-3, 1), reference=-2, estimator="sun_abraham")
     with pytest.raises(DesignError, match="no comparison group"):
-        event_study(
-            panel.assign(cohort=2019),
-            outcome="y",
-            unit="unit",
-            time="year",
-            cohort="cohort",
-            estimator="sun_abraham",
-        )
+        event_study(panel.assign(cohort=2019), **KEYS, estimator="sun_abraham")
