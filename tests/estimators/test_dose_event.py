@@ -13,7 +13,7 @@ from evaluatie.estimators.dose_event import dose_event_study
 from evaluatie.estimators.twfe import twfe
 
 #: The columns every call here uses.
-KEYS = {"outcome": "y", "time": "jaar", "unit": "school"}
+KEYS = {"outcome": "y", "time": "jaar", "unit": "school", "inference": "analytic"}
 
 
 def _panel(seed: int = 1, trend: float = 0.0) -> pd.DataFrame:

@@ -13,7 +13,7 @@ from evaluatie.estimators.twfe import twfe
 from evaluatie.synth.panels import clustered_panel
 
 #: The columns every call here uses.
-KEYS = {"outcome": "y", "time": "year", "treatment": "d", "unit": "unit"}
+KEYS = {"outcome": "y", "time": "year", "treatment": "d", "unit": "unit", "inference": "analytic"}
 
 pytestmark = pytest.mark.filterwarnings(
     "ignore:.*inplace keyword.*", "ignore:.*singleton fixed effect.*"
@@ -81,7 +81,7 @@ def test_crv1_matches_pyfixest(
     weights: str | None,
 ) -> None:
     data = request.getfixturevalue(data_name)
-    ours = twfe(data, **KEYS, covariates=covariates, cluster=cluster, weights=weights)
+    ours = twfe(data, **KEYS, covariates=covariates, cluster=cluster or "unit", weights=weights)
     rhs = " + ".join(["d", *covariates])
     theirs = feols(
         f"y ~ {rhs} | unit + year", data, vcov={"CRV1": cluster or "unit"}, weights=weights

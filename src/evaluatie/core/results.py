@@ -78,7 +78,10 @@ class Inference:
     """How the standard errors, p-values and intervals of a result were obtained.
 
     ``procedure`` is the family (``"analytic"``, ``"multiplier bootstrap"``,
-    ``"placebo"``, or ``"none"`` for a decomposition without sampling uncertainty);
+    ``"wild cluster bootstrap"``, ``"randomization"``, ``"placebo"``; ``"unavailable"``
+    where the design has no honest test and the p-values and intervals are left empty,
+    ``note`` saying why and what has one; ``"none"`` for a decomposition without
+    sampling uncertainty);
     ``se`` names the convention or the statistic; ``distribution`` the reference
     distribution of the p-values (``"t(41)"``, ``"normal"``, ``"placebo quantiles"``).
     """
@@ -95,6 +98,8 @@ class Inference:
         """One sentence for a report: which inference, clustered how, from how many draws."""
         if self.procedure == "none":
             return f"No sampling uncertainty: {self.se}."
+        if self.procedure == "unavailable":
+            return f"No p-values or intervals: {self.note}".strip()
         text = f"{self.procedure.capitalize()} inference: {self.se}"
         if self.cluster is not None:
             count = f"{self.n_clusters} " if self.n_clusters is not None else ""

@@ -32,8 +32,10 @@ from evaluatie.core.checks import (
 )
 from evaluatie.core.errors import DesignError, ParameterError
 from evaluatie.core.results import RegressionResult, TestResult, call_record
-from evaluatie.estimators.twfe import twfe
+from evaluatie.estimators.twfe import panel_regression
+from evaluatie.inference.randomization import Randomization
 from evaluatie.inference.wald import wald_test
+from evaluatie.inference.wild import WildBootstrap
 
 
 @dataclass
@@ -43,7 +45,11 @@ class DoseEventResult(RegressionResult):
     inference)."""
 
     def pretrend_test(self) -> TestResult:
-        """Joint Wald test that every pre-period coefficient is zero (chi-square, df = rank)."""
+        """Joint Wald test that every pre-period coefficient is zero.
+
+        The p-value comes from the result's inference: the bootstrap or randomization
+        distribution of the Wald statistic, or chi-square (df = rank) when analytic.
+        """
         pre = self.table.index[self.table["pre"].to_numpy()]
         if len(pre) == 0:
             raise DesignError("no period before the reference period: nothing to test")
@@ -51,16 +57,17 @@ class DoseEventResult(RegressionResult):
         assert self.vcov is not None  # dose_event_study always sets it
         v = self.vcov.loc[terms, terms].to_numpy()
         stat, df, p = wald_test(self.table.loc[pre, "estimate"].to_numpy(), v)
+        if self.meta.get("joint_p") is not None:
+            p = float(self.meta["joint_p"])
         return TestResult(
             table=pd.DataFrame({"statistic": [stat], "df": [df], "p": [p]}),
             method="wald pre-trend test",
             meta={
                 "periods": [int(x) for x in pre],
+                "inference": self.meta["inference"],
                 "clustered": self.meta.get("cluster") is not None,
                 "n_clusters": self.meta.get("n_clusters"),
-                # Every cluster carries dose variation: the few-treated-clusters caveat
-                # of pretrend_sentence does not apply.
-                "n_treated_clusters": self.meta.get("n_clusters"),
+                "n_treated_clusters": self.meta.get("n_treated_clusters"),
             },
         )
 
@@ -78,14 +85,17 @@ def dose_event_study(
     weights: str | None = None,
     vcov: str = "CRV1",
     alpha: float = 0.05,
+    inference: str | WildBootstrap | Randomization = "auto",
 ) -> DoseEventResult:
     """Coefficients ``beta_s`` on ``dose x 1[time = s]`` for every period but ``reference``.
 
     ``dose`` must be constant within ``group`` (default: within ``unit``), e.g. a
     gemeente's policy dose attached to its schools. Standard errors follow ``vcov``
-    (default CRV1 clustered by ``cluster``, or by ``unit`` when ``None``), as in
-    :func:`~evaluatie.estimators.twfe.twfe`. ``overall`` is ``None``: publish one
-    period with ``term=``.
+    (default CRV1 clustered by ``cluster``; ``None`` clusters at the level the dose was
+    assigned, detected from the data), and ``inference`` chooses the p-values and
+    intervals of every coefficient and of ``.pretrend_test()``, as in
+    :func:`~evaluatie.estimators.twfe.twfe` (randomization re-assigns the doses among
+    the gemeenten). ``overall`` is ``None``: publish one period with ``term=``.
     """
     call = call_record("dose_event_study", {k: v for k, v in locals().items() if k != "data"})
     data = require_frame(data)
@@ -118,17 +128,22 @@ def dose_event_study(
         columns[name] = np.where(t == p, d, 0.0)
     frame = data.assign(**columns)
     terms = list(columns)
-    fit = twfe(
+    fit = panel_regression(
         frame,
         outcome=outcome,
-        treatment=terms[0],
+        treatments=terms,
+        covariates=[],
         unit=unit,
         time=time,
-        covariates=terms[1:],
         cluster=cluster,
         weights=weights,
         vcov=vcov,
         alpha=alpha,
+        inference=inference,
+        call=call,
+        assignment=d,
+        method="dose event study (TWFE)",
+        joint=[name for p, name in names.items() if p < reference],
     )
     index = pd.Index([int(p) for p in periods], name=time)
     table = fit.table.rename(index={v: k for k, v in names.items()}).reindex(index)

@@ -28,8 +28,11 @@ from evaluatie.core.checks import numeric_values, require_alpha, require_columns
 from evaluatie.core.errors import DesignError, ParameterError
 from evaluatie.core.results import Overall, RegressionResult, call_record, inference_table
 from evaluatie.engine.ols import resolve_backend
+from evaluatie.estimators.resample import default_cluster, finish
 from evaluatie.estimators.sample import build_sample, check_cluster_argument, fit_panel, sample_meta
+from evaluatie.inference.randomization import Randomization
 from evaluatie.inference.vcov import get_convention
+from evaluatie.inference.wild import WildBootstrap
 
 
 def _as_list(columns: Sequence[str] | str | None) -> list[str]:
@@ -52,6 +55,7 @@ def twfe(
     alpha: float = 0.05,
     backend: str = "auto",
     drop_singletons: bool = True,
+    inference: str | WildBootstrap | Randomization = "auto",
 ) -> RegressionResult:
     """Two-way fixed-effects regression of ``outcome`` on ``treatment`` (+ ``covariates``).
 
@@ -72,7 +76,10 @@ def twfe(
     unit, time
         Identifier columns of the two absorbed fixed effects (any hashable values).
     cluster
-        Cluster column for clustered conventions; ``None`` clusters by ``unit``.
+        Cluster column for clustered conventions. ``None``: the level at which the
+        treatment was assigned, detected from the data (the coarsest label column within
+        which the treatment is the same in every period, e.g. ``gemeente_code`` for a
+        gemeente policy), else ``unit``; ``meta["cluster_choice"]`` says which and why.
     weights
         Analytic (regression) weights, strictly positive: weighted least squares as
         pyfixest's ``weights=`` / linearmodels' ``weights=``.
@@ -101,6 +108,17 @@ def twfe(
     drop_singletons
         Drop rows alone in their unit or period, repeatedly (default, as fixest's and
         pyfixest's ``fixef_rm="singleton"``); counted in ``meta["dropped_singletons"]``.
+    inference
+        Where the p-values and intervals come from: ``"auto"`` (default: chosen from the
+        number of treated and untreated clusters, :mod:`evaluatie.inference.choice`),
+        ``"analytic"`` (the ``vcov`` convention), ``"wild"`` (wild cluster bootstrap,
+        restricted, intervals by test inversion) or ``"randomization"`` (the treatment
+        re-assigned among clusters, or units, keeping the design), or a
+        :class:`~evaluatie.inference.WildBootstrap` / :class:`~evaluatie.inference.Randomization`
+        with settings. ``se`` and ``t`` stay the analytic ones; ``p``, ``ci_low``,
+        ``ci_high`` and ``overall`` are those of the inference used, which
+        ``meta["inference"]`` names with the reason. Covariates keep analytic inference
+        under randomization (they are not re-assigned).
 
     Returns
     -------
@@ -123,7 +141,54 @@ def twfe(
         "backend": backend,
         "drop_singletons": drop_singletons,
     }
-    call = call_record("twfe", arguments)
+    call = call_record("twfe", {**arguments, "inference": inference})
+    return panel_regression(
+        data,
+        outcome=outcome,
+        treatments=[treatment],
+        covariates=covs,
+        unit=unit,
+        time=time,
+        cluster=cluster,
+        weights=weights,
+        vcov=vcov,
+        alpha=alpha,
+        backend=backend,
+        drop_singletons=drop_singletons,
+        inference=inference,
+        call=call,
+    )
+
+
+def panel_regression(
+    data: pd.DataFrame,
+    *,
+    outcome: str,
+    treatments: list[str],
+    covariates: list[str],
+    unit: str,
+    time: str,
+    cluster: str | None,
+    weights: str | None,
+    vcov: str,
+    alpha: float,
+    backend: str = "auto",
+    drop_singletons: bool = True,
+    inference: object = "auto",
+    call: dict[str, object],
+    assignment: np.ndarray | None = None,
+    method: str = "twfe",
+    joint: list[str] | None = None,
+) -> RegressionResult:
+    """The regression behind :func:`twfe` with several treatment regressors.
+
+    ``treatments`` are re-assigned by randomization inference and get the chosen
+    inference; ``covariates`` are held fixed. ``assignment`` (one value per row,
+    default the first treatment) is what the default cluster must keep constant:
+    e.g. the dose behind dose x period regressors. ``overall`` is the first
+    treatment's row when there is one treatment, else ``None``. ``joint``: terms
+    whose joint null is tested with the same inference (``meta["joint_p"]``).
+    """
     data = require_frame(data)
     convention = get_convention(vcov)
     backend_used = resolve_backend(backend)
@@ -132,24 +197,35 @@ def twfe(
         data,
         {
             "outcome": outcome,
-            "treatment": treatment,
+            "treatment": treatments,
             "unit": unit,
             "time": time,
-            "covariates": covs,
+            "covariates": covariates,
             "cluster": cluster,
             "weights": weights,
         },
     )
     check_cluster_argument(convention, cluster)
-    terms = [treatment, *covs]
+    terms = [*treatments, *covariates]
     if len(set(terms)) != len(terms) or outcome in terms:
         raise ParameterError(
             f"outcome, treatment and covariates must be distinct columns, got "
-            f"outcome={outcome!r}, treatment={treatment!r}, covariates={covs!r}"
+            f"outcome={outcome!r}, treatment={treatments[0] if len(treatments) == 1 else treatments!r}, "
+            f"covariates={covariates!r}"
         )
-    regressors = {treatment: numeric_values(data, treatment, "treatment")}
-    for c in covs:
+    regressors = {t: numeric_values(data, t, "treatment") for t in treatments}
+    for c in covariates:
         regressors[c] = numeric_values(data, c, "covariate")
+    cluster_reason = ""
+    if convention.clustered:
+        cluster, cluster_reason = default_cluster(
+            data,
+            cluster,
+            unit=unit,
+            time=time,
+            values=regressors[treatments[0]] if assignment is None else assignment,
+            exclude={outcome, *terms, *([weights] if weights else [])},
+        )
     sample = build_sample(
         data,
         outcome=outcome,
@@ -161,28 +237,46 @@ def twfe(
         drop_singletons=drop_singletons,
     )
     d = sample.x[:, 0]
-    if np.all(d == d[0]):
+    if len(treatments) == 1 and np.all(d == d[0]):
         raise DesignError(
-            f"treatment column {treatment!r} is constant ({d[0]:g}) in the estimation "
+            f"treatment column {treatments[0]!r} is constant ({d[0]:g}) in the estimation "
             f"sample of {sample.n_obs} rows: there is no treatment variation"
         )
     fit = fit_panel(sample, convention, backend_used)
     index = pd.Index(terms, name="term")
     se = np.sqrt(np.diag(fit.vcov.matrix))
     table = inference_table(fit.coef, se, index, df=fit.vcov.df, alpha=alpha)
-    rhs = " + ".join(terms)
     cluster_column = (cluster or unit) if convention.clustered else None
+    done = finish(
+        table,
+        sample,
+        fit,
+        inference=inference,
+        terms=len(treatments),
+        rows=list(range(len(terms))),
+        alpha=alpha,
+        cluster_column=cluster_column,
+        cluster_reason=cluster_reason,
+        joint=[terms.index(t) for t in joint] if joint else None,
+    )
     meta = {
-        "formula": f"{outcome} ~ {rhs} | {unit} + {time}",
+        "formula": f"{outcome} ~ {' + '.join(terms)} | {unit} + {time}",
+        "joint_p": done.pretrend_p,
         "cluster": cluster_column,
         "weights": weights,
         **sample_meta(sample, fit, cluster_column),
+        **done.meta(),
         "call": call,
     }
+    first = treatments[0]
     return RegressionResult(
-        table=table,
-        method="twfe",
+        table=done.table,
+        method=method,
         meta=meta,
-        overall=Overall.from_row(table.loc[treatment], label=f"effect of {treatment}"),
+        overall=(
+            Overall.from_row(done.table.loc[first], label=f"effect of {first}")
+            if len(treatments) == 1
+            else None
+        ),
         vcov=pd.DataFrame(fit.vcov.matrix, index=index, columns=index),
     )

@@ -12,7 +12,7 @@ from evaluatie.estimators.event import event_study
 from evaluatie.synth.panels import clustered_panel
 
 #: The columns every call here uses.
-KEYS = {"cohort": "cohort", "outcome": "y", "time": "year", "unit": "unit"}
+KEYS = {"cohort": "cohort", "outcome": "y", "time": "year", "unit": "unit", "inference": "analytic"}
 
 pytestmark = pytest.mark.filterwarnings(
     "ignore:.*inplace keyword.*", "ignore:.*singleton fixed effect.*"
@@ -67,7 +67,7 @@ def test_matches_pyfixest_event_study(
 ) -> None:
     data = request.getfixturevalue(data_name)
     ours = event_study(
-        data, **KEYS, window=window, reference=reference, cluster=cluster, weights=weights
+        data, **KEYS, window=window, reference=reference, cluster=cluster or "unit", weights=weights
     )
     coef, se = pyfixest_event_study(data, window, reference, cluster or "unit", weights)
     est = ours.table.loc[~ours.table["reference"]]
@@ -79,7 +79,7 @@ def test_matches_pyfixest_event_study(
 def test_only_not_yet_treated_controls_match_pyfixest(panel: pd.DataFrame) -> None:
     treated_only = panel.loc[panel["cohort"] > 0]
     assert treated_only["cohort"].nunique() > 1
-    ours = event_study(treated_only, **KEYS, window=WINDOW)
+    ours = event_study(treated_only, **KEYS, window=WINDOW, cluster="unit")
     coef, se = pyfixest_event_study(treated_only, WINDOW, -1, "unit")
     est = ours.table.loc[~ours.table["reference"]]
     np.testing.assert_allclose(est["estimate"], coef[est.index], rtol=0, atol=1e-8)

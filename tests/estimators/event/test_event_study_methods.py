@@ -45,7 +45,14 @@ def noisy() -> pd.DataFrame:
 
 def fit(data: pd.DataFrame, method: str, **kwargs: object) -> pd.DataFrame:
     return event_study(
-        data, outcome="y", unit="unit", time="year", cohort="cohort", estimator=method, **kwargs
+        data,
+        outcome="y",
+        unit="unit",
+        time="year",
+        cohort="cohort",
+        estimator=method,
+        # the pinned numbers cluster by unit (the default would detect "group")
+        **({"inference": "analytic"} | ({} if "vcov" in kwargs else {"cluster": "unit"}) | kwargs),
     ).table
 
 
@@ -152,7 +159,14 @@ def test_callaway_santanna_endpoints_pool_cells_with_cohort_shares(noisy: pd.Dat
     window = (-3, 2)
     ours = fit(noisy, "callaway_santanna", window=window)
     cells = att_gt(
-        noisy, outcome="y", unit="unit", time="year", cohort="cohort", base_period="universal"
+        noisy,
+        outcome="y",
+        unit="unit",
+        time="year",
+        cohort="cohort",
+        base_period="universal",
+        cluster="unit",  # as fit()
+        inference="analytic",
     )
     # upper bin: CS's "simple" aggregation of the cells with e >= upper (exact, with SEs)
     simple = cells.aggregate("simple", min_rel_time=window[1]).overall

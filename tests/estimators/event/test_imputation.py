@@ -30,7 +30,7 @@ from evaluatie.estimators.event import event_study
 from evaluatie.synth.panels import staggered_panel
 
 #: The columns every call here uses.
-KEYS = {"cohort": "cohort", "outcome": "y", "time": "year", "unit": "unit"}
+KEYS = {"cohort": "cohort", "outcome": "y", "time": "year", "unit": "unit", "inference": "analytic"}
 
 pytestmark = pytest.mark.filterwarnings(
     "ignore:.*inplace keyword.*", "ignore:.*singleton fixed effect.*"
@@ -93,7 +93,7 @@ def diff_diff_event_study(data: pd.DataFrame, cluster: str) -> pd.DataFrame:
 
 @pytest.mark.parametrize("cluster", [None, "group"])
 def test_matches_diff_diff_imputation(panel: pd.DataFrame, cluster: str | None) -> None:
-    res = event_study(panel, **KEYS, window=FULL, cluster=cluster, estimator="imputation")
+    res = event_study(panel, **KEYS, window=FULL, cluster=cluster or "unit", estimator="imputation")
     fit, theirs = diff_diff_event_study(panel, cluster or "unit")
     ours = res.table
     assert list(ours.index) == sorted(theirs.index)
@@ -114,7 +114,7 @@ def test_matches_dense_bjs_formulas(
     request: pytest.FixtureRequest, data_name: str, upper: int, cluster: str, weights: str | None
 ) -> None:
     data = request.getfixturevalue(data_name)
-    ours = imputation(data, window=(-3, upper), cluster=cluster, weights=weights)
+    ours = imputation(data, window=(-3, upper), cluster=cluster or "unit", weights=weights)
     dense = dense_imputation(data, upper, cluster, weights)
     post = ours.loc[ours.index >= 0]
     assert list(post.index) == list(dense.index)
@@ -143,7 +143,9 @@ def test_point_estimates_match_pyfixest_did2s(panel: pd.DataFrame) -> None:
 
 
 def test_leads_are_twfe_on_untreated_rows(panel: pd.DataFrame) -> None:
-    res = event_study(panel, **KEYS, window=(-4, 2), reference=-4, estimator="imputation")
+    res = event_study(
+        panel, **KEYS, window=(-4, 2), reference=-4, estimator="imputation", cluster="unit"
+    )
     # BJS Test 1: the binned tail rel <= -4 (and never treated) is the omitted group
     untreated = panel.loc[panel["treated"] == 0]
     lead = untreated["rel_time"].clip(lower=-4).fillna(-4).astype(int)
@@ -163,7 +165,9 @@ def test_without_never_treated_units_uses_not_yet_treated(panel: pd.DataFrame) -
     # from 2022 on every unit is treated: no untreated row identifies those years
     n_lost = int(((treated_only["year"] >= 2022) & (treated_only["treated"] == 1)).sum())
     with pytest.warns(UserWarning, match=f"{n_lost} treated observations"):
-        res = event_study(treated_only, **KEYS, window=(-3, 4), estimator="imputation")
+        res = event_study(
+            treated_only, **KEYS, window=(-3, 4), estimator="imputation", cluster="unit"
+        )
     assert res.meta["dropped_unimputable"] == n_lost
     dense = dense_imputation(treated_only.loc[treated_only["year"] < 2022], 4)
     post = res.table.loc[res.table.index >= 0]

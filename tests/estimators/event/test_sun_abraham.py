@@ -27,7 +27,7 @@ from evaluatie.estimators.event import event_study
 from evaluatie.synth.panels import staggered_panel
 
 #: The columns every call here uses.
-KEYS = {"cohort": "cohort", "outcome": "y", "time": "year", "unit": "unit"}
+KEYS = {"cohort": "cohort", "outcome": "y", "time": "year", "unit": "unit", "inference": "analytic"}
 
 pytestmark = pytest.mark.filterwarnings(
     "ignore:.*inplace keyword.*", "ignore:.*singleton fixed effect.*"
@@ -93,7 +93,7 @@ def test_matches_pyfixest_saturated_regression(
         **KEYS,
         window=window,
         reference=reference,
-        cluster=cluster,
+        cluster=cluster or "unit",
         weights=weights,
         estimator="sun_abraham",
     )
@@ -107,7 +107,9 @@ def test_matches_pyfixest_saturated_regression(
 
 @pytest.mark.parametrize("cluster", [None, "group"])
 def test_matches_diff_diff_sun_abraham(panel: pd.DataFrame, cluster: str | None) -> None:
-    ours = event_study(panel, **KEYS, window=FULL, cluster=cluster, estimator="sun_abraham")
+    ours = event_study(
+        panel, **KEYS, window=FULL, cluster=cluster or "unit", estimator="sun_abraham"
+    )
     theirs = dd.SunAbraham(cluster=cluster or "unit").fit(
         panel, outcome="y", unit="unit", time="year", first_treat="cohort"
     )
@@ -129,7 +131,9 @@ def test_matches_diff_diff_sun_abraham(panel: pd.DataFrame, cluster: str | None)
 @pytest.mark.filterwarnings("ignore:.*currently in beta", r"ignore:\s*\d+ variables dropped")
 @pytest.mark.parametrize("cluster", [None, "group"])
 def test_matches_pyfixest_saturated_event_study(panel: pd.DataFrame, cluster: str | None) -> None:
-    ours = event_study(panel, **KEYS, window=FULL, cluster=cluster, estimator="sun_abraham")
+    ours = event_study(
+        panel, **KEYS, window=FULL, cluster=cluster or "unit", estimator="sun_abraham"
+    )
     fit = pf.event_study(
         panel,
         yname="y",
@@ -137,7 +141,7 @@ def test_matches_pyfixest_saturated_event_study(panel: pd.DataFrame, cluster: st
         tname="year",
         gname="cohort",
         estimator="saturated",
-        cluster=cluster,
+        cluster=cluster or "unit",
     )
     theirs = fit.aggregate()[["Estimate", "Std. Error"]].astype(float)
     theirs.index = theirs.index.astype(float).astype(int)
@@ -165,7 +169,9 @@ def test_table_layout_and_counts(panel: pd.DataFrame) -> None:
 def test_last_treated_cohort_is_control_without_never_treated(panel: pd.DataFrame) -> None:
     treated_only = panel.loc[panel["cohort"] > 0]
     with pytest.warns(UserWarning, match=r"last-treated cohort 2022 is the control"):
-        ours = event_study(treated_only, **KEYS, window=(-4, 4), estimator="sun_abraham")
+        ours = event_study(
+            treated_only, **KEYS, window=(-4, 4), estimator="sun_abraham", cluster="unit"
+        )
     # independently: recode cohort 2022 as never treated, keep the years before 2022
     restricted = treated_only.loc[treated_only["year"] < 2022]
     restricted = restricted.assign(

@@ -9,15 +9,22 @@ import numpy as np
 import pandas as pd
 
 from evaluatie.core.errors import DesignError, ParameterError
-from evaluatie.core.results import RegressionResult
 from evaluatie.estimators.did.att_gt import att_gt
-from evaluatie.estimators.event.design import design_meta, event_table, nonempty_periods
+from evaluatie.estimators.event.design import (
+    EventStudyResult,
+    analytic_only,
+    design_meta,
+    event_table,
+    nonempty_periods,
+    pretrend_summary,
+    unavailable_p,
+)
 
 if TYPE_CHECKING:
     from evaluatie.estimators.event.design import EventDesign
 
 
-def fit_callaway_santanna(design: EventDesign) -> RegressionResult:
+def fit_callaway_santanna(design: EventDesign) -> EventStudyResult:
     """Callaway & Sant'Anna (2021) ATT(g,t) aggregated by event time, as an event study.
 
     Runs :func:`evaluatie.estimators.did.att_gt` with never-treated comparison units,
@@ -87,10 +94,24 @@ def fit_callaway_santanna(design: EventDesign) -> RegressionResult:
     est = agg.table[["estimate", "se", "t", "p", "ci_low", "ci_high"]].set_axis(index)
     assert fit.if_inference is not None
     vcov = fit.if_inference.vcov(agg.influence[:, :-1])
+    est, info, extra = analytic_only(
+        design, est, fit.if_inference.describe(), estimator="callaway_santanna"
+    )
+    leads = [i for i, p in enumerate(index) if p < -1]
     meta = {
         **design_meta(design, "callaway_santanna"),
         "att_gt": "control='never_treated', est_method='dr', base_period='universal'",
-        "inference": fit.if_inference.describe(),
+        "inference": info,
+        **extra,
+        "pretrend": pretrend_summary(
+            est["estimate"].to_numpy(),
+            vcov,
+            leads,
+            info,
+            p=unavailable_p(info),
+            n_clusters=fit.meta["n_clusters"],
+            n_treated_clusters=extra["n_treated_clusters"],
+        ),
         "n_units": fit.meta["n_units"],
         "n_clusters": fit.meta["n_clusters"],
         "n_cells": int(keep.sum()),
@@ -98,7 +119,7 @@ def fit_callaway_santanna(design: EventDesign) -> RegressionResult:
         "att_gt_result": fit,
         "call": design.call,
     }
-    return RegressionResult(
+    return EventStudyResult(
         table=event_table(est, -1, n_by_period),
         method="event_study[callaway_santanna]",
         meta=meta,

@@ -10,9 +10,10 @@ columns ``estimate, se, t, p, ci_low, ci_high, reference, n_obs``.
 
 from __future__ import annotations
 
+import math
 import warnings
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -20,9 +21,12 @@ import pandas as pd
 
 from evaluatie.core.checks import numeric_values, require_alpha, require_columns, require_frame
 from evaluatie.core.errors import DataFormatError, DesignError, ParameterError
-from evaluatie.core.results import TABLE_COLUMNS
+from evaluatie.core.results import TABLE_COLUMNS, Inference, RegressionResult, TestResult
+from evaluatie.estimators.resample import default_cluster
 from evaluatie.estimators.sample import check_cluster_argument, key_codes
+from evaluatie.inference.choice import choose, parse
 from evaluatie.inference.vcov import Convention, get_convention
+from evaluatie.inference.wald import wald_test
 
 
 @dataclass(frozen=True)
@@ -48,6 +52,8 @@ class EventDesign:
     time_values: np.ndarray
     rel_time: np.ndarray
     call: dict[str, Any]
+    inference: Any = "auto"
+    cluster_reason: str = ""
 
     @property
     def ever_treated(self) -> np.ndarray:
@@ -114,8 +120,12 @@ def prepare_event_design(
     vcov: str,
     alpha: float,
     call: dict[str, Any],
+    inference: Any = "auto",
 ) -> EventDesign:
-    """Validate arguments and data, and compute the binned relative time of each row."""
+    """Validate arguments and data, and compute the binned relative time of each row.
+
+    Without ``cluster`` a clustered convention clusters at the level the cohorts were
+    assigned (:func:`evaluatie.estimators.resample.default_cluster`)."""
     data = require_frame(data)
     convention = get_convention(vcov)
     alpha = require_alpha(alpha)
@@ -153,6 +163,17 @@ def prepare_event_design(
             column=time,
         )
     rel = np.clip(rel, window[0], window[1])  # bin the endpoints (NaN stays NaN)
+    cluster_reason = ""
+    if convention.clustered:
+        cluster, cluster_reason = default_cluster(
+            data,
+            cluster,
+            unit=unit,
+            time=time,
+            values=cohort_values,
+            exclude={outcome, cohort, *([weights] if weights else [])},
+        )
+    parse(inference)  # a clear error for an unknown choice, before any work
     return EventDesign(
         data=data,
         outcome=outcome,
@@ -169,6 +190,8 @@ def prepare_event_design(
         time_values=time_values,
         rel_time=rel,
         call=call,
+        inference=inference,
+        cluster_reason=cluster_reason,
     )
 
 
@@ -223,3 +246,103 @@ def design_meta(design: EventDesign, method: str, rows: np.ndarray | None = None
             for c in np.unique(design.cohort_values[design.ever_treated]).tolist()
         ],
     }
+
+
+@dataclass
+class EventStudyResult(RegressionResult):
+    """An event study: ``table`` by relative time (see :func:`event_table`) and the joint
+    pre-trend test computed with the same inference as the table."""
+
+    def pretrend_test(self) -> TestResult:
+        """Joint test that every lead (relative time < 0, the reference excluded) is zero.
+
+        The Wald statistic uses the estimates' covariance; its p-value comes from the
+        inference the result used: the bootstrap or randomization distribution of the
+        same statistic (valid where the chi-square one is not: few treated clusters
+        make the covariance of many leads nearly singular), or chi-square for analytic
+        inference.
+        """
+        found = self.meta.get("pretrend")
+        if not found:
+            raise DesignError("no lead before the reference period was estimated: nothing to test")
+        table = pd.DataFrame({k: [found[k]] for k in ("statistic", "df", "p")})
+        meta = {k: v for k, v in found.items() if k not in ("statistic", "df", "p")}
+        return TestResult(table=table, method="Pre-trend test (event-study leads)", meta=meta)
+
+
+def pretrend_summary(
+    estimate: np.ndarray,
+    vcov: np.ndarray,
+    leads: list[int],
+    inference: Inference,
+    *,
+    p: float | None = None,
+    n_clusters: int | None = None,
+    n_treated_clusters: int | None = None,
+) -> dict[str, Any] | None:
+    """``meta["pretrend"]``: the Wald statistic of the ``leads`` (positions), its df and
+    p-value (``p`` from resampling, else chi-square), and the inference behind it."""
+    if not leads:
+        return None
+    stat, df, chi2_p = wald_test(estimate[leads], vcov[np.ix_(leads, leads)])
+    return {
+        "statistic": stat,
+        "df": df,
+        "p": chi2_p if p is None else p,
+        "inference": inference,
+        "clustered": inference.cluster is not None,
+        "n_clusters": n_clusters,
+        "n_treated_clusters": n_treated_clusters,
+    }
+
+
+def analytic_only(
+    design: EventDesign,
+    table: pd.DataFrame,
+    info: Inference,
+    *,
+    estimator: str,
+    rows: np.ndarray | None = None,
+) -> tuple[pd.DataFrame, Inference, dict[str, Any]]:
+    """The inference of an estimator that has analytic p-values only.
+
+    ``"analytic"`` keeps them; under ``"auto"`` they are kept when the rule of
+    :func:`evaluatie.inference.choice.choose` would trust the design, and otherwise
+    emptied (NaN) with a sentence saying why and what has an honest test; an explicit
+    bootstrap or randomization request is an error naming the estimators that have one.
+    """
+    method = parse(design.inference)
+    if method not in ("auto", "analytic"):
+        raise ParameterError(
+            f"estimator={estimator!r} has analytic inference only; for a wild bootstrap or "
+            "randomization inference use estimator='twfe', or att_gt(...).aggregate(...)"
+        )
+    column = design.cluster_column or design.unit
+    codes, n_clusters = key_codes(design.data, column)
+    sel = codes >= 0 if rows is None else np.isin(np.arange(len(codes)), rows) & (codes >= 0)
+    treated = np.unique(codes[sel & design.ever_treated]).size
+    choice = choose(
+        method,
+        n_clusters=n_clusters,
+        n_treated=treated,
+        unit=f"{column} clusters",
+        randomization=False,
+    )
+    extra: dict[str, Any] = {"n_treated_clusters": treated, "cluster_choice": design.cluster_reason}
+    if choice.method == "analytic":
+        return table, replace(info, note=(info.note + " " + choice.reason + ".").strip()), extra
+    out = table.copy()
+    out.loc[:, ["p", "ci_low", "ci_high"]] = np.nan
+    note = (
+        f"{choice.reason}: too few on one side for the analytic p-values and intervals of "
+        f"{estimator} to be trusted, and it has no bootstrap or randomization version, so "
+        "none are shown. For an honest test use event_study(estimator='twfe') or "
+        "att_gt(...).aggregate(...), which use randomization inference here; "
+        "inference='analytic' shows the analytic ones anyway."
+    )
+    return out, replace(info, procedure="unavailable", note=note), extra
+
+
+def unavailable_p(info: Inference) -> float | None:
+    """NaN for an inference that has no honest p-value here, else ``None`` (chi-square)."""
+    return math.nan if info.procedure == "unavailable" else None

@@ -54,13 +54,17 @@ import pandas as pd
 from scipy import stats
 
 from evaluatie.core.errors import DesignError, ParameterError
-from evaluatie.core.results import Inference, RegressionResult, inference_table
+from evaluatie.core.results import Inference, inference_table
 from evaluatie.engine.within import FixedEffects, combine_codes
 from evaluatie.estimators.event.design import (
     EventDesign,
+    EventStudyResult,
+    analytic_only,
     design_meta,
     event_table,
     nonempty_periods,
+    pretrend_summary,
+    unavailable_p,
 )
 from evaluatie.estimators.sample import build_sample, fit_panel, sample_meta
 from evaluatie.inference.wald import wald_test
@@ -201,7 +205,7 @@ def _leads(design: EventDesign, untreated: np.ndarray) -> tuple[pd.DataFrame, np
     return table, fit.vcov.matrix, info
 
 
-def fit_imputation(design: EventDesign) -> RegressionResult:
+def fit_imputation(design: EventDesign) -> EventStudyResult:
     """BJS (2024) imputation event study for ``event_study(method="imputation")``."""
     upper = design.window[1]
     if design.reference >= 0 or upper < 0:
@@ -285,19 +289,36 @@ def fit_imputation(design: EventDesign) -> RegressionResult:
     vcov = np.full((index.size, index.size), np.nan)
     k = lead_table.shape[0]
     vcov[:k, :k], vcov[k:, k:] = lead_vcov, vcov_post
+    table = event_table(pd.concat([lead_table, post_table]), design.reference, n_by_period)
+    base = Inference(
+        procedure="analytic",
+        se="BJS (2024) Theorem 3 conservative clustered variance, tau_tilde by cohort x "
+        "period (v^2-weighted), no leave-out",
+        distribution="normal",
+        cluster=design.cluster or design.unit,
+        n_clusters=n_clusters,
+        note=f"Leads: {design.convention.name} from the pre-trend regression on the "
+        "untreated rows (t distribution).",
+    )
+    table, inference, extra = analytic_only(design, table, base, estimator="imputation", rows=rows)
+    pretrend = None
+    if k:
+        found = info.get("pretrend_test") or {}
+        pretrend = pretrend_summary(
+            lead_table["estimate"].to_numpy(),
+            lead_vcov,
+            list(range(k)),
+            inference,
+            p=unavailable_p(inference) if inference.procedure == "unavailable" else found.get("p"),
+            n_clusters=n_clusters,
+            n_treated_clusters=extra["n_treated_clusters"],
+        )
     meta = {
         **design_meta(design, "imputation", rows),
         "estimand": "mean of tau_it over treated observations at each relative period",
-        "inference": Inference(
-            procedure="analytic",
-            se="BJS (2024) Theorem 3 conservative clustered variance, tau_tilde by cohort x "
-            "period (v^2-weighted), no leave-out",
-            distribution="normal",
-            cluster=design.cluster or design.unit,
-            n_clusters=n_clusters,
-            note=f"Leads: {design.convention.name} from the pre-trend regression on the "
-            "untreated rows (t distribution).",
-        ),
+        "inference": inference,
+        **extra,
+        "pretrend": pretrend,
         "empty_rel_times": empty,
         "n_obs": int(t1.size + u0.size),
         "n_untreated": int(u0.size),
@@ -310,8 +331,8 @@ def fit_imputation(design: EventDesign) -> RegressionResult:
         **info,
         "call": design.call,
     }
-    return RegressionResult(
-        table=event_table(pd.concat([lead_table, post_table]), design.reference, n_by_period),
+    return EventStudyResult(
+        table=table,
         method="event_study[imputation]",
         meta=meta,
         vcov=pd.DataFrame(vcov, index=index, columns=index),

@@ -34,15 +34,17 @@ from collections.abc import Callable
 import pandas as pd
 
 from evaluatie.core.errors import ParameterError
-from evaluatie.core.results import RegressionResult, call_record
+from evaluatie.core.results import call_record
 from evaluatie.estimators.event.callaway_santanna import fit_callaway_santanna
-from evaluatie.estimators.event.design import EventDesign, prepare_event_design
+from evaluatie.estimators.event.design import EventDesign, EventStudyResult, prepare_event_design
 from evaluatie.estimators.event.imputation import fit_imputation
 from evaluatie.estimators.event.sun_abraham import fit_sun_abraham
 from evaluatie.estimators.event.twfe import fit_twfe
+from evaluatie.inference.randomization import Randomization
+from evaluatie.inference.wild import WildBootstrap
 
 #: Estimator name -> function of the validated design. Add new estimators here.
-ESTIMATORS: dict[str, Callable[[EventDesign], RegressionResult]] = {
+ESTIMATORS: dict[str, Callable[[EventDesign], EventStudyResult]] = {
     "twfe": fit_twfe,
     "sun_abraham": fit_sun_abraham,
     "imputation": fit_imputation,
@@ -64,7 +66,8 @@ def event_study(
     weights: str | None = None,
     vcov: str = "CRV1",
     alpha: float = 0.05,
-) -> RegressionResult:
+    inference: str | WildBootstrap | Randomization = "auto",
+) -> EventStudyResult:
     """Event-study coefficients by relative time (see the module docstring for the models).
 
     Parameters
@@ -85,15 +88,22 @@ def event_study(
         ``"twfe"``, ``"sun_abraham"``, ``"imputation"`` or ``"callaway_santanna"``
         (module docstring). The last needs one row per unit-period.
     cluster, weights, vcov, alpha
-        As in :func:`evaluatie.twfe` (default: CRV1 clustered by unit). Rows with
-        missing values are dropped, and fixed-effect singletons too (by the regression
-        estimators). ``"imputation"`` and ``"callaway_santanna"`` have their own
-        clustered standard errors (see their modules) and accept only ``vcov="CRV1"``
-        (imputation: any clustered convention, used for its leads).
+        As in :func:`evaluatie.twfe` (default: CRV1 clustered at the level the cohorts
+        were assigned, detected from the data, else the unit). Rows with missing values
+        are dropped, and fixed-effect singletons too (by the regression estimators).
+        ``"imputation"`` and ``"callaway_santanna"`` have their own clustered standard
+        errors (see their modules) and accept only ``vcov="CRV1"`` (imputation: any
+        clustered convention, used for its leads).
+    inference
+        As in :func:`evaluatie.twfe`, for every coefficient and the joint pre-trend
+        test (``.pretrend_test()``), with ``estimator="twfe"``. The heterogeneity-robust
+        estimators have analytic inference only: under ``"auto"`` with too few treated
+        clusters for it their p-values and intervals are left empty (NaN) and
+        ``meta["inference"]`` says why and what to use instead.
 
     Returns
     -------
-    RegressionResult
+    EventStudyResult
         ``table`` indexed by ``rel_time`` (int) with the usual columns plus
         ``reference`` (True on the reference row: estimate 0, NaN inference) and
         ``n_obs`` (treated rows at that relative period in the sample). Relative periods
@@ -107,6 +117,18 @@ def event_study(
             f"estimator={estimator!r} is not known; available: {sorted(ESTIMATORS)}"
         )
     design = prepare_event_design(
-        data, outcome, unit, time, cohort, window, reference, cluster, weights, vcov, alpha, call
+        data,
+        outcome,
+        unit,
+        time,
+        cohort,
+        window,
+        reference,
+        cluster,
+        weights,
+        vcov,
+        alpha,
+        call,
+        inference,
     )
     return ESTIMATORS[estimator](design)

@@ -53,14 +53,24 @@ import numpy as np
 import pandas as pd
 
 from evaluatie.core.errors import DesignError
-from evaluatie.core.results import RegressionResult, inference_table
+from evaluatie.core.results import inference_table
 from evaluatie.estimators.event.design import (
     EventDesign,
+    EventStudyResult,
+    analytic_only,
     design_meta,
     event_table,
     nonempty_periods,
+    pretrend_summary,
+    unavailable_p,
 )
-from evaluatie.estimators.sample import PanelSample, build_sample, fit_panel, sample_meta
+from evaluatie.estimators.sample import (
+    PanelSample,
+    build_sample,
+    fit_panel,
+    regression_inference,
+    sample_meta,
+)
 
 
 def _fmt(value: float) -> str:
@@ -149,7 +159,7 @@ def _interactions(design: EventDesign) -> _Interactions:
     return _Interactions(sample, sample.x[:, 0].astype(np.int64), cohorts, control, dropped)
 
 
-def fit_sun_abraham(design: EventDesign) -> RegressionResult:
+def fit_sun_abraham(design: EventDesign) -> EventStudyResult:
     """Sun & Abraham (2021) IW event study for ``event_study(method="sun_abraham")``."""
     lower, upper = design.window
     ref = design.reference
@@ -183,6 +193,9 @@ def fit_sun_abraham(design: EventDesign) -> RegressionResult:
     vcov = (vcov + vcov.T) / 2.0
     index = pd.Index(kept, name="rel_time")
     est = inference_table(coef, np.sqrt(np.diag(vcov)), index, df=fit.vcov.df, alpha=design.alpha)
+    base = regression_inference(fit, design.cluster_column)
+    est, info, extra = analytic_only(design, est, base, estimator="sun_abraham", rows=sample.rows)
+    leads = [i for i, p in enumerate(kept) if p < 0]
     by_cohort = pd.DataFrame(
         {
             "cohort": col_cohort,
@@ -206,9 +219,20 @@ def fit_sun_abraham(design: EventDesign) -> RegressionResult:
         "cohort_effects": by_cohort,
         "cohort_vcov": pd.DataFrame(fit.vcov.matrix, index=sample.names, columns=sample.names),
         **sample_meta(sample, fit, design.cluster_column),
+        "inference": info,
+        **extra,
+        "pretrend": pretrend_summary(
+            coef,
+            vcov,
+            leads,
+            info,
+            p=unavailable_p(info),
+            n_clusters=fit.vcov.n_clusters,
+            n_treated_clusters=extra["n_treated_clusters"],
+        ),
         "call": design.call,
     }
-    return RegressionResult(
+    return EventStudyResult(
         table=event_table(est, ref, n_by_period),
         method="event_study[sun_abraham]",
         meta=meta,

@@ -15,17 +15,20 @@ import numpy as np
 import pandas as pd
 
 from evaluatie.core.errors import DesignError
-from evaluatie.core.results import RegressionResult, inference_table
+from evaluatie.core.results import inference_table
 from evaluatie.estimators.event.design import (
     EventDesign,
+    EventStudyResult,
     design_meta,
     event_table,
     nonempty_periods,
+    pretrend_summary,
 )
+from evaluatie.estimators.resample import finish
 from evaluatie.estimators.sample import build_sample, fit_panel, sample_meta
 
 
-def fit_twfe(design: EventDesign) -> RegressionResult:
+def fit_twfe(design: EventDesign) -> EventStudyResult:
     """Dynamic TWFE regression on relative-time dummies (see module docstring)."""
     lower, upper = design.window
     periods = [p for p in range(lower, upper + 1) if p != design.reference]
@@ -57,6 +60,28 @@ def fit_twfe(design: EventDesign) -> RegressionResult:
     index = pd.Index(kept, name="rel_time")
     se = np.sqrt(np.diag(fit.vcov.matrix))
     est = inference_table(fit.coef, se, index, df=fit.vcov.df, alpha=design.alpha)
+    leads = [i for i, p in enumerate(kept) if p < 0]
+    done = finish(
+        est,
+        sample,
+        fit,
+        inference=design.inference,
+        terms=len(kept),
+        rows=list(range(len(kept))),
+        alpha=design.alpha,
+        cluster_column=design.cluster_column,
+        cluster_reason=design.cluster_reason,
+        joint=leads,
+    )
+    pretrend = pretrend_summary(
+        fit.coef,
+        fit.vcov.matrix,
+        leads,
+        done.inference,
+        p=done.pretrend_p,
+        n_clusters=fit.vcov.n_clusters,
+        n_treated_clusters=done.n_treated_clusters,
+    )
     meta = {
         "formula": (
             f"{design.outcome} ~ i(rel_time, ref={design.reference}) | "
@@ -65,10 +90,12 @@ def fit_twfe(design: EventDesign) -> RegressionResult:
         **design_meta(design, "twfe", sample.rows),
         "empty_rel_times": empty,
         **sample_meta(sample, fit, design.cluster_column),
+        **done.meta(),
+        "pretrend": pretrend,
         "call": design.call,
     }
-    return RegressionResult(
-        table=event_table(est, design.reference, n_by_period),
+    return EventStudyResult(
+        table=event_table(done.table, design.reference, n_by_period),
         method="event_study[twfe]",
         meta=meta,
         vcov=pd.DataFrame(fit.vcov.matrix, index=index, columns=index),
