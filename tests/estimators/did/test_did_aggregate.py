@@ -21,7 +21,17 @@ import pytest
 from test_att_gt import COHORTS, PERIODS, moderndid_att_gt, simulate_staggered, true_effect
 
 from evaluatie.core.errors import DesignError, ParameterError
-from evaluatie.estimators.did import att_gt
+from evaluatie.estimators.did import AttGtResult
+from evaluatie.estimators.did import att_gt as _att_gt
+
+
+def att_gt(data: pd.DataFrame, **kw: object) -> AttGtResult:
+    """att_gt with analytic (or, with n_boot, bootstrap) inference: these tests check
+    estimates and their SEs against references; the randomization p-values of the
+    aggregations are tested in test_did_randomization.py."""
+    kw.setdefault("inference", "auto" if kw.get("n_boot") else "analytic")
+    return _att_gt(data, **kw)
+
 
 REF = Path(__file__).resolve().parents[2] / "data" / "reference"
 KINDS = ("simple", "group", "dynamic", "calendar")

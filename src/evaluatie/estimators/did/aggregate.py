@@ -83,26 +83,148 @@ def cohort_shares(
 
 @dataclass
 class _Linear:
-    """Estimates as linear functionals of the fit: ``θ`` with influence function
-    ``ψ = IF_cells @ a + φ @ c`` (columns of ``a``: ``K × m``, ``c``: ``C × m``)."""
+    """Estimates as linear functionals of a fit, for ``D`` fits at once: ``θ`` (D x m)
+    with influence function ``ψ = IF_cells @ a + φ @ c`` (``a``: D x K x m, ``c``:
+    D x C x m). One fit is ``D = 1``; randomization inference stacks the re-assignments."""
 
     theta: np.ndarray
     a: np.ndarray
     c: np.ndarray
 
-    def pg_average(self, cidx: np.ndarray, pg: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
-        """``P_g``-weighted average of the columns with cohorts ``cidx`` (module doc)."""
-        pw = pg[cidx]
-        total = pw.sum()
-        theta = float(self.theta @ pw / total)
-        a = self.a @ (pw / total)
-        c = self.c @ (pw / total)
-        np.add.at(c, cidx, (self.theta - theta) / total)
-        return theta, a, c
+    def take(self, idx: np.ndarray) -> _Linear:
+        return _Linear(self.theta[:, idx], self.a[:, :, idx], self.c[:, :, idx])
 
-    def mean(self) -> tuple[float, np.ndarray, np.ndarray]:
+    def pg_average(self, cidx: np.ndarray, pg: np.ndarray) -> _Linear:
+        """``P_g``-weighted average of the columns with cohorts ``cidx`` (module doc)."""
+        pw = pg[:, cidx]
+        total = pw.sum(axis=1)
+        share = pw / total[:, None]
+        theta = np.einsum("dm,dm->d", self.theta, share)
+        a = np.einsum("dkm,dm->dk", self.a, share)
+        c = np.einsum("dcm,dm->dc", self.c, share)
+        for j, g in enumerate(cidx):  # the estimated weights' term
+            c[:, g] += (self.theta[:, j] - theta) / total
+        return _Linear(theta[:, None], a[:, :, None], c[:, :, None])
+
+    def mean(self) -> _Linear:
         """Equal-weight average (fixed weights: no weight term)."""
-        return float(self.theta.mean()), self.a.mean(axis=1), self.c.mean(axis=1)
+        return _Linear(
+            self.theta.mean(axis=1, keepdims=True),
+            self.a.mean(axis=2, keepdims=True),
+            self.c.mean(axis=2, keepdims=True),
+        )
+
+    @staticmethod
+    def stack(parts: list[_Linear]) -> _Linear:
+        return _Linear(
+            np.concatenate([p.theta for p in parts], axis=1),
+            np.concatenate([p.a for p in parts], axis=2),
+            np.concatenate([p.c for p in parts], axis=2),
+        )
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Which ATT(g,t) cells make each level of an aggregation, and how the levels make
+    the overall estimate: it depends on the cells only, not on the estimates."""
+
+    kind: str
+    levels: list[object]
+    members: list[np.ndarray]  # cell positions of each level
+    cohort_of_cell: np.ndarray  # index into ``cohorts``
+    level_cohorts: np.ndarray  # group: each level's cohort index
+
+    def combine(self, att: np.ndarray, pg: np.ndarray) -> tuple[_Linear, _Linear]:
+        """Levels and overall as linear functionals, for ``D`` fits: ``att`` (D x K),
+        ``pg`` (D x C)."""
+        d, k = att.shape
+        cells = _Linear(
+            att,
+            np.broadcast_to(np.eye(k), (d, k, k)),
+            np.zeros((d, pg.shape[1], k)),
+        )
+        parts = [cells.take(idx).pg_average(self.cohort_of_cell[idx], pg) for idx in self.members]
+        lv = _Linear.stack(parts)
+        if self.kind == "simple":
+            overall = parts[0]
+        elif self.kind == "group":
+            overall = lv.pg_average(self.level_cohorts, pg)
+        else:
+            use = (
+                np.ones(len(self.levels), bool)
+                if self.kind == "calendar"
+                else np.array(self.levels) >= 0
+            )
+            if use.any():
+                overall = lv.take(np.flatnonzero(use)).mean()
+            else:
+                n_c = pg.shape[1]
+                overall = _Linear(
+                    np.full((d, 1), np.nan), np.zeros((d, k, 1)), np.zeros((d, n_c, 1))
+                )
+        return lv, overall
+
+
+def make_plan(
+    kind: str,
+    g_cell: np.ndarray,
+    e_cell: np.ndarray,
+    t_cell: np.ndarray,
+    cohorts: np.ndarray,
+    *,
+    min_e: float,
+    max_e: float,
+    balance_e: int | None,
+) -> Plan:
+    """The levels of aggregation ``kind`` over cells with cohort ``g_cell``, relative
+    time ``e_cell`` and period ``t_cell`` (module docstring)."""
+    c_cell = np.searchsorted(cohorts, g_cell)
+    window = (e_cell >= min_e) & (e_cell <= max_e)
+    post = window & (e_cell >= 0)
+    if kind == "simple":
+        groups: list[tuple[object, np.ndarray]] = [("overall", post)] if post.any() else []
+    elif kind == "group":
+        groups = [(g, post & (c_cell == c)) for c, g in enumerate(cohorts)]
+    elif kind == "calendar":
+        groups = [(t, post & (t_cell == t)) for t in np.unique(t_cell[post])]
+    else:
+        sel = window
+        if balance_e is not None:
+            at_b = np.unique(c_cell[e_cell == balance_e])
+            sel = sel & np.isin(c_cell, at_b) & (e_cell <= balance_e)
+        groups = [(e, sel & (e_cell == e)) for e in np.unique(e_cell[sel])]
+    groups = [(lev, m) for lev, m in groups if m.any()]
+    if not groups:
+        raise DesignError(f"No ATT(g,t) cells fall in the event-time window for {kind!r}.")
+    levels = [lev for lev, _ in groups]
+    level_cohorts = (
+        np.searchsorted(cohorts, np.array(levels, dtype=float))
+        if kind == "group"
+        else np.empty(0, dtype=int)
+    )
+    return Plan(kind, levels, [np.flatnonzero(m) for _, m in groups], c_cell, level_cohorts)
+
+
+def table_plan(
+    table: pd.DataFrame,
+    cohorts: np.ndarray,
+    kind: str,
+    *,
+    min_rel_time: float,
+    max_rel_time: float,
+    balance_rel_time: int | None,
+) -> Plan:
+    """The :class:`Plan` of aggregation ``kind`` over the cells of an ATT(g,t) table."""
+    return make_plan(
+        kind,
+        table["cohort"].to_numpy(dtype=float),
+        table["rel_time"].to_numpy(dtype=float),
+        table["time"].to_numpy(),
+        cohorts,
+        min_e=min_rel_time,
+        max_e=max_rel_time,
+        balance_e=balance_rel_time,
+    )
 
 
 def aggregate(
@@ -128,55 +250,24 @@ def aggregate(
         raise ParameterError(
             f"min_rel_time ({min_rel_time}) must not exceed max_rel_time ({max_rel_time})."
         )
-    min_e, max_e, balance_e = min_rel_time, max_rel_time, balance_rel_time
     infer = res.if_inference
     assert infer is not None
     tab = res.table
     att = tab["estimate"].to_numpy(dtype=float)
-    g_cell = tab["cohort"].to_numpy(dtype=float)
-    e_cell = tab["rel_time"].to_numpy(dtype=float)
-    t_cell = tab["time"].to_numpy()
     cohorts = np.unique(res.unit_cohort[np.isfinite(res.unit_cohort)])  # as in boot_draws
-    c_cell = np.searchsorted(cohorts, g_cell)
     pg, phi = cohort_shares(res.unit_cohort, res.unit_weights, cohorts)
-    cells = _Linear(att, np.eye(len(att)), np.zeros((len(cohorts), len(att))))
-
-    window = (e_cell >= min_e) & (e_cell <= max_e)
-    post = window & (e_cell >= 0)
-    if kind == "simple":
-        groups: list[tuple[object, np.ndarray]] = [("overall", post)] if post.any() else []
-    elif kind == "group":
-        groups = [(g, post & (c_cell == c)) for c, g in enumerate(cohorts)]
-    elif kind == "calendar":
-        groups = [(t, post & (t_cell == t)) for t in np.unique(t_cell[post])]
-    else:
-        sel = window
-        if balance_e is not None:
-            at_b = np.unique(c_cell[e_cell == balance_e])
-            sel = sel & np.isin(c_cell, at_b) & (e_cell <= balance_e)
-        groups = [(e, sel & (e_cell == e)) for e in np.unique(e_cell[sel])]
-    groups = [(lev, m) for lev, m in groups if m.any()]
-    if not groups:
-        raise DesignError(f"No ATT(g,t) cells fall in the event-time window for {kind!r}.")
-
-    parts = []
-    for _, m in groups:
-        idx = np.flatnonzero(m)
-        sub = _Linear(att[idx], cells.a[:, idx], cells.c[:, idx])
-        parts.append(sub.pg_average(c_cell[idx], pg))
-    levels = [lev for lev, _ in groups]
-    thetas, a_cols, c_cols = zip(*parts, strict=True)
-    lv = _Linear(np.array(thetas), np.column_stack(a_cols), np.column_stack(c_cols))
-    if kind == "simple":
-        overall = parts[0]
-    elif kind == "group":
-        overall = lv.pg_average(np.searchsorted(cohorts, np.array(levels, dtype=float)), pg)
-    else:
-        use = np.ones(len(levels), bool) if kind == "calendar" else np.array(levels) >= 0
-        if use.any():
-            overall = _Linear(lv.theta[use], lv.a[:, use], lv.c[:, use]).mean()
-        else:
-            overall = (np.nan, np.zeros(len(att)), np.zeros(len(cohorts)))
+    plan = table_plan(
+        tab,
+        cohorts,
+        kind,
+        min_rel_time=min_rel_time,
+        max_rel_time=max_rel_time,
+        balance_rel_time=balance_rel_time,
+    )
+    levels = plan.levels
+    lv1, ov1 = plan.combine(att[None, :], pg[None, :])
+    lv = _Linear(lv1.theta[0], lv1.a[0], lv1.c[0])
+    overall = (float(ov1.theta[0, 0]), ov1.a[0, :, 0], ov1.c[0, :, 0])
 
     psi = res.influence @ lv.a + phi @ lv.c
     psi_o = res.influence @ overall[1] + phi @ overall[2]

@@ -14,20 +14,31 @@ computed by :mod:`.drdid`); see :func:`att_gt` for base periods.
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 import numpy as np
 import pandas as pd
 
 from evaluatie.core.errors import DesignError, ParameterError
-from evaluatie.core.results import Overall, Result, TestResult, call_record
+from evaluatie.core.results import Inference, Overall, Result, TestResult, call_record
+from evaluatie.estimators.resample import default_cluster
+from evaluatie.inference.choice import Choice, choose
 from evaluatie.inference.influence import BOOT_WEIGHTS, IFInference
+from evaluatie.inference.randomization import Randomization
 from evaluatie.inference.wald import wald_test
 
 from ._panel import PanelData, prepare_panel
-from .aggregate import AggregateResult, aggregate, cohort_shares
+from .aggregate import AggregateResult, aggregate, cohort_shares, table_plan
 from .drdid import ESTIMATORS, MeansFit, did_means
+from .randomization import (
+    CellLayout,
+    Collapsed,
+    RandomizationResult,
+    collapse,
+    joint_test,
+    randomize,
+)
 
 
 @dataclass
@@ -47,6 +58,10 @@ class AttGtResult(Result):
     unit_weights: np.ndarray = field(default_factory=lambda: np.empty(0), repr=False)
     if_inference: IFInference | None = field(default=None, repr=False)
     boot_draws: np.ndarray | None = field(default=None, repr=False)
+    panel: PanelData | None = field(default=None, repr=False)
+    settings: CellSettings | None = field(default=None, repr=False)
+    choice: Choice | None = field(default=None, repr=False)
+    layout: CellLayout | None = field(default=None, repr=False)
 
     def aggregate(
         self,
@@ -56,13 +71,51 @@ class AttGtResult(Result):
         max_rel_time: float = np.inf,
         balance_rel_time: int | None = None,
     ) -> AggregateResult:
-        """Aggregate the ATT(g,t) (CS 2021, Section 3); see :func:`.aggregate.aggregate`."""
-        return aggregate(
+        """Aggregate the ATT(g,t) (CS 2021, Section 3); see :func:`.aggregate.aggregate`.
+
+        The p-values and intervals follow the fit's inference: under randomization the
+        aggregation is recomputed for every re-assignment of the cohorts."""
+
+        result = aggregate(
             self,
             kind,
             min_rel_time=min_rel_time,
             max_rel_time=max_rel_time,
             balance_rel_time=balance_rel_time,
+        )
+        choice = self.choice
+        if choice is None or self.panel is None or self.settings is None:
+            return result
+        if choice.method == "unavailable":
+            return _blank(result, self.meta["inference"])
+        if not isinstance(choice.method, Randomization) or self.layout is None:
+            return replace(result, meta={**result.meta, "inference": self.meta["inference"]})
+        cluster = self.settings.cluster_name
+        collapsed = collapse(self.panel, cluster)
+        plan = table_plan(
+            self.table,
+            self.panel.cohorts,
+            kind,
+            min_rel_time=min_rel_time,
+            max_rel_time=max_rel_time,
+            balance_rel_time=balance_rel_time,
+        )
+        found = randomize(collapsed, self.layout, choice.method, self.settings.alpha, plan)
+        table = result.table.copy()
+        levels = len(table)
+        table["p"] = found.p[:levels]
+        table["ci_low"] = found.ci_low[:levels]
+        table["ci_high"] = found.ci_high[:levels]
+        assert result.overall is not None
+        overall = replace(
+            result.overall,
+            p=found.p[levels],
+            ci_low=found.ci_low[levels],
+            ci_high=found.ci_high[levels],
+        )
+        info = randomization_inference(found, choice, collapsed, cluster)
+        return replace(
+            result, table=table, overall=overall, meta={**result.meta, "inference": info}
         )
 
     def headline(self, term: object = None) -> Overall:
@@ -76,11 +129,16 @@ class AttGtResult(Result):
         return super().headline(term)
 
     def pretrend_test(self) -> TestResult:
-        """Wald test that all pre-treatment ATT(g,t) are zero (CS 2021, Section 4).
+        """Joint test that all pre-treatment ATT(g,t) are zero (CS 2021, Section 4).
 
         Uses cells with ``time < cohort - anticipation`` (anticipation periods excluded,
-        the universal reference cell excluded) and their joint covariance from the
-        influence functions (clustered if the fit is); ``W = θ' V⁺ θ ~ χ²(rank V)``.
+        the universal reference cell excluded). Under randomization inference (the
+        default where it is available) the statistic is the sum of the cells' squared t
+        statistics and its p-value the share of re-assignments with a larger one
+        (:func:`.randomization.joint_test`); with analytic or bootstrap inference it is
+        the Wald statistic ``W = θ' V⁺ θ ~ χ²(rank V)`` with ``V`` from the influence
+        functions (clustered if the fit is), which over-rejects badly when few clusters
+        are treated; where the fit shows no p-values, neither does this test.
         """
         assert self.if_inference is not None
         tab = self.table
@@ -88,22 +146,33 @@ class AttGtResult(Result):
         idx = np.flatnonzero(sel.to_numpy())
         if idx.size == 0:
             raise DesignError("No pre-treatment ATT(g,t) cells to test.")
-        est = tab["estimate"].to_numpy()[idx]
-        stat, df, p = wald_test(est, self.if_inference.vcov(self.influence[:, idx]))
+        info = self.meta["inference"]
+        choice = self.choice
+        if (
+            choice is not None
+            and isinstance(choice.method, Randomization)
+            and self.panel is not None
+            and self.layout is not None
+        ):
+            collapsed = collapse(self.panel, self.settings.cluster_name if self.settings else None)
+            stat, p, found = joint_test(collapsed, self.layout, choice.method, idx)
+            df: float = float(idx.size)
+            method = "Pre-trend randomization test (sum of squared t, ATT(g,t), t<g)"
+            info = replace(info, draws=found.draws)
+        else:
+            est = tab["estimate"].to_numpy()[idx]
+            stat, df, p = wald_test(est, self.if_inference.vcov(self.influence[:, idx]))
+            method = "Pre-trend Wald test (ATT(g,t), t<g)"
+            if info.procedure == "unavailable":
+                p = np.nan
+            else:
+                info = self.if_inference.describe()
         table = pd.DataFrame({"statistic": [stat], "df": [df], "p": [p]})
-        meta: dict[str, object] = {
-            "n_cells": int(idx.size),
-            "inference": self.if_inference.describe(),
-        }
+        meta: dict[str, object] = {"n_cells": int(idx.size), "inference": info}
         meta["clustered"] = self.if_inference.cluster is not None
-        # How many clusters carry treated units bounds how well V is estimated.
-        treated = np.isfinite(self.unit_cohort)
-        codes = self.if_inference.cluster
         meta["n_clusters"] = self.if_inference.n_clusters
-        meta["n_treated_clusters"] = int(
-            treated.sum() if codes is None else np.unique(codes[treated]).size
-        )
-        return TestResult(table=table, method="Pre-trend Wald test (ATT(g,t), t<g)", meta=meta)
+        meta["n_treated_clusters"] = self.meta.get("n_treated_clusters")
+        return TestResult(table=table, method=method, meta=meta)
 
 
 @dataclass(frozen=True)
@@ -198,6 +267,7 @@ def att_gt(
     seed: int | None = None,
     alpha: float = 0.05,
     boot_weights: Literal["mammen", "rademacher"] = "mammen",
+    inference: str | Randomization = "auto",
 ) -> AttGtResult:
     """Callaway & Sant'Anna (2021) group-time ATTs from a long balanced panel.
 
@@ -226,7 +296,10 @@ def att_gt(
         ``"universal"``: all cells use base ``b``, and ATT(g, b) = 0 is reported with NaN SE.
     cluster
         Cluster column (constant within unit): influence functions are summed within
-        clusters for analytic and bootstrap SEs (no small-sample factor).
+        clusters for analytic and bootstrap SEs (no small-sample factor). ``None``: the
+        level at which the cohorts were assigned, detected from the data (the coarsest
+        label column within which every unit has the same cohort, e.g. ``gemeente_code``),
+        else none (each unit its own cluster); ``meta["cluster_choice"]`` says which.
     weights
         Time-invariant sampling weights (normalised to mean one).
     n_boot, seed, boot_weights
@@ -234,6 +307,16 @@ def att_gt(
         ATT(g,t) (``cband_*`` columns, ``meta["crit_value"]``); see :mod:`evaluatie.inference.influence`.
     alpha
         ``1 - alpha`` confidence level.
+    inference
+        Where the p-values and intervals of the cells and of :meth:`~AttGtResult.aggregate`
+        come from: ``"auto"`` (default: randomization inference, or the multiplier
+        bootstrap when ``n_boot > 0``; :mod:`evaluatie.inference.choice`), ``"analytic"``
+        (influence functions), ``"bootstrap"`` (multiplier, ``n_boot`` draws, 999 if 0),
+        ``"randomization"`` (the cohorts re-assigned among the clusters; no covariates)
+        or a :class:`~evaluatie.inference.Randomization`. ``se`` stays the analytic (or
+        bootstrap) one; ``p``, ``ci_low`` and ``ci_high`` are those of the inference used.
+        With covariates ``"auto"`` uses the analytic p-values only with at least 50
+        treated and 50 untreated clusters, and shows none otherwise.
     """
     _check_choice("control", control, ("never_treated", "not_yet_treated"))
     call = call_record("att_gt", {k: v for k, v in locals().items() if k != "data"})
@@ -254,6 +337,20 @@ def att_gt(
     if not 0.0 < alpha < 1.0:
         raise ParameterError(f"alpha must be in (0, 1), got {alpha!r}.")
 
+    method = _parse_inference(inference, int(n_boot))
+    if method == "bootstrap" and n_boot == 0:
+        n_boot = 999
+    cluster_reason = ""
+    if cluster is None and isinstance(data, pd.DataFrame) and {unit, time, cohort} <= set(data):
+        cohort_values = pd.to_numeric(data[cohort], errors="coerce").fillna(0).to_numpy(float)
+        cluster, cluster_reason = default_cluster(
+            data,
+            None,
+            unit=unit,
+            time=time,
+            values=cohort_values,
+            exclude={outcome, cohort, *covariates, *([weights] if weights else [])},
+        )
     panel = prepare_panel(
         data,
         outcome=outcome,
@@ -273,8 +370,98 @@ def att_gt(
             "use control='not_yet_treated'."
         )
 
-    cells = _enumerate_cells(panel.periods, panel.cohorts, int(anticipation), base_period)
-    groups = _groups(panel, cells, control, int(anticipation))
+    if n_boot > 0 and seed is None:
+        seed = int(np.random.SeedSequence().generate_state(1, np.uint64)[0] % 2**63)
+        call["arguments"]["seed"] = seed  # the draws this result holds can be redrawn
+    settings = CellSettings(
+        control=control,
+        est_method=est_method,
+        anticipation=int(anticipation),
+        base_period=base_period,
+        alpha=alpha,
+        n_boot=int(n_boot),
+        boot_weights=boot_weights,
+        seed=None if seed is None else int(seed),
+        cluster_name=cluster,
+    )
+    fitted = fit_cells(panel, settings)
+    table, crit, infer = fitted.table, fitted.crit, fitted.if_inference
+    periods = panel.periods
+    choice = _choose(method, panel, cluster)
+    info = infer.describe()
+    info = replace(info, note=choice.reason + ".")
+    if isinstance(choice.method, Randomization):
+        table, info = _randomize_cells(table, panel, fitted.layout, choice, settings)
+    elif choice.method == "unavailable":
+        table, info = _unavailable(table, info, choice)
+    meta: dict[str, object] = {
+        "outcome": outcome,
+        "est_method": est_method,
+        "control": control,
+        "base_period": base_period,
+        "anticipation": int(anticipation),
+        "covariates": list(covariates),
+        "n_units": panel.n,
+        "n_obs": panel.n * len(periods),
+        "n_periods": len(periods),
+        "n_cohorts": int(panel.cohorts.size),
+        "alpha": alpha,
+        **infer.meta(),
+        "inference": info,
+        "cluster_choice": cluster_reason
+        or (f"clustered by {cluster!r} as asked" if cluster else ""),
+        "n_treated_clusters": _treated_clusters(panel),
+        "crit_value": crit,
+        **panel.notes,
+        "call": call,
+    }
+    return AttGtResult(
+        table=table,
+        method=f"Callaway-Sant'Anna ATT(g,t) [{est_method}, {control}]",
+        meta=meta,
+        influence=fitted.influence,
+        unit_cohort=panel.cohort,
+        unit_weights=panel.weights,
+        if_inference=infer,
+        boot_draws=fitted.draws,
+        panel=panel,
+        settings=settings,
+        choice=choice,
+        layout=fitted.layout,
+    )
+
+
+@dataclass(frozen=True)
+class CellSettings:
+    """How ATT(g,t) cells are estimated and their uncertainty computed (att_gt's options)."""
+
+    control: str
+    est_method: str
+    anticipation: int
+    base_period: str
+    alpha: float
+    n_boot: int = 0
+    boot_weights: str = "mammen"
+    seed: int | None = None
+    cluster_name: str | None = None
+
+
+@dataclass(frozen=True)
+class FittedCells:
+    table: pd.DataFrame
+    crit: float | None
+    influence: np.ndarray
+    draws: np.ndarray | None
+    if_inference: IFInference
+    layout: CellLayout
+
+
+def fit_cells(panel: PanelData, settings: CellSettings) -> FittedCells:
+    """Every ATT(g,t) of a prepared panel, with influence functions and (optionally)
+    bootstrap draws, and the layout of the cells that randomization inference re-uses."""
+    control, anticipation = settings.control, settings.anticipation
+    cells = _enumerate_cells(panel.periods, panel.cohorts, anticipation, settings.base_period)
+    groups = _groups(panel, cells, control, anticipation)
     n_c = groups.size @ groups.control
     empty = (n_c == 0) & ~cells.reference
     if empty.any():
@@ -285,7 +472,7 @@ def att_gt(
         warnings.warn(
             f"Dropped {int(empty.sum())} ATT(g,t) cell(s) without comparison units: {bad}.",
             UserWarning,
-            stacklevel=2,
+            stacklevel=3,
         )
         keep = ~empty
         cells = _Cells(*(getattr(cells, f)[keep] for f in _Cells.__dataclass_fields__))
@@ -294,20 +481,17 @@ def att_gt(
         )
         n_c = n_c[keep]
 
-    att, inf, fit = _estimate(panel, cells, groups, est_method)
-    if n_boot > 0 and seed is None:
-        seed = int(np.random.SeedSequence().generate_state(1, np.uint64)[0] % 2**63)
-        call["arguments"]["seed"] = seed  # the draws this result holds can be redrawn
+    att, inf, fit = _estimate(panel, cells, groups, settings.est_method)
     infer = IFInference(
         n=panel.n,
-        alpha=alpha,
+        alpha=settings.alpha,
         cluster=panel.cluster,
-        n_boot=int(n_boot),
-        boot_weights=boot_weights,
-        seed=None if seed is None else int(seed),
-        cluster_name=cluster,
+        n_boot=settings.n_boot,
+        boot_weights=settings.boot_weights,
+        seed=settings.seed,
+        cluster_name=settings.cluster_name,
     )
-    draws = _bootstrap(infer, panel, groups, cells, inf, fit) if n_boot > 0 else None
+    draws = _bootstrap(infer, panel, groups, cells, inf, fit) if settings.n_boot > 0 else None
     periods = panel.periods
     g_out = _as_time_dtype(cells.cohort, periods)
     left = {
@@ -327,33 +511,10 @@ def att_gt(
         band=~cells.reference,
         draws=None if draws is None else draws[:, : len(att)],
     )
-    meta: dict[str, object] = {
-        "outcome": outcome,
-        "est_method": est_method,
-        "control": control,
-        "base_period": base_period,
-        "anticipation": int(anticipation),
-        "covariates": list(covariates),
-        "n_units": panel.n,
-        "n_obs": panel.n * len(periods),
-        "n_periods": len(periods),
-        "n_cohorts": int(panel.cohorts.size),
-        "alpha": alpha,
-        **infer.meta(),
-        "crit_value": crit,
-        **panel.notes,
-        "call": call,
-    }
-    return AttGtResult(
-        table=table,
-        method=f"Callaway-Sant'Anna ATT(g,t) [{est_method}, {control}]",
-        meta=meta,
-        influence=inf,
-        unit_cohort=panel.cohort,
-        unit_weights=panel.weights,
-        if_inference=infer,
-        boot_draws=draws,
+    layout = CellLayout(
+        cells.t_idx, cells.b_idx, cells.reference, groups.treated, groups.control, panel.cohorts
     )
+    return FittedCells(table, crit, inf, draws, infer, layout)
 
 
 def _estimate(
@@ -425,3 +586,115 @@ def _as_time_dtype(values: np.ndarray, periods: np.ndarray) -> np.ndarray:
     if np.issubdtype(periods.dtype, np.integer) and np.all(values == np.round(values)):
         return values.astype(periods.dtype)
     return values
+
+
+def _blank(result: AggregateResult, info: Inference) -> AggregateResult:
+    """An aggregation whose inference is unavailable: no p-values or intervals."""
+    table = result.table.copy()
+    table.loc[:, ["p", "ci_low", "ci_high", "cband_low", "cband_high"]] = np.nan
+    assert result.overall is not None
+    overall = replace(result.overall, p=np.nan, ci_low=np.nan, ci_high=np.nan, note=info.note)
+    return replace(result, table=table, overall=overall, meta={**result.meta, "inference": info})
+
+
+#: The names ``att_gt(inference=...)`` takes.
+INFERENCE = ("auto", "analytic", "bootstrap", "randomization")
+
+
+def _parse_inference(inference: object, n_boot: int) -> str | Randomization:
+    if isinstance(inference, Randomization):
+        return inference
+    if inference == "wild":
+        raise ParameterError(
+            "att_gt has no wild cluster bootstrap; its bootstrap is the multiplier bootstrap "
+            "of the influence functions: inference='bootstrap'"
+        )
+    if inference not in INFERENCE:
+        raise ParameterError(f"inference must be one of {INFERENCE}, got {inference!r}.")
+    if inference == "auto" and n_boot > 0:
+        return "bootstrap"  # asking for bootstrap draws is asking for the bootstrap
+    if inference in ("analytic", "randomization") and n_boot > 0:
+        raise ParameterError(f"inference={inference!r} and n_boot={n_boot} contradict each other")
+    return str(inference)
+
+
+def _treated_clusters(panel: PanelData) -> int:
+    treated = np.isfinite(panel.cohort)
+    if panel.cluster is None:
+        return int(treated.sum())
+    return int(np.unique(panel.cluster[treated]).size)
+
+
+def _choose(method: str | Randomization, panel: PanelData, cluster: str | None) -> Choice:
+    n_clusters = panel.n if panel.cluster is None else int(panel.cluster.max()) + 1
+    unit = f"{cluster} clusters" if cluster else "units"
+    n_treated = _treated_clusters(panel)
+    if method == "bootstrap":
+        return Choice("bootstrap", f"multiplier bootstrap requested ({n_treated} treated {unit})")
+    can_randomize = panel.x is None
+    if method == "randomization" and not can_randomize:
+        raise DesignError(
+            "randomization inference for att_gt needs a fit without covariates; use "
+            "inference='analytic'"
+        )
+    return choose(
+        method, n_clusters=n_clusters, n_treated=n_treated, unit=unit, randomization=can_randomize
+    )
+
+
+def _randomize_cells(
+    table: pd.DataFrame,
+    panel: PanelData,
+    layout: CellLayout,
+    choice: Choice,
+    settings: CellSettings,
+) -> tuple[pd.DataFrame, Inference]:
+    method = choice.method
+    assert isinstance(method, Randomization)
+    collapsed = collapse(panel, settings.cluster_name)
+    found = randomize(collapsed, layout, method, settings.alpha)
+    out = table.copy()
+    out["p"], out["ci_low"], out["ci_high"] = found.p, found.ci_low, found.ci_high
+    return out, randomization_inference(found, choice, collapsed, settings.cluster_name)
+
+
+def randomization_inference(
+    found: RandomizationResult, choice: Choice, collapsed: Collapsed, cluster: str | None
+) -> Inference:
+    """The :class:`Inference` of a randomization result on ``collapsed``."""
+    method = choice.method
+    assert isinstance(method, Randomization)
+    note = choice.reason + "."
+    note += (
+        f" All {found.draws} distinct assignments enumerated (exact p-values, resolution "
+        f"{1 / found.draws:.2g})."
+        if found.enumerated
+        else f" {found.draws} assignments: the observed one and {found.draws - 1} random ones."
+    )
+    note += (
+        " Valid when the assignment was random; otherwise it assumes the units are "
+        "exchangeable. Intervals: the constant effects the test does not reject."
+    )
+    return Inference(
+        procedure="randomization",
+        se=f"{method.statistic} statistic, cohorts re-assigned among {collapsed.n} "
+        f"{collapsed.level}",
+        distribution="permutation",
+        cluster=cluster,
+        n_clusters=collapsed.n,
+        draws=found.draws,
+        note=note,
+    )
+
+
+def _unavailable(
+    table: pd.DataFrame, info: Inference, choice: Choice
+) -> tuple[pd.DataFrame, Inference]:
+    out = table.copy()
+    out.loc[:, ["p", "ci_low", "ci_high", "cband_low", "cband_high"]] = np.nan
+    note = (
+        f"{choice.reason}: too few on one side for analytic p-values to be trusted, and "
+        "randomization inference needs a fit without covariates, so none are shown; "
+        "inference='analytic' shows the analytic ones anyway."
+    )
+    return out, replace(info, procedure="unavailable", note=note)

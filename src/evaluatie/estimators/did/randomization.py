@@ -1,0 +1,258 @@
+"""Randomization inference for ATT(g,t) and its aggregations, vectorized over assignments.
+
+The cohorts are re-assigned among the assignment units (the clusters when every unit of
+a cluster has the same cohort, else the units), keeping how many units get each cohort
+(:mod:`evaluatie.inference.randomization`). Without covariates every ATT(g,t) is a
+weighted difference in mean changes (:func:`.drdid.did_means`), so an assignment's fit
+only needs each assignment unit's weighted mean outcome by period and its total weight:
+on that collapsed panel the estimates equal the unit-level ones. For cell ``k`` with
+periods ``t, b``, treated indicator ``T`` and comparison indicator ``C`` (both functions
+of the assignment) and ``ΔY = Y_t - Y_b``::
+
+    ATT_k = Σ w T ΔY / Σ w T - Σ w C ΔY / Σ w C
+    ψ_k,a = w_a [T_a (ΔY_a - m1) / Σ w T - C_a (ΔY_a - m0) / Σ w C]
+
+(the influence function over ``n``, so that ``se² = Σ_a ψ_a²``: each assignment unit is
+its own cluster). Aggregations are linear in the cells and the cohort shares
+(:class:`.aggregate.Plan`), so a block of assignments is one batch of array products.
+The statistic is the estimate or the estimate over that standard error, the same for
+the observed and the re-drawn assignments.
+
+Estimates and influence functions are linear in the outcome, so for the outcome
+``y - r D`` (``D`` the observed treatment path: the sharp null of a constant effect
+``r``) each assignment's statistic is ``(a0 - r a1) / sqrt(q(r))`` with ``q`` quadratic
+in ``r``: the interval inverts the test at ``O(draws)`` per trial value
+(:func:`evaluatie.inference.inversion.linear_test`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from evaluatie.core.errors import DesignError
+from evaluatie.inference.inversion import linear_test
+from evaluatie.inference.randomization import Randomization, assignments, permutation_p
+
+from ._panel import PanelData
+from .aggregate import Plan
+
+#: Elements of the largest (assignments x units x cells) array built at once.
+_BLOCK = 2_000_000
+
+
+@dataclass(frozen=True)
+class Collapsed:
+    """The assignment units of a panel: weighted mean outcome by period, total weight,
+    cohort; ``unit_of``: the assignment unit of each unit of the panel."""
+
+    y: np.ndarray
+    weights: np.ndarray
+    cohort: np.ndarray
+    periods: np.ndarray
+    unit_of: np.ndarray
+    level: str
+
+    @property
+    def n(self) -> int:
+        return int(self.y.shape[0])
+
+
+def collapse(panel: PanelData, cluster_name: str | None) -> Collapsed:
+    """Collapse ``panel`` to its assignment units (module docstring)."""
+    if panel.x is not None:
+        raise DesignError(
+            "randomization inference for att_gt needs a fit without covariates (they would "
+            "have to be re-fitted per assignment); use inference='analytic'"
+        )
+    codes = panel.cluster
+    level = f"{cluster_name} clusters" if cluster_name else "units"
+    if codes is not None:
+        first = np.full(int(codes.max()) + 1, np.nan)
+        first[codes] = panel.cohort
+        if not np.array_equal(first[codes], panel.cohort, equal_nan=True):
+            codes, level = None, "units"  # cohorts vary within clusters: assigned to units
+    if codes is None:
+        codes = np.arange(panel.n)
+    n_a = int(codes.max()) + 1
+    w = panel.weights
+    weight = np.bincount(codes, weights=w, minlength=n_a)
+    y = (
+        np.stack(
+            [
+                np.bincount(codes, weights=w * panel.y[:, t], minlength=n_a)
+                for t in range(panel.y.shape[1])
+            ],
+            axis=1,
+        )
+        / weight[:, None]
+    )
+    cohort = np.empty(n_a)
+    cohort[codes] = panel.cohort
+    return Collapsed(y, weight, cohort, panel.periods, codes, level)
+
+
+@dataclass(frozen=True)
+class CellLayout:
+    """The ATT(g,t) cells of a fit: periods ``t_idx``, ``b_idx`` (positions), the fixed
+    ``reference`` cells, and which cohort groups (rows: ``cohorts`` then never treated)
+    are treated and comparison units in each cell (``H x K``). It depends on the number
+    of units per cohort only, so it is the same for every re-assignment."""
+
+    t_idx: np.ndarray
+    b_idx: np.ndarray
+    reference: np.ndarray
+    treated: np.ndarray
+    control: np.ndarray
+    cohorts: np.ndarray
+
+
+@dataclass(frozen=True)
+class RandomizationResult:
+    """Per row: the p-value and the interval by inversion; the number of assignments."""
+
+    p: np.ndarray
+    ci_low: np.ndarray
+    ci_high: np.ndarray
+    draws: int
+    enumerated: bool
+
+
+@dataclass(frozen=True)
+class Statistics:
+    """Per assignment of a block (rows) and row of the result (columns): the estimate
+    for the outcome and for the treatment path, and the three variance terms."""
+
+    n0: np.ndarray
+    n1: np.ndarray
+    d00: np.ndarray
+    d01: np.ndarray
+    d11: np.ndarray
+
+
+def randomize(
+    c: Collapsed,
+    layout: CellLayout,
+    method: Randomization,
+    alpha: float,
+    plan: Plan | None = None,
+) -> RandomizationResult:
+    """Randomization p-values and intervals of the cells (``plan=None``) or of an
+    aggregation's levels followed by its overall estimate."""
+    plans, enumerated = _plans(c, layout, method)
+    stats = _collect(c, layout, plans, plan)
+    n0, n1, d00, d01, d11 = stats.n0, stats.n1, stats.d00, stats.d01, stats.d11
+    n_rows = n0.shape[1]
+    p, lo, hi = (np.full(n_rows, np.nan) for _ in range(3))
+    for j in range(n_rows):
+        if not d00[0, j] > 0:  # a fixed reference cell (or no estimate): nothing to test
+            continue
+        p[j], lo[j], hi[j] = linear_test(
+            n0[:, j],
+            n1[:, j],
+            d00[:, j],
+            d01[:, j],
+            d11[:, j],
+            statistic=method.statistic,
+            alpha=alpha,
+        )
+    return RandomizationResult(p, lo, hi, len(plans), enumerated)
+
+
+def joint_test(
+    c: Collapsed, layout: CellLayout, method: Randomization, rows: np.ndarray
+) -> tuple[float, float, RandomizationResult]:
+    """Randomization test that the cells ``rows`` are all zero (the pre-trends).
+
+    The statistic is the sum of the cells' squared t statistics (of their squared
+    estimates for ``statistic="coefficient"``): unlike a Wald statistic it needs no
+    inverse of the cells' covariance, which is nearly singular when few clusters are
+    treated; the randomization distribution makes any statistic a valid test.
+    Returns the statistic, its p-value and the draws (as a result without intervals).
+    """
+    plans, enumerated = _plans(c, layout, method)
+    stats = _collect(c, layout, plans, None)
+    squares = stats.n0[:, rows] ** 2
+    if method.statistic == "t":
+        with np.errstate(invalid="ignore", divide="ignore"):
+            squares = squares / stats.d00[:, rows]
+    total = squares.sum(axis=1)
+    p = permutation_p(float(np.sqrt(total[0])), np.sqrt(total))
+    nan = np.full(1, np.nan)
+    return float(total[0]), p, RandomizationResult(np.array([p]), nan, nan, len(plans), enumerated)
+
+
+def _plans(c: Collapsed, layout: CellLayout, method: Randomization) -> tuple[np.ndarray, bool]:
+    group = np.searchsorted(layout.cohorts, c.cohort)  # never treated (inf) -> last group
+    return assignments(group, method)
+
+
+def _collect(c: Collapsed, layout: CellLayout, plans: np.ndarray, plan: Plan | None) -> Statistics:
+    """:func:`assignment_statistics` of all ``plans``, in blocks that bound the memory."""
+    n_rows = len(layout.t_idx) if plan is None else len(plan.levels) + 1
+    widest = max(len(layout.t_idx), layout.treated.shape[0], n_rows)
+    size = max(1, _BLOCK // (c.n * widest))
+    blocks = [
+        assignment_statistics(c, layout, plans[i : i + size], plan)
+        for i in range(0, len(plans), size)
+    ]
+    return Statistics(
+        *(
+            np.concatenate([getattr(s, name) for s in blocks])
+            for name in ("n0", "n1", "d00", "d01", "d11")
+        )
+    )
+
+
+def assignment_statistics(
+    c: Collapsed, layout: CellLayout, groups: np.ndarray, plan: Plan | None = None
+) -> Statistics:
+    """The estimates and variance terms of a block of assignments (module docstring).
+
+    Group sums make it cheap: a unit's influence function in cell ``k`` is
+    ``w_a (α_hk ΔY_ak - β_hk)`` with ``α``, ``β`` depending on the unit's cohort group
+    ``h`` only, so they are computed per group and gathered to the units."""
+    n_draws = groups.shape[0]
+    w = c.weights / c.weights.mean()
+    onehot = (groups[:, :, None] == np.arange(layout.treated.shape[0])).astype(float)
+    by_group = onehot.transpose(0, 2, 1)  # D x H x A
+    treated = layout.treated.astype(float)  # H x K
+    control = layout.control.astype(float)
+    size = np.matmul(by_group, w)  # D x H: weight of each group
+    s_t, s_c = size @ treated, size @ control  # D x K
+    draw = np.arange(n_draws)[:, None]
+    fixed = layout.reference
+    observed_path = (c.periods[None, :] >= c.cohort[:, None]).astype(float)
+    if plan is not None:
+        n_cohorts = len(layout.cohorts)
+        pg = size[:, :n_cohorts] / c.n
+    thetas, psis = [], []
+    for values in (c.y, observed_path):
+        dy = values[:, layout.t_idx] - values[:, layout.b_idx]  # A x K
+        totals = np.matmul(by_group, w[:, None] * dy)  # D x H x K
+        with np.errstate(invalid="ignore", divide="ignore"):
+            m1 = np.einsum("dhk,hk->dk", totals, treated) / s_t
+            m0 = np.einsum("dhk,hk->dk", totals, control) / s_c
+            alpha = treated / s_t[:, None, :] - control / s_c[:, None, :]  # D x H x K
+            beta = treated * (m1 / s_t)[:, None, :] - control * (m0 / s_c)[:, None, :]
+        psi = w[None, :, None] * (alpha[draw, groups] * dy[None] - beta[draw, groups])
+        theta = m1 - m0
+        theta[:, fixed] = 0.0
+        psi[:, :, fixed] = 0.0
+        if plan is not None:
+            levels, overall = plan.combine(theta, pg)
+            a = np.concatenate([levels.a, overall.a], axis=2)  # D x K x m
+            coef = np.concatenate([levels.c, overall.c], axis=2)  # D x C x m
+            theta = np.concatenate([levels.theta, overall.theta], axis=1)
+            # the cohort shares' term: (w_a coef[cohort of a] - Σ_c P_c coef_c) / n
+            by_cohort = np.concatenate([coef, np.zeros_like(coef[:, :1])], axis=1)
+            shares = np.einsum("dc,dcm->dm", pg, coef)
+            psi = (
+                np.matmul(psi, a)
+                + (w[None, :, None] * by_cohort[draw, groups] - shares[:, None, :]) / c.n
+            )
+        thetas.append(theta)
+        psis.append(psi)
+    (n0, n1), (p0, p1) = thetas, psis
+    return Statistics(n0, n1, (p0 * p0).sum(axis=1), (p0 * p1).sum(axis=1), (p1 * p1).sum(axis=1))
