@@ -125,6 +125,8 @@ def test_single_unit_did_by_hand() -> None:
     assert res.table["estimate"].iloc[0] == pytest.approx(2.0)
     # Placebos: A: 1 - 1 = 0, B: 2 - 0.5 = 1.5, C: 0 - 1.5 = -1.5.
     scaled = single_unit_did(df, outcome="y", unit="u", time="t", treated="T", comparison=["A", "B", "C"], pre=[2019, 2020],
+                             post=[2021], size="n", heteroskedasticity="proportional", alpha=0.5)  # fmt: skip
+    fitted = single_unit_did(df, outcome="y", unit="u", time="t", treated="T", comparison=["A", "B", "C"], pre=[2019, 2020],
                              post=[2021], size="n", alpha=0.5)  # fmt: skip
     plain = single_unit_did(df, outcome="y", unit="u", time="t", treated="T", comparison=["A", "B", "C"], pre=[2019, 2020],
                             post=[2021], alpha=0.5)  # fmt: skip
@@ -134,6 +136,15 @@ def test_single_unit_did_by_hand() -> None:
     q = np.quantile([0.0, 3.0, -0.75], [0.25, 0.75])
     assert scaled.table["ci_high"].iloc[0] == pytest.approx(2.0 - q[0])
     assert plain.table["p"].iloc[0] == pytest.approx(1 / 4)
+    # Estimated variance A + B/M: a straight line through (1/M, placebo^2) by polyfit
+    b, a = np.polyfit([1 / 100, 1 / 400, 1 / 25], [0.0, 2.25, 2.25], 1)
+    assert fitted.meta["variance_model"] == {"A": pytest.approx(a), "B": pytest.approx(b)}
+    var = {m: a + b / m for m in (100, 400, 25)}
+    assert min(var.values()) > 0.1  # the floor does not bind
+    draws = [0.0, 1.5 * np.sqrt(var[100] / var[400]), -1.5 * np.sqrt(var[100] / var[25])]
+    q = np.quantile(draws, [0.25, 0.75])
+    assert fitted.table["ci_high"].iloc[0] == pytest.approx(2.0 - q[0])
+    assert fitted.table["ci_low"].iloc[0] == pytest.approx(2.0 - q[1])
     assert res.meta["few_placebos"] and not plain.meta["few_placebos"]
     with pytest.raises(DesignError, match="'Z'"):
         single_unit_did(
