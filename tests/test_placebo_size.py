@@ -1,0 +1,110 @@
+"""Size of the default p-values under placebo policies on a real panel (issue 12).
+
+A random set of gemeenten gets a placebo 'policy' on DUO's real VO exam panel
+(:mod:`placebo`; 9,552 exam programmes in 280 gemeenten, 2019-20 to 2023-24), so the
+true effect is zero and a 5% test should reject in about 5% of the draws, whatever the
+number of treated gemeenten. Before this work the defaults rejected 4%, 12.5%, 31% and
+91% with 84, 12, 3 and 1 treated gemeenten (``twfe``). 200 draws per regime, as the
+issue's acceptance asks: a rate's standard error is then 1.5 points, so even an exact
+test lands outside the issue's band [3%, 7%] about one time in five. The assertion is
+the band an exact 5% test stays in with probability 0.99 (5% ± 2.58 standard errors:
+1.0% to 9.0%); the rates themselves are printed (``pytest -s``) and reported in the
+README.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from evaluatie import att_gt, event_study, single_unit_did, twfe
+from placebo import placebo, vo_gemeenten, vo_panel
+
+pytestmark = pytest.mark.slow
+DRAWS = 200
+#: 0.05 +- 2.58 binomial standard errors of a rate over DRAWS draws
+BAND = (0.05 - 2.58 * (0.05 * 0.95 / DRAWS) ** 0.5, 0.05 + 2.58 * (0.05 * 0.95 / DRAWS) ** 0.5)
+KEYS = {"outcome": "y", "unit": "unit", "time": "year"}
+
+
+@pytest.fixture(scope="module")
+def panel() -> pd.DataFrame:
+    return vo_panel()
+
+
+def _rates(panel: pd.DataFrame, n_treated: int, tests: dict) -> dict[str, float]:
+    rng = np.random.default_rng(12_000 + n_treated)
+    hits: dict[str, list[bool]] = {name: [] for name in tests}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # att_gt drops unbalanced programmes, and says so
+        for _ in range(DRAWS):
+            data = placebo(panel, n_treated, rng)
+            for name, test in tests.items():
+                hits[name].append(test(data) < 0.05)
+    rates = {name: float(np.mean(h)) for name, h in hits.items()}
+    print(f"{n_treated} treated gemeenten: {rates}")
+    return rates
+
+
+def _twfe(data: pd.DataFrame) -> float:
+    return twfe(data, **KEYS, treatment="d").overall.p
+
+
+def _att_gt_simple(data: pd.DataFrame) -> float:
+    return att_gt(data, **KEYS, cohort="cohort").aggregate("simple").overall.p
+
+
+@pytest.mark.parametrize("n_treated", [84, 12, 3, 1])
+def test_default_p_values_hold_their_size(panel, n_treated):
+    rates = _rates(panel, n_treated, {"twfe": _twfe, "att_gt simple": _att_gt_simple})
+    for name, rate in rates.items():
+        assert BAND[0] <= rate <= BAND[1], (name, n_treated, rate)
+
+
+def test_default_pretrend_tests_hold_their_size_with_12_treated(panel):
+    def cs(data: pd.DataFrame) -> float:
+        return att_gt(data, **KEYS, cohort="cohort").pretrend_test().p
+
+    def es(data: pd.DataFrame) -> float:
+        return event_study(data, **KEYS, cohort="cohort", window=(-3, 2)).pretrend_test().p
+
+    rates = _rates(panel, 12, {"att_gt": cs, "event_study": es})
+    for name, rate in rates.items():
+        assert BAND[0] <= rate <= BAND[1], (name, rate)
+
+
+def test_single_unit_did_holds_its_size_in_each_third_of_gemeente_size():
+    """Every gemeente in turn as the one 'treated' gemeente (no effect), the others as
+    comparison, rescaled by size with the estimated variance model: the rejection rate
+    at 5% in each third of gemeente size (about 92 gemeenten each: a rate's standard
+    error is about 2.3 points). The variance assumed proportional to 1 / size gives
+    1.1% in the smallest third and 10.9% in the largest on the same panel."""
+    data = vo_gemeenten()
+    gemeenten = data["gemeente"].unique()
+    sizes = data.groupby("gemeente")["size"].first().reindex(gemeenten)
+    thirds = pd.qcut(sizes, 3, labels=["small", "middle", "large"])
+    rejected = pd.Series(
+        [
+            single_unit_did(
+                data,
+                outcome="y",
+                unit="gemeente",
+                time="year",
+                treated=g,
+                comparison=[c for c in gemeenten if c != g],
+                pre=[2019, 2020],
+                post=[2022, 2023],
+                size="size",
+            ).overall.p
+            < 0.05
+            for g in gemeenten
+        ],
+        index=gemeenten,
+    )
+    rates = rejected.groupby(thirds, observed=True).mean()
+    print(f"single_unit_did by size third: {rates.round(3).to_dict()}")
+    se = (0.05 * 0.95 / thirds.value_counts().min()) ** 0.5
+    assert rates.between(0.05 - 2.58 * se, 0.05 + 2.58 * se).all(), rates.to_dict()
