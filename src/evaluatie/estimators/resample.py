@@ -337,7 +337,11 @@ def _randomization(
         if joint:
             b = betas[0][:, joint]
             v = vcov[:, joint][:, :, joint]
-            pre_stats[sl] = np.einsum("dq,dqr,dr->d", b, np.linalg.pinv(v), b)
+            # an assignment without an estimate (NaN) drops out of the distribution
+            ok = np.isfinite(v).all(axis=(1, 2)) & np.isfinite(b).all(axis=1)
+            wald = np.full(len(chunk), np.nan)
+            wald[ok] = np.einsum("dq,dqr,dr->d", b[ok], np.linalg.pinv(v[ok]), b[ok])
+            pre_stats[sl] = wald
         if with_ci:
             b2 = bread[:, 0, 0] ** 2 * paths_design.factor
             s0, s1 = scores[0][:, :, 0], scores[1][:, :, 0]
