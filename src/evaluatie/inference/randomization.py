@@ -231,19 +231,17 @@ class PathDesign:
         per-(unit, label) products are computed once, so a draw is a gather and sums.
         """
         outcomes = outcomes or [(self.q, self.e)]
-        a_idx = np.arange(plans.shape[1])[None, :]
+        pick = _Picker(plans, paths, self.cluster_of, self.n_clusters)
         # per assignment unit and label: P'QP (A L k k), M P (A L f k)
         xwx_al = np.einsum("lpk,apr,lrm->alkm", paths, self.big_q, paths, optimize=True)
         fwx_al = np.einsum("afp,lpk->alfk", self.m, paths, optimize=True)
-        xwx_a = xwx_al[a_idx, plans]  # d A k k
-        fwx_a = fwx_al[a_idx, plans]  # d A f k
-        fwx = fwx_a.sum(axis=1)
+        xwx, xwx_g = pick.sums(xwx_al)  # d k k, d g k k
+        fwx, fwx_g = pick.sums(fwx_al)  # d f k, d g f k
         # batched matrix products (BLAS) rather than einsum: this is the hot loop
         delta = np.matmul(self.ftf_inv, fwx)  # d f k
         delta_t = delta.transpose(0, 2, 1)[:, None]  # d 1 k f
-        gram = xwx_a.sum(axis=1) - np.matmul(fwx.transpose(0, 2, 1), delta)
+        gram = xwx - np.matmul(fwx.transpose(0, 2, 1), delta)
         bread = _inverse(gram)
-        xwx_g, fwx_g = self._by_cluster(xwx_a), self._by_cluster(fwx_a)
         cross = np.matmul(delta_t, fwx_g)  # d g k l: sum_f delta_fk F_gfl
         quad = (
             xwx_g
@@ -253,10 +251,9 @@ class PathDesign:
         )
         betas, scores = [], []
         for q, e in outcomes:
-            xwy_al = np.einsum("lpk,ap->alk", paths, q)
-            xwy_a = xwy_al[a_idx, plans]  # d A k
-            beta = np.matmul(bread, xwy_a.sum(axis=1)[:, :, None])[:, :, 0]
-            lin = self._by_cluster(xwy_a) - np.matmul(e[None], delta)
+            xwy, xwy_g = pick.sums(np.einsum("lpk,ap->alk", paths, q))  # d k, d g k
+            beta = np.matmul(bread, xwy[:, :, None])[:, :, 0]
+            lin = xwy_g - np.matmul(e[None], delta)
             betas.append(beta)
             scores.append(lin - np.matmul(quad, beta[:, None, :, None])[..., 0])
         return bread, betas, scores
@@ -266,22 +263,38 @@ class PathDesign:
         meat = np.matmul(scores.transpose(0, 2, 1), scores)
         return self.factor * np.matmul(np.matmul(bread, meat), bread)
 
-    def _by_cluster(self, values: np.ndarray) -> np.ndarray:
-        """Sum assignment units' pieces (draws x A x ...) within their clusters."""
-        order, starts = self._cluster_order()
-        if order is None:  # every cluster is one assignment unit, in order
-            return values
-        return np.add.reduceat(values[:, order], starts, axis=1)
 
-    def _cluster_order(self) -> tuple[np.ndarray | None, np.ndarray]:
-        cluster_of = self.cluster_of
-        if cluster_of.size == self.n_clusters and np.array_equal(
-            cluster_of, np.arange(self.n_clusters)
-        ):
-            return None, np.empty(0, dtype=np.intp)
-        order = np.argsort(cluster_of, kind="stable")
-        starts = np.flatnonzero(np.r_[True, np.diff(cluster_of[order]) != 0])
-        return order, starts
+class _Picker:
+    """Sums over assignment units of per-(unit, label) pieces, for many assignments.
+
+    ``plans`` (d x A) gives each assignment unit's label. A label whose path is zero
+    (never treated) contributes nothing, so only the units with another label are
+    gathered: with 12 treated gemeenten of 280, or 300 grant schools of 5,800, a small
+    share of the ``d x A`` entries. Returns the total over units and the sum within
+    each cluster.
+    """
+
+    def __init__(
+        self, plans: np.ndarray, paths: np.ndarray, cluster_of: np.ndarray, n_clusters: int
+    ) -> None:
+        zero = np.all(paths.reshape(paths.shape[0], -1) == 0, axis=1)
+        active = ~zero[plans]
+        self.n_draws, self.n_clusters = plans.shape[0], n_clusters
+        self.draw, unit = np.nonzero(active)
+        self.label = plans[self.draw, unit]
+        self.unit = unit
+        self.key = self.draw * n_clusters + cluster_of[unit]
+
+    def sums(self, per_label: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``per_label`` (A x L x ...) -> totals (d x ...) and cluster sums (d x G x ...)."""
+        tail = per_label.shape[2:]
+        values = per_label[self.unit, self.label].reshape(self.unit.size, -1)
+        size = self.n_draws * self.n_clusters
+        by_cluster = np.empty((size, values.shape[1]))
+        for j in range(values.shape[1]):
+            by_cluster[:, j] = np.bincount(self.key, weights=values[:, j], minlength=size)
+        by_cluster = by_cluster.reshape(self.n_draws, self.n_clusters, *tail)
+        return by_cluster.sum(axis=1), by_cluster
 
 
 def _inverse(gram: np.ndarray) -> np.ndarray:
