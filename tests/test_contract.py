@@ -44,6 +44,11 @@ def gemeenten(panel: pd.DataFrame) -> pd.DataFrame:
 KEYS = {"outcome": "y", "unit": "unit", "time": "year"}
 
 
+def policy_panel(panel: pd.DataFrame) -> pd.DataFrame:
+    """A policy in 4 of the 32 groups from 2019: a design ``mde`` can simulate."""
+    return panel.assign(policy=(panel["group"] < 4) & (panel["year"] >= 2019))
+
+
 def fits(panel: pd.DataFrame, gemeenten: pd.DataFrame) -> dict[str, Callable[[], Result]]:
     two = panel[panel["cohort"].isin([0, 2019])]
     treated = int(gemeenten.loc[gemeenten["cohort"] == 2019, "group"].iloc[0])
@@ -56,6 +61,14 @@ def fits(panel: pd.DataFrame, gemeenten: pd.DataFrame) -> dict[str, Callable[[],
         "cont_did": lambda: ev.cont_did(two, dose="dose", first_period=2019, **KEYS),
         "dose_event_study": lambda: ev.dose_event_study(
             two, dose="dose", reference=2018, group="group", cluster="group", **KEYS
+        ),
+        "mde": lambda: ev.mde(
+            policy_panel(panel),
+            treatment="policy",
+            cluster="group",
+            draws=40,
+            reference=99,
+            **KEYS,
         ),
         "single_unit_did": lambda: ev.single_unit_did(
             gemeenten,
@@ -84,6 +97,7 @@ NAMES = [
     "att_gt",
     "cont_did",
     "dose_event_study",
+    "mde",
     "single_unit_did",
     *(f"event_study[{e}]" for e in ("twfe", "sun_abraham", "imputation", "callaway_santanna")),
     *(f"aggregate[{k}]" for k in ("simple", "group", "dynamic", "calendar")),
@@ -118,6 +132,13 @@ def test_table_and_inference(results: dict[str, Result], name: str) -> None:
     if inference.procedure == "none":  # a decomposition: estimate and weight, said so
         assert {"estimate", "weight"} <= set(table.columns)
         assert not {"se", "p"} & set(table.columns)
+    elif inference.procedure == "simulation":  # a design's MDE: no se or p, and said so
+        assert set(REQUIRED_COLUMNS) <= set(table.columns)
+        assert table[["se", "p"]].isna().all().all()
+        assert (
+            (table["ci_low"] <= table["estimate"]) & (table["estimate"] <= table["ci_high"])
+        ).all()
+        assert "not a confidence interval" in inference.note
     else:
         assert set(REQUIRED_COLUMNS) <= set(table.columns), table.columns
         estimated = table["se"].notna()
@@ -151,6 +172,8 @@ def test_call_reruns_to_the_same_result(
     data = gemeenten if name == "single_unit_did" else panel
     if name in ("cont_did", "dose_event_study"):
         data = panel[panel["cohort"].isin([0, 2019])]
+    if name == "mde":
+        data = policy_panel(panel)
     again = result.rerun(data)
     assert type(again) is type(result)
     pd.testing.assert_frame_equal(again.table, result.table)
@@ -180,7 +203,11 @@ def test_summary_html_and_publish(results: dict[str, Result], name: str) -> None
         payload = headline_payload(result)
         assert payload["estimate"] == pytest.approx(result.overall.estimate)
         assert payload["label"] == result.overall.label
-        if result.inference.procedure != "none":
+        if result.inference.procedure == "simulation":
+            o = result.overall
+            assert math.isnan(o.se) and math.isnan(o.p) and o.note
+            assert o.ci_low <= o.estimate <= o.ci_high
+        elif result.inference.procedure != "none":
             o = result.overall
             assert all(math.isfinite(v) for v in (o.se, o.p, o.ci_low, o.ci_high))
             assert o.ci_low <= o.estimate <= o.ci_high

@@ -26,6 +26,7 @@ _EXPORTS: dict[str, str] = {
     "cont_did": "evaluatie.estimators.contdid",
     "dose_event_study": "evaluatie.estimators.dose_event",
     "single_unit_did": "evaluatie.estimators.single_unit",
+    "mde": "evaluatie.estimators.power",
     # data
     "read_duo": "evaluatie.sources.duo",
     "read_duo_long": "evaluatie.sources.tidy",

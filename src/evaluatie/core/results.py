@@ -7,6 +7,9 @@ Every estimator returns a :class:`Result` (or a subclass) with
   t or z statistic), plus whatever identifies a row (a term, a cohort, a period, a
   relative time ``rel_time``, a dose). A decomposition without sampling uncertainty
   (:func:`evaluatie.bacon`) carries ``estimate, weight`` and says so in ``inference``;
+  a property of a design (:func:`evaluatie.mde`) has ``se`` and ``p`` NaN and an
+  interval that is the simulation's uncertainty, with ``inference.procedure``
+  ``"simulation"``;
 * ``overall`` -- the scalar summary, where one exists (:class:`Overall`: ``estimate, se,
   p, ci_low, ci_high``), else ``None``;
 * ``meta["call"]`` -- the public function and its arguments (without the data), enough to
@@ -78,7 +81,8 @@ class Inference:
     """How the standard errors, p-values and intervals of a result were obtained.
 
     ``procedure`` is the family (``"analytic"``, ``"multiplier bootstrap"``,
-    ``"wild cluster bootstrap"``, ``"randomization"``, ``"placebo"``; ``"unavailable"``
+    ``"wild cluster bootstrap"``, ``"randomization"``, ``"placebo"``, ``"simulation"``
+    (a design's power, :func:`evaluatie.mde`); ``"unavailable"``
     where the design has no honest test and the p-values and intervals are left empty,
     ``note`` saying why and what has one; ``"none"`` for a decomposition without
     sampling uncertainty);

@@ -7,6 +7,7 @@
 - :func:`cont_did`: continuous-dose DiD of Callaway, Goodman-Bacon & Sant'Anna (2024) (:mod:`.contdid`).
 - :func:`bacon`: Goodman-Bacon (2021) decomposition of the TWFE coefficient.
 - :func:`single_unit_did`: one treated unit with a Conley-Taber placebo interval.
+- :func:`mde`: the minimum detectable effect of a TWFE design, simulated on the panel.
 """
 
 from evaluatie.estimators.bacon import bacon
@@ -14,6 +15,7 @@ from evaluatie.estimators.contdid import cont_did
 from evaluatie.estimators.did import att_gt
 from evaluatie.estimators.dose_event import dose_event_study
 from evaluatie.estimators.event import event_study
+from evaluatie.estimators.power import mde
 from evaluatie.estimators.single_unit import single_unit_did
 from evaluatie.estimators.twfe import twfe
 
@@ -23,6 +25,7 @@ __all__ = [
     "cont_did",
     "dose_event_study",
     "event_study",
+    "mde",
     "single_unit_did",
     "twfe",
 ]

@@ -27,7 +27,7 @@ import pandas as pd
 from evaluatie.core.errors import DesignError
 from evaluatie.core.results import Inference
 from evaluatie.engine.ols import AbsorbedFit
-from evaluatie.engine.within import FixedEffects, factorize, is_nested
+from evaluatie.engine.within import FixedEffects, compact_codes, factorize, is_nested
 from evaluatie.estimators.sample import PanelSample
 from evaluatie.inference.choice import Choice
 from evaluatie.inference.inversion import linear_test
@@ -123,6 +123,36 @@ class PanelDesign:
             cluster, n_clusters = sample.cluster, int(sample.n_clusters or 0)
         return cls(sample, cluster, n_clusters, terms, fit.vcov.factor)
 
+    def subset(self, keep: np.ndarray, factor: float) -> PanelDesign:
+        """The design on the rows ``keep`` (a mask) with units and clusters renumbered,
+        and the small-sample ``factor`` of its own size.
+
+        Meant for dropping whole units (e.g. the treated ones); every period must keep
+        rows, since the paths are indexed by period.
+        """
+        s = self.sample
+        time = s.time[keep]
+        if np.unique(time).size < s.n_periods:
+            raise DesignError(
+                "without the treated units some period has no rows left: the comparison "
+                "units alone do not cover the panel's periods"
+            )
+        unit, n_units = compact_codes(s.unit[keep], s.n_units)
+        cluster, n_clusters = compact_codes(self.cluster[keep], self.n_clusters)
+        sample = replace(
+            s,
+            y=s.y[keep],
+            x=s.x[keep],
+            unit=unit,
+            n_units=n_units,
+            time=time,
+            cluster=None if s.cluster is None else cluster,
+            n_clusters=None if s.cluster is None else n_clusters,
+            weights=None if s.weights is None else s.weights[keep],
+            rows=None,
+        )
+        return PanelDesign(sample, cluster, n_clusters, self.terms, factor)
+
     def require_nested(self) -> None:
         """Resampling keeps the regression exact only when units lie within clusters."""
         if not is_nested(self.sample.unit, self.sample.n_units, self.cluster):
@@ -173,25 +203,30 @@ class PanelDesign:
             x, y, self.cluster, self.n_clusters, weights=s.weights, factor=self.factor
         )
 
-    def paths(self) -> tuple[PathDesign, np.ndarray, np.ndarray, int]:
-        """The randomization design: ``(design, observed paths (A x P x k), labels,
-        number of assignment units that are clusters or units)``."""
+    def assignment_units(self) -> tuple[np.ndarray, int]:
+        """Row codes of the units the treatment was assigned to, and their number: the
+        clusters when the treatment is the same for all units of a cluster in every
+        period, else the units."""
         s = self.sample
         x = s.x[:, : self.terms]
         cell_c = self.cluster * s.n_periods + s.time
         if all(_constant_within(cell_c, x[:, j]) for j in range(x.shape[1])):
-            assign, n_assign = self.cluster, self.n_clusters
-        else:
-            cell_u = s.unit * s.n_periods + s.time
-            if not all(_constant_within(cell_u, x[:, j]) for j in range(x.shape[1])):
-                raise DesignError(
-                    "the treatment varies within a unit and period (several rows per "
-                    "unit-period with different treatment): there is no assignment of "
-                    "units to re-draw for randomization inference"
-                )
-            assign, n_assign = s.unit, s.n_units
+            return self.cluster, self.n_clusters
+        cell_u = s.unit * s.n_periods + s.time
+        if not all(_constant_within(cell_u, x[:, j]) for j in range(x.shape[1])):
+            raise DesignError(
+                "the treatment varies within a unit and period (several rows per "
+                "unit-period with different treatment): there is no assignment of "
+                "units to re-draw for randomization inference"
+            )
+        return s.unit, s.n_units
+
+    def path_design(self, assign: np.ndarray, n_assign: int) -> PathDesign:
+        """The per-assignment-unit sums of randomization inference (period effects as
+        dummies and the covariates held fixed)."""
+        s = self.sample
         fixed = np.column_stack([self._period_dummies(), s.x[:, self.terms :]])
-        design = PathDesign.build(
+        return PathDesign.build(
             self._partial(s.y),
             self._partial(fixed),
             unit=s.unit,
@@ -204,7 +239,18 @@ class PanelDesign:
             weights=s.weights,
             factor=self.factor,
         )
-        observed = _observed_paths(x, assign, n_assign, s.time, s.n_periods)
+
+    def observed_paths(self, assign: np.ndarray, n_assign: int) -> np.ndarray:
+        """Each assignment unit's treatment regressors by period (A x P x k)."""
+        s = self.sample
+        return _observed_paths(s.x[:, : self.terms], assign, n_assign, s.time, s.n_periods)
+
+    def paths(self) -> tuple[PathDesign, np.ndarray, np.ndarray, int]:
+        """The randomization design: ``(design, observed paths (A x P x k), labels,
+        number of assignment units that are clusters or units)``."""
+        assign, n_assign = self.assignment_units()
+        design = self.path_design(assign, n_assign)
+        observed = self.observed_paths(assign, n_assign)
         _, labels = np.unique(observed.reshape(n_assign, -1), axis=0, return_inverse=True)
         return design, observed, labels.reshape(-1), n_assign
 

@@ -20,6 +20,7 @@ heterogeneity-robust estimators then.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -27,9 +28,15 @@ import pandas as pd
 from evaluatie.core.checks import numeric_values, require_alpha, require_columns, require_frame
 from evaluatie.core.errors import DesignError, ParameterError
 from evaluatie.core.results import Overall, RegressionResult, call_record, inference_table
-from evaluatie.engine.ols import resolve_backend
+from evaluatie.engine.ols import AbsorbedFit, resolve_backend
 from evaluatie.estimators.resample import default_cluster, finish
-from evaluatie.estimators.sample import build_sample, check_cluster_argument, fit_panel, sample_meta
+from evaluatie.estimators.sample import (
+    PanelSample,
+    build_sample,
+    check_cluster_argument,
+    fit_panel,
+    sample_meta,
+)
 from evaluatie.inference.randomization import Randomization
 from evaluatie.inference.vcov import get_convention
 from evaluatie.inference.wild import WildBootstrap
@@ -189,6 +196,91 @@ def panel_regression(
     treatment's row when there is one treatment, else ``None``. ``joint``: terms
     whose joint null is tested with the same inference (``meta["joint_p"]``).
     """
+    prepared = prepare_regression(
+        data,
+        outcome=outcome,
+        treatments=treatments,
+        covariates=covariates,
+        unit=unit,
+        time=time,
+        cluster=cluster,
+        weights=weights,
+        vcov=vcov,
+        alpha=alpha,
+        backend=backend,
+        drop_singletons=drop_singletons,
+        assignment=assignment,
+    )
+    sample, fit, terms = prepared.sample, prepared.fit, prepared.terms
+    alpha, cluster_column = prepared.alpha, prepared.cluster_column
+    index = pd.Index(terms, name="term")
+    se = np.sqrt(np.diag(fit.vcov.matrix))
+    table = inference_table(fit.coef, se, index, df=fit.vcov.df, alpha=alpha)
+    done = finish(
+        table,
+        sample,
+        fit,
+        inference=inference,
+        terms=len(treatments),
+        rows=list(range(len(terms))),
+        alpha=alpha,
+        cluster_column=cluster_column,
+        cluster_reason=prepared.cluster_reason,
+        joint=[terms.index(t) for t in joint] if joint else None,
+    )
+    meta = {
+        "formula": f"{outcome} ~ {' + '.join(terms)} | {unit} + {time}",
+        "joint_p": done.pretrend_p,
+        "cluster": cluster_column,
+        "weights": weights,
+        **sample_meta(sample, fit, cluster_column),
+        **done.meta(),
+        "call": call,
+    }
+    first = treatments[0]
+    return RegressionResult(
+        table=done.table,
+        method=method,
+        meta=meta,
+        overall=(
+            Overall.from_row(done.table.loc[first], label=f"effect of {first}")
+            if len(treatments) == 1
+            else None
+        ),
+        vcov=pd.DataFrame(fit.vcov.matrix, index=index, columns=index),
+    )
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A validated panel regression, fitted with analytic inference: what
+    :func:`panel_regression` and :func:`evaluatie.estimators.power.mde` build on."""
+
+    sample: PanelSample
+    fit: AbsorbedFit
+    terms: list[str]
+    alpha: float
+    cluster_column: str | None
+    cluster_reason: str
+
+
+def prepare_regression(
+    data: pd.DataFrame,
+    *,
+    outcome: str,
+    treatments: list[str],
+    covariates: list[str],
+    unit: str,
+    time: str,
+    cluster: str | None,
+    weights: str | None,
+    vcov: str,
+    alpha: float,
+    backend: str = "auto",
+    drop_singletons: bool = True,
+    assignment: np.ndarray | None = None,
+) -> Prepared:
+    """Check the arguments, choose the default cluster, build the sample and fit it."""
     data = require_frame(data)
     convention = get_convention(vcov)
     backend_used = resolve_backend(backend)
@@ -243,40 +335,5 @@ def panel_regression(
             f"sample of {sample.n_obs} rows: there is no treatment variation"
         )
     fit = fit_panel(sample, convention, backend_used)
-    index = pd.Index(terms, name="term")
-    se = np.sqrt(np.diag(fit.vcov.matrix))
-    table = inference_table(fit.coef, se, index, df=fit.vcov.df, alpha=alpha)
     cluster_column = (cluster or unit) if convention.clustered else None
-    done = finish(
-        table,
-        sample,
-        fit,
-        inference=inference,
-        terms=len(treatments),
-        rows=list(range(len(terms))),
-        alpha=alpha,
-        cluster_column=cluster_column,
-        cluster_reason=cluster_reason,
-        joint=[terms.index(t) for t in joint] if joint else None,
-    )
-    meta = {
-        "formula": f"{outcome} ~ {' + '.join(terms)} | {unit} + {time}",
-        "joint_p": done.pretrend_p,
-        "cluster": cluster_column,
-        "weights": weights,
-        **sample_meta(sample, fit, cluster_column),
-        **done.meta(),
-        "call": call,
-    }
-    first = treatments[0]
-    return RegressionResult(
-        table=done.table,
-        method=method,
-        meta=meta,
-        overall=(
-            Overall.from_row(done.table.loc[first], label=f"effect of {first}")
-            if len(treatments) == 1
-            else None
-        ),
-        vcov=pd.DataFrame(fit.vcov.matrix, index=index, columns=index),
-    )
+    return Prepared(sample, fit, terms, alpha, cluster_column, cluster_reason)

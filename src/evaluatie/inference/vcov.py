@@ -141,6 +141,16 @@ class VcovResult:
     convention: Convention
 
 
+def small_sample_factor(convention: Convention, n: int, k_df: int, n_clusters: int | None) -> float:
+    """The convention's factor ``c``: ``(N-1)/(N-K)`` or ``N/(N-K)``, times ``G/(G-1)``
+    where the convention has it."""
+    factor = (n - 1) / (n - k_df) if convention.n_factor == "(N-1)/(N-K)" else n / (n - k_df)
+    if convention.cluster_factor:
+        assert n_clusters is not None  # conventions with the G/(G-1) factor are clustered
+        factor *= n_clusters / (n_clusters - 1)
+    return factor
+
+
 def sandwich_vcov(
     x_tilde: np.ndarray,
     resid: np.ndarray,
@@ -185,10 +195,7 @@ def sandwich_vcov(
             ]
         )
         core = bread @ (cluster_scores.T @ cluster_scores) @ bread
-    factor = (n - 1) / (n - k_df) if convention.n_factor == "(N-1)/(N-K)" else n / (n - k_df)
-    if convention.cluster_factor:
-        assert n_clusters is not None  # conventions with the G/(G-1) factor are clustered
-        factor *= n_clusters / (n_clusters - 1)
+    factor = small_sample_factor(convention, n, k_df, n_clusters)
     vcov = factor * core
     vcov = (vcov + vcov.T) / 2.0
     df = (
