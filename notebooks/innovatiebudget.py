@@ -82,6 +82,33 @@ ev.workbench.publish(headline.result, term=headline.term, label=headline.label)
 fit
 
 # %% [markdown]
+# ### Does the conclusion depend on how the p-value is computed?
+#
+# The same coefficient with three kinds of inference: the analytic cluster-robust
+# standard error, the wild cluster bootstrap, and re-assigning the grants among the
+# schools (randomization inference). With few treated clusters the analytic p-value can
+# be far too small; the estimate above uses the one `inference="auto"` chose.
+
+# %%
+ev.reporting.inference_alternatives(fit, panel).style.format(precision=3)
+
+# %% [markdown]
+# ### What could this design detect?
+#
+# The minimum detectable effect: the grant calendar is given to random sets of schools
+# without a grant, an effect is added, and the test above is run on each; the MDE is the
+# smallest effect it finds in 80% of them (Burlig, Preonas & Woerman 2020). Also for
+# fewer and more grant schools.
+
+# %%
+power = study.detectable_effect(panel, outcome=p.outcome, cluster=cluster)
+if isinstance(power, str):
+    display(Markdown(power))
+else:
+    display(Markdown(ev.reporting.mde_sentence(power, outcome_label=f"the {p.outcome}")))
+    display(ev.reporting.mde_table(power))
+
+# %% [markdown]
 # ## Event study
 #
 # Effects by years since the first grant, relative to the year before it (−1); the

@@ -104,3 +104,51 @@ def test_warnings_become_notes_once(monkeypatch: pytest.MonkeyPatch) -> None:
         for _ in range(2):
             warnings.warn("Dropped 3 rows", UserWarning, stacklevel=1)
     assert shown == ["> **Note:** Dropped 3 rows"]
+
+
+def _policy_panel(n_clusters: int, treated: int, seed: int) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    g = np.repeat(np.arange(n_clusters), 6)
+    year = np.tile(np.arange(2015, 2021), n_clusters)
+    y = rng.normal(size=g.size) + rng.normal(size=n_clusters)[g]
+    d = ((g < treated) & (year >= 2018)).astype(float)
+    return pd.DataFrame({"g": g, "unit": g, "year": year, "y": y + 0.5 * d, "d": d})
+
+
+def test_mde_sentence_and_table_follow_the_result() -> None:
+    from evaluatie import mde
+    from evaluatie.reporting import mde_sentence, mde_table
+
+    data = _policy_panel(40, 6, seed=1)
+    result = mde(
+        data, outcome="y", unit="unit", time="year", treatment="d", draws=40, n_treated=[12]
+    )
+    text = mde_sentence(result, outcome_label="the score")
+    row = result.table.loc[6]
+    assert "With 6 treated unit" in text and f"{row['estimate']:.2f} points" in text
+    assert f"{result.table.loc[12, 'estimate']:.2f} points" in text
+    table = mde_table(result)
+    assert list(table.index) == [6, 12] and table.loc[6, "MDE"] == round(row["estimate"], 3)
+    # one treated unit among 5: too few re-assignments for any p-value below 5%
+    tiny = mde(_policy_panel(6, 1, seed=2), outcome="y", unit="unit", time="year", treatment="d")
+    assert "no effect on the score, however large" in mde_sentence(tiny, outcome_label="the score")
+
+
+def test_inference_alternatives_rerun_the_headline() -> None:
+    from evaluatie import twfe
+    from evaluatie.reporting import inference_alternatives
+
+    data = _policy_panel(30, 4, seed=3)
+    fit = twfe(data, outcome="y", unit="unit", time="year", treatment="d")
+    table = inference_alternatives(fit, data)
+    assert list(table.index) == ["analytic", "wild", "randomization"]
+    for method in table.index:
+        direct = twfe(data, outcome="y", unit="unit", time="year", treatment="d", inference=method)
+        assert table.loc[method, "p"] == pytest.approx(direct.overall.p)
+        assert table.loc[method, "estimate"] == pytest.approx(fit.overall.estimate)
+    assert table.loc["wild", "how"].startswith("wild cluster bootstrap")
+    # a convention without clusters has no bootstrap: the reason instead of numbers
+    hc1 = twfe(data, outcome="y", unit="unit", time="year", treatment="d", vcov="HC1")
+    refused = inference_alternatives(hc1, data)
+    assert refused.loc["wild", "how"].startswith("not available: ")
+    assert np.isnan(refused.loc["wild", "p"])

@@ -8,7 +8,9 @@ studies side by side and states which truth (on simulated data) each is compared
 from evaluatie.studies.innovatiebudget import tables
 from evaluatie.studies.innovatiebudget.design import (
     CLUSTER_COLUMNS,
+    POWER_SIZES,
     ROBUST_ESTIMATORS,
+    detectable_effect,
     event_studies,
     headline,
     overall_estimates,
@@ -17,7 +19,9 @@ from evaluatie.studies.innovatiebudget.design import (
 
 __all__ = [
     "CLUSTER_COLUMNS",
+    "POWER_SIZES",
     "ROBUST_ESTIMATORS",
+    "detectable_effect",
     "event_studies",
     "headline",
     "overall_estimates",

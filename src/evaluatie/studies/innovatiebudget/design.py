@@ -16,9 +16,11 @@ from pathlib import Path
 
 import pandas as pd
 
+from evaluatie.core.errors import DesignError
 from evaluatie.core.results import Overall, RegressionResult, Result
 from evaluatie.estimators.did import AttGtResult
 from evaluatie.estimators.event import event_study
+from evaluatie.estimators.power import mde
 from evaluatie.reporting.headline import Headline
 from evaluatie.synth.truth import known_effect
 
@@ -81,3 +83,28 @@ def overall_estimates(twfe: Result, cs: AttGtResult) -> dict[str, Overall]:
 def headline(twfe: RegressionResult, outcome: str) -> Headline:
     """The report's headline, by rule: the TWFE coefficient on the grant indicator."""
     return Headline(twfe, None, f"TWFE effect on {outcome}")
+
+
+#: Numbers of grant schools the report also shows the MDE for, where the panel has room.
+POWER_SIZES = (10, 50)
+
+
+def detectable_effect(panel: pd.DataFrame, *, outcome: str, cluster: str) -> Result | str:
+    """The MDE of the grant design (:func:`evaluatie.mde`), also for
+    :data:`POWER_SIZES` grant schools where there are enough schools without a grant;
+    the reason as text where the design cannot be simulated (e.g. more grant schools
+    than schools without one)."""
+    never = panel.loc[panel["cohort"] == 0, "vestiging"].nunique()
+    sizes = [n for n in POWER_SIZES if n < never]
+    try:
+        return mde(
+            panel,
+            outcome=outcome,
+            treatment="treated",
+            unit="vestiging",
+            time="jaar",
+            cluster=cluster,
+            n_treated=sizes,
+        )
+    except DesignError as error:
+        return f"The minimum detectable effect cannot be simulated for this panel: {error}."
