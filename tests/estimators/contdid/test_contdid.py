@@ -320,7 +320,13 @@ def test_predict_and_result_contents() -> None:
     assert list(res.curve.columns) == [
         "dose", "att", "att_se", "att_ci_low", "att_ci_high",
         "acrt", "acrt_se", "acrt_ci_low", "acrt_ci_high",
+        "att_band_low", "att_band_high", "acrt_band_low", "acrt_band_high",
     ]  # fmt: skip
+    # the uniform band contains the pointwise interval (wider critical value, HC3 >= HC0
+    # up to the leverage of single units)
+    c = res.curve
+    assert (c["att_band_low"] <= c["att_ci_low"]).all()
+    assert (c["att_band_high"] >= c["att_ci_high"]).all()
     for col in ("time", "rel_time", "pre", "att", "att_se", "acrt", "acrt_se", "att_ci_low"):
         assert col in res.event.columns
     meta = res.meta
@@ -760,3 +766,37 @@ def test_error_weights(small) -> None:
     varying = small.assign(w=1.0 + (small["unit"] == 6) * small["period"])
     with pytest.raises(DesignError, match=r"'w'.*constant within each unit.*unit 6"):
         fit(varying, weights="w")
+
+
+def test_uniform_band_uses_leave_one_out_residuals() -> None:
+    """The band's variance is the sandwich with each treated unit's leave-one-out
+    prediction error (HC3 = e_i / (1 - h_ii), exact for least squares) and the
+    comparison mean's leave-one-out deviations; the band is that standard error times
+    the reported sup-t critical value. Checked by refitting without each unit."""
+    data = make_panel(n_treated=30, n_comparison=12, seed=21)
+    res = fit(data, num_knots=1)
+    wide = data.pivot(index="unit", columns="period", values="y").loc[res.units]
+    dy = (wide[[3, 4]].mean(axis=1) - wide[2]).to_numpy()
+    dose = unit_doses(res, data)
+    treated = dose != 0
+    psi = res.basis.design(dose[treated])
+    yt = dy[treated]
+    loo = np.empty(yt.size)
+    for i in range(yt.size):
+        keep = np.arange(yt.size) != i
+        beta_i = np.linalg.lstsq(psi[keep], yt[keep], rcond=None)[0]
+        loo[i] = yt[i] - psi[i] @ beta_i
+    bread = np.linalg.inv(psi.T @ psi)
+    score = psi * loo[:, None]
+    v_beta = bread @ score.T @ score @ bread
+    yc = dy[~treated]
+    n0 = yc.size
+    loo_c = (yc - yc.mean()) * n0 / (n0 - 1)  # y_j minus the mean of the others
+    v_m = float(loo_c @ loo_c) / n0**2
+    grid = res.curve["dose"].to_numpy()
+    g = res.basis.design(grid)
+    se = np.sqrt(np.einsum("gk,kl,gl->g", g, v_beta, g) + v_m)
+    crit = res.meta["band_critical"]["att"]
+    # the critical value in meta is rounded to 6 decimals
+    np.testing.assert_allclose(res.curve["att_band_high"] - res.curve["att"], crit * se, rtol=1e-5)
+    assert crit > stats.norm.ppf(0.975)

@@ -68,11 +68,32 @@ def fit_columns(
 
 
 def curve_variance(
-    fit: SieveFit, dy: np.ndarray, treated: np.ndarray, psi: np.ndarray, w: np.ndarray, col: int
+    fit: SieveFit,
+    dy: np.ndarray,
+    treated: np.ndarray,
+    psi: np.ndarray,
+    w: np.ndarray,
+    col: int,
+    *,
+    leverage: bool = False,
 ) -> tuple[np.ndarray, float]:
-    """The sandwich of ``β`` and the variance of ``m_0`` for column ``col`` of ``dy``."""
+    """The sandwich of ``β`` and the variance of ``m_0`` for column ``col`` of ``dy``.
+
+    ``leverage``: each residual divided by ``1 - h_ii``, its unit's leverage (HC3;
+    MacKinnon & White 1985, a close approximation of the jackknife). At the edges of the
+    dose support a few units carry the spline and their residuals are small because
+    they pull the fit towards themselves; the plain sandwich then understates the
+    variance there, most with few treated units (Long & Ervin 2000). For ``m_0`` the
+    leverage of comparison unit ``j`` is ``w_j / W_0``.
+    """
     wt, wc = w[treated], w[~treated]
     bread = linalg.cho_solve(fit.chol, np.eye(psi.shape[1]))
-    score = psi * (wt * fit.resid[:, col])[:, None]
-    dev = wc * (dy[~treated, col] - fit.m0[col])
+    resid = fit.resid[:, col]
+    dev = dy[~treated, col] - fit.m0[col]
+    if leverage:
+        h = wt * np.einsum("ik,kl,il->i", psi, bread, psi)
+        resid = resid / np.clip(1.0 - h, 1e-8, None)
+        dev = dev / (1.0 - wc / wc.sum())
+    score = psi * (wt * resid)[:, None]
+    dev = wc * dev
     return bread @ (score.T @ score) @ bread, float(dev @ dev) / wc.sum() ** 2

@@ -40,6 +40,7 @@ from scipy import stats
 from evaluatie.core.checks import plain, require_alpha
 from evaluatie.core.errors import DesignError, ParameterError
 from evaluatie.core.results import Inference, Overall, Result, call_record, inference_table
+from evaluatie.inference.bands import sup_t_critical
 
 from ._influence import curve_variance, fit_columns
 from ._panel import wide_panel
@@ -313,12 +314,20 @@ def cont_did(
         event_influence=inf[:, :-1, :],
     )
     crit = stats.norm.ppf(1 - alpha / 2)
+    band_vcov, band_comparison_var = curve_variance(fit, dy_all, treated, psi, w, -1, leverage=True)
     curve = {"dose": grid}
+    bands: dict[str, np.ndarray] = {}
+    band_crit = {}
     for target in ("att", "acrt"):
         est, s = _evaluate(result, grid, target)
         curve |= {target: est, f"{target}_se": s}
         curve |= {f"{target}_ci_low": est - crit * s, f"{target}_ci_high": est + crit * s}
-    result.curve = pd.DataFrame(curve)
+        cov = _curve_cov(basis, grid, target, band_vcov, band_comparison_var)
+        band_se = np.sqrt(np.clip(np.diag(cov), 0.0, None))
+        band_crit[target] = sup_t_critical(cov, alpha=alpha, df=n1 - k)
+        bands[f"{target}_band_low"] = est - band_crit[target] * band_se
+        bands[f"{target}_band_high"] = est + band_crit[target] * band_se
+    result.curve = pd.DataFrame(curve | bands)
     result.event = _event_table(periods, b, others, first, att[:-1], acrt[:-1], se[:-1], crit)
     result.meta = {
         "outcome": outcome,
@@ -343,6 +352,13 @@ def cont_did(
         "n_basis": k,
         "dose_support": basis.support,
         "knots": basis.interior.tolist(),
+        "band": (
+            f"uniform {1 - alpha:.0%} band over the dose grid (sup-t, Montiel Olea & "
+            "Plagborg-Møller 2019): leverage-corrected (HC3) variance of the sieve and of "
+            f"the comparison mean, multivariate t({n1 - k}) critical values "
+            f"{band_crit['att']:.2f} (ATT) and {band_crit['acrt']:.2f} (ACRT)"
+        ),
+        "band_critical": {t: round(c, 6) for t, c in band_crit.items()},
         "inference": Inference(
             procedure="analytic",
             se=SE_TYPE if weights is None else SE_TYPE_WEIGHTED,
@@ -355,6 +371,18 @@ def cont_did(
     }
     result.overall = Overall.from_row(result.table.loc["ATT_o"], label="ATT^o")
     return result
+
+
+def _curve_cov(
+    basis: DoseBasis, grid: np.ndarray, target: str, vcov: np.ndarray, comparison_var: float
+) -> np.ndarray:
+    """Covariance of ``ATT(d)`` (or ``ACRT(d)``) across the grid from that of ``β`` and
+    the comparison mean (independent: disjoint units)."""
+    if target == "att":
+        psi = basis.design(grid)
+        return psi @ vcov @ psi.T + comparison_var
+    dpsi = basis.derivative(grid)
+    return dpsi @ vcov @ dpsi.T
 
 
 def default_grid(treated_doses: np.ndarray) -> np.ndarray:
