@@ -142,7 +142,10 @@ for o, event in events.items():
 # it needs parallel trends, and comparing ATT(d) across doses (its slope, ACRT) needs the
 # stronger assumption that gemeenten with different doses would respond alike. On
 # simulated data the dashed line is the truth the estimator targets: the true effect at
-# *d* minus the comparison group's own (small) true effect.
+# *d* minus the comparison group's own (small) true effect. The darker shade is the 95%
+# interval at each dose; the lighter one is a uniform band that holds for the whole curve
+# at once (sup-t; leverage-corrected, since a few gemeenten carry the curve at its ends):
+# read the curve's shape against the band, not against the pointwise intervals.
 
 # %%
 curves = {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -91,3 +92,31 @@ def test_monte_carlo_coverage_of_the_average_effect(tmp_path: Path) -> None:
         z.append((row["estimate"] - att) / row["se"])
     assert 0.85 <= np.mean(hits) <= 1.0
     assert abs(np.mean(z)) < 3 / np.sqrt(len(z))  # no bias beyond sampling noise
+
+
+@pytest.mark.slow
+def test_uniform_band_covers_the_whole_true_curve(tmp_path: Path) -> None:
+    """Issue 12: over 200 simulated VVE panels the 95% uniform band holds the whole true
+    curve in 93-97% of them, for the ~275 gemeenten that gained and the ~25 that lost.
+    Measured: 94.5% (gains) and 95.0% (losses); pointwise intervals hold the whole curve
+    in 70.5% and 16.0%, and each dose in 94.0% and 81.0% on average. The assertion is
+    the range an exact 95% band stays in with probability 0.99 over 200 draws
+    (95% ± 2.58 binomial standard errors)."""
+    draws = 200
+    inside: dict[str, list[bool]] = {"gain": [], "loss": []}
+    for seed in range(draws):
+        raw = tmp_path / f"raw{seed}"
+        simulate(raw, seed=seed, scale=0.3)
+        study, fits = _fit(raw, "kleuterverlenging")
+        for side, fit in fits.items():
+            c = fit.curve
+            truth = vve.known_curve(study, raw, c["dose"].to_numpy()).to_numpy()
+            inside[side].append(
+                bool(((c["att_band_low"] <= truth) & (truth <= c["att_band_high"])).all())
+            )
+        shutil.rmtree(raw)
+    half = 2.58 * (0.95 * 0.05 / draws) ** 0.5
+    for side, hits in inside.items():
+        assert len(hits) == draws, side
+        print(f"{side}: uniform band covers the whole curve in {np.mean(hits):.3f}")
+        assert 0.95 - half <= np.mean(hits) <= 0.95 + half, side

@@ -81,8 +81,9 @@ def dose_response_plot(
     ylabel: str = "effect",
     title: str | None = None,
 ) -> Axes:
-    """ATT(d) with its pointwise CI from one or several continuous DiD results
-    (``result.curve``; e.g. one per side of the redistribution, drawn alike).
+    """ATT(d) with its pointwise CI and, lighter, its uniform band (the whole curve at
+    once) from one or several continuous DiD results (``result.curve``; e.g. one per side
+    of the redistribution, drawn alike).
 
     ``truth`` (indexed by dose; per result when a mapping) is drawn dashed on simulated
     data; ``slope`` adds a line through the origin (e.g. TWFE's, in the same dose units);
@@ -98,6 +99,11 @@ def dose_response_plot(
     for key, res in results.items():
         curve = res.curve
         d = curve["dose"].to_numpy(dtype=float)
+        if "att_band_low" in curve:
+            ax.fill_between(
+                d, curve["att_band_low"], curve["att_band_high"], color=_MARK[0], alpha=0.1,
+                lw=0, label="95% uniform band (whole curve)" if first else None,
+            )  # fmt: skip
         ax.fill_between(
             d, curve["att_ci_low"], curve["att_ci_high"], color=_MARK[0], alpha=0.2, lw=0,
             label="95% pointwise CI" if first else None,
