@@ -10,6 +10,7 @@ import pandas as pd
 import seaborn as sns
 from matplotlib.axes import Axes
 
+from evaluatie.core.errors import EvaluatieError
 from evaluatie.core.results import Result
 
 
@@ -20,12 +21,15 @@ def event_study_plot(
     title: str | None = None,
     ylabel: str = "effect",
     truth: pd.Series | None = None,
+    bands: bool = True,
 ) -> Axes:
     """Plot one or several event studies (overlaid, dodged) with their CIs.
 
     Each result's ``table`` must be indexed by ``rel_time`` with ``estimate``,
     ``ci_low`` and ``ci_high``. ``truth`` (indexed by relative time) is drawn as a
-    dashed line when the true effects are known (simulated data).
+    dashed line when the true effects are known (simulated data). ``bands``: shade the
+    uniform band of every result that has one (``uniform_band()``: analytic inference),
+    so the path can be read as a whole.
     """
     if isinstance(results, Result):
         results = {results.method: results}
@@ -42,6 +46,17 @@ def event_study_plot(
         hi = table["ci_high"].to_numpy(dtype=float)
         err = np.vstack([est - lo, hi - est])
         ax.errorbar(x, est, yerr=err, fmt="o", color=colour, capsize=3, ms=5, label=label)
+        band = _band(res) if bands else None
+        if band is not None:
+            ax.fill_between(
+                band.index.to_numpy(dtype=float) + dx,
+                band["band_low"].to_numpy(dtype=float),
+                band["band_high"].to_numpy(dtype=float),
+                color=colour,
+                alpha=0.12,
+                lw=0,
+                label=f"{label}: 95% uniform band",
+            )
     if truth is not None:
         ax.plot(truth.index, truth.to_numpy(), "k--", lw=1, label="true effect")
     ax.axhline(0, color="0.4", lw=0.8)
@@ -53,3 +68,15 @@ def event_study_plot(
     ax.legend(frameon=False)
     sns.despine(ax=ax)
     return ax
+
+
+def _band(result: Result) -> pd.DataFrame | None:
+    """The result's uniform band, or None where it has none (no analytic covariance)."""
+    uniform_band = getattr(result, "uniform_band", None)
+    if uniform_band is None:
+        return None
+    try:
+        band: pd.DataFrame = uniform_band()
+    except EvaluatieError:
+        return None
+    return band.sort_index()

@@ -24,6 +24,7 @@ from evaluatie.core.errors import DataFormatError, DesignError, ParameterError
 from evaluatie.core.results import TABLE_COLUMNS, Inference, RegressionResult, TestResult
 from evaluatie.estimators.resample import default_cluster
 from evaluatie.estimators.sample import check_cluster_argument, key_codes
+from evaluatie.inference.bands import sup_t_critical
 from evaluatie.inference.choice import choose, parse
 from evaluatie.inference.vcov import Convention, get_convention
 from evaluatie.inference.wald import wald_test
@@ -268,6 +269,50 @@ class EventStudyResult(RegressionResult):
         table = pd.DataFrame({k: [found[k]] for k in ("statistic", "df", "p")})
         meta = {k: v for k, v in found.items() if k not in ("statistic", "df", "p")}
         return TestResult(table=table, method="Pre-trend test (event-study leads)", meta=meta)
+
+    def uniform_band(self, *, alpha: float | None = None) -> pd.DataFrame:
+        """A uniform (sup-t) band over the event-study path: every relative time at once.
+
+        Pointwise intervals cover each coefficient with probability ``1 - alpha`` but
+        the whole path far less often, and readers judge paths as a whole ("flat before,
+        rising after"). The band widens every interval by one sup-t critical value from
+        the coefficients' covariance (Montiel Olea & Plagborg-Møller 2019), with the
+        result's t degrees of freedom. It exists where the intervals are analytic; a
+        randomization or bootstrap result has no covariance-based band to offer, and
+        the error says which honest test to read instead.
+
+        Returns the non-reference rows with ``estimate``, ``band_low``, ``band_high``
+        and the ``critical`` value.
+        """
+        info = self.inference
+        procedure = info.procedure if info is not None else ""
+        if procedure != "analytic":
+            raise DesignError(
+                f"no uniform band for an event study with {procedure or 'unknown'} "
+                "inference: the band rests on the coefficients' covariance, which is "
+                "only trusted where the analytic intervals are (many treated clusters; "
+                "inference='analytic'). With few treated clusters read the joint "
+                "pretrend_test() and the overall estimate of twfe or att_gt instead"
+            )
+        level = 1.0 - (0.05 if alpha is None else require_alpha(alpha))
+        rows = self.table.index[~self.table["reference"].astype(bool) & self.table["se"].notna()]
+        if self.vcov is None or not len(rows):
+            raise DesignError("this event study has no covariance of its coefficients")
+        cov = self.vcov.loc[rows, rows].to_numpy(dtype=float)
+        dist = info.distribution if info is not None else ""
+        df = float(dist[2:-1]) if dist.startswith("t(") else None
+        crit = sup_t_critical(cov, alpha=1.0 - level, df=df)
+        est = self.table.loc[rows, "estimate"].to_numpy(dtype=float)
+        se = self.table.loc[rows, "se"].to_numpy(dtype=float)
+        return pd.DataFrame(
+            {
+                "estimate": est,
+                "band_low": est - crit * se,
+                "band_high": est + crit * se,
+                "critical": crit,
+            },
+            index=rows,
+        )
 
 
 def pretrend_summary(
