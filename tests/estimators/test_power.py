@@ -190,3 +190,9 @@ def test_clear_errors(kwargs: dict, match: str) -> None:
     data = panel(30, 2, 5, {0: 2, 1: 3}, seed=1)
     with pytest.raises((ParameterError, DesignError), match=match):
         mde(data, **KEYS, treatment="d", **kwargs)
+
+
+def test_a_design_without_enough_untreated_units_is_refused() -> None:
+    data = panel(10, 2, 5, {g: 2 + g % 2 for g in range(6)}, seed=1)
+    with pytest.raises(DesignError, match=r"6 of 10 g have a treatment .* only 4 are left"):
+        mde(data, **KEYS, treatment="d")

@@ -224,6 +224,14 @@ def _setup(prepared: Prepared, unit: str) -> Setup:
     treated = np.any(observed != 0, axis=(1, 2))
     is_cluster = n_assign == design.n_clusters and assign is design.cluster
     level_name = str(prepared.cluster_column) if is_cluster else unit
+    n_treated = int(treated.sum())
+    if n_assign - n_treated <= n_treated:
+        raise DesignError(
+            f"{n_treated} of {n_assign} {level_name} have a treatment that is not zero "
+            f"everywhere (a dose counts too), so only {n_assign - n_treated} are left to "
+            "place the design on: an MDE by simulation needs more untreated than treated "
+            f"{level_name}"
+        )
     keep = ~treated[assign]
     codes, n_comparison = compact_codes(assign[keep], n_assign)
     v = prepared.fit.vcov
@@ -235,7 +243,7 @@ def _setup(prepared: Prepared, unit: str) -> Setup:
         codes,
         n_comparison,
         _by_adoption(observed[treated]),
-        int(treated.sum()),
+        n_treated,
         level_name,
     )
 
