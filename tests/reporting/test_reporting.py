@@ -125,8 +125,8 @@ def test_mde_sentence_and_table_follow_the_result() -> None:
     )
     text = mde_sentence(result, outcome_label="the score")
     row = result.table.loc[6]
-    assert "With 6 treated unit" in text and f"{row['estimate']:.2f} points" in text
-    assert f"{result.table.loc[12, 'estimate']:.2f} points" in text
+    assert "With 6 treated units (by unit)" in text and f"{row['estimate']:.2f} points" in text
+    assert f"12: {result.table.loc[12, 'estimate']:.2f} points" in text
     table = mde_table(result)
     assert list(table.index) == [6, 12] and table.loc[6, "MDE"] == round(row["estimate"], 3)
     # one treated unit among 5: too few re-assignments for any p-value below 5%

@@ -32,13 +32,13 @@ def mde_sentence(
     level = str(meta["assignment_level"])
     row = table.loc[n]
     power = float(meta["power"])
-    head = f"What could this design detect? With {n} treated {level} "
+    head = f"What could this design detect? With {n} treated units (by {level}) "
     if not math.isfinite(row["estimate"]):
         text = (
             head + f"no effect on {outcome_label}, however large, is found with "
             f"{power:.0%} probability by the test used here: there are too few ways to "
             "re-assign the treatment for a small p-value. A design with more treated "
-            f"{level}, or a comparison of one gemeente with its own past and with others "
+            "units, or a comparison of one gemeente with its own past and with others "
             "(single_unit_did), is needed."
         )
     else:
@@ -52,12 +52,12 @@ def mde_sentence(
             "effect of that size."
         )
     others = [
-        f"{int(k)} treated: {_amount(float(r['estimate']), unit_label)}"
+        f"{int(k)}: {_amount(float(r['estimate']), unit_label)}"
         for k, r in table.iterrows()
         if int(k) != n
     ]
     if others:
-        text += " With other numbers of treated " + level + ": " + "; ".join(others) + "."
+        text += " With other numbers of treated units: " + "; ".join(others) + "."
     return text
 
 
