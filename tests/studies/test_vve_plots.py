@@ -53,6 +53,22 @@ def test_dose_response_plot_draws_each_side_and_its_truth() -> None:
     assert len(solid) == 2 and "TWFE (linear)" in labels
 
 
+def test_a_band_far_wider_than_the_intervals_is_cut_and_said_so() -> None:
+    narrow, wide = _curve(0.6, 9.0), _curve(-5.0, -0.6)
+    for res, width in ((narrow, 1.5), (wide, 40.0)):
+        c = res.curve  # type: ignore[attr-defined]
+        c["att_band_low"], c["att_band_high"] = c["att"] - width, c["att"] + width
+    ax = dose_response_plot({"gain": narrow, "loss": wide})
+    lo, hi = ax.get_ylim()
+    assert -3.0 < lo < -1.5 and 1.5 < hi < 3.0  # the pointwise intervals, padded
+    assert any("uniform band is cut" in t.get_text() for t in ax.texts)
+    labels = ax.get_legend_handles_labels()[1]
+    assert "95% uniform band (whole curve)" in labels
+    # a band within the intervals' range leaves the axis alone and says nothing
+    ax2 = dose_response_plot({"gain": _curve(0.6, 9.0)})
+    assert not any("cut" in t.get_text() for t in ax2.texts)
+
+
 def test_dose_event_plot_marks_the_reference_and_shares() -> None:
     table = pd.DataFrame(
         {

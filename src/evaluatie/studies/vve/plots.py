@@ -115,6 +115,7 @@ def dose_response_plot(
             ax.plot(true.index, true.to_numpy(), "k--", lw=1.2,
                     label="true effect" if first else None)  # fmt: skip
         first = False
+    _clip_to_pointwise(ax, results, truth)
     if slope is not None:
         lo, hi = ax.get_xlim()
         x = np.array([lo, hi])
@@ -170,3 +171,34 @@ def dose_event_plot(
         ax.set_title(title)
     ax.legend(frameon=False, loc="upper left")
     return ax
+
+
+def _clip_to_pointwise(
+    ax: Axes, results: Mapping[str, ContDidResult], truth: Mapping[str, pd.Series | None]
+) -> None:
+    """Keep the y-axis on the pointwise intervals and the truth: where one or two
+    gemeenten carry the curve the uniform band can be many times wider, and drawn in
+    full it would flatten everything else. Said on the plot when it is cut."""
+    parts = [
+        r.curve[["att_ci_low", "att_ci_high", "att"]].to_numpy(dtype=float)
+        for r in results.values()
+    ]
+    parts += [t.to_numpy(dtype=float) for t in truth.values() if t is not None]
+    values = np.concatenate([p.ravel() for p in parts])
+    values = values[np.isfinite(values)]
+    if not values.size:
+        return
+    lo, hi = float(values.min()), float(values.max())
+    pad = 0.3 * max(hi - lo, 1e-9)
+    lo, hi = lo - pad, hi + pad
+    band = [
+        r.curve[["att_band_low", "att_band_high"]].to_numpy(dtype=float)
+        for r in results.values()
+        if "att_band_low" in r.curve
+    ]
+    if band and (np.nanmin(np.concatenate(band)) < lo or np.nanmax(np.concatenate(band)) > hi):
+        ax.set_ylim(lo, hi)
+        ax.text(
+            0.0, -0.2, "The uniform band is cut at the axis where few gemeenten carry the curve.",
+            transform=ax.transAxes, fontsize=8, color="0.35", va="top",
+        )  # fmt: skip
