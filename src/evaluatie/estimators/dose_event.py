@@ -32,7 +32,7 @@ from evaluatie.core.checks import (
 )
 from evaluatie.core.errors import DesignError, ParameterError
 from evaluatie.core.results import RegressionResult, TestResult, call_record
-from evaluatie.estimators.twfe import panel_regression
+from evaluatie.estimators.twfe import panel_regression, prepare_regression
 from evaluatie.inference.randomization import Randomization
 from evaluatie.inference.wald import wald_test
 from evaluatie.inference.wild import WildBootstrap
@@ -128,7 +128,7 @@ def dose_event_study(
         columns[name] = np.where(t == p, d, 0.0)
     frame = data.assign(**columns)
     terms = list(columns)
-    fit = panel_regression(
+    prepared = prepare_regression(
         frame,
         outcome=outcome,
         treatments=terms,
@@ -139,9 +139,12 @@ def dose_event_study(
         weights=weights,
         vcov=vcov,
         alpha=alpha,
+        assignment=d,
+    )
+    fit = panel_regression(
+        prepared,
         inference=inference,
         call=call,
-        assignment=d,
         method="dose event study (TWFE)",
         joint=[name for p, name in names.items() if p < reference],
     )

@@ -149,7 +149,7 @@ def twfe(
         "drop_singletons": drop_singletons,
     }
     call = call_record("twfe", {**arguments, "inference": inference})
-    return panel_regression(
+    prepared = prepare_regression(
         data,
         outcome=outcome,
         treatments=[treatment],
@@ -162,57 +162,27 @@ def twfe(
         alpha=alpha,
         backend=backend,
         drop_singletons=drop_singletons,
-        inference=inference,
-        call=call,
     )
+    return panel_regression(prepared, inference=inference, call=call)
 
 
 def panel_regression(
-    data: pd.DataFrame,
+    prepared: Prepared,
     *,
-    outcome: str,
-    treatments: list[str],
-    covariates: list[str],
-    unit: str,
-    time: str,
-    cluster: str | None,
-    weights: str | None,
-    vcov: str,
-    alpha: float,
-    backend: str = "auto",
-    drop_singletons: bool = True,
     inference: object = "auto",
     call: dict[str, object],
-    assignment: np.ndarray | None = None,
     method: str = "twfe",
     joint: list[str] | None = None,
 ) -> RegressionResult:
-    """The regression behind :func:`twfe` with several treatment regressors.
-
-    ``treatments`` are re-assigned by randomization inference and get the chosen
-    inference; ``covariates`` are held fixed. ``assignment`` (one value per row,
-    default the first treatment) is what the default cluster must keep constant:
-    e.g. the dose behind dose x period regressors. ``overall`` is the first
-    treatment's row when there is one treatment, else ``None``. ``joint``: terms
-    whose joint null is tested with the same inference (``meta["joint_p"]``).
+    """The regression behind :func:`twfe`, from :func:`prepare_regression`, with the
+    chosen inference for its treatment regressors (re-assigned by randomization
+    inference; covariates are held fixed). ``overall`` is the treatment's row when there
+    is one treatment, else ``None``. ``joint``: terms whose joint null is tested with
+    the same inference (``meta["joint_p"]``).
     """
-    prepared = prepare_regression(
-        data,
-        outcome=outcome,
-        treatments=treatments,
-        covariates=covariates,
-        unit=unit,
-        time=time,
-        cluster=cluster,
-        weights=weights,
-        vcov=vcov,
-        alpha=alpha,
-        backend=backend,
-        drop_singletons=drop_singletons,
-        assignment=assignment,
-    )
     sample, fit, terms = prepared.sample, prepared.fit, prepared.terms
     alpha, cluster_column = prepared.alpha, prepared.cluster_column
+    n_treatments = len(terms) - len(prepared.covariates)
     index = pd.Index(terms, name="term")
     se = np.sqrt(np.diag(fit.vcov.matrix))
     table = inference_table(fit.coef, se, index, df=fit.vcov.df, alpha=alpha)
@@ -221,7 +191,7 @@ def panel_regression(
         sample,
         fit,
         inference=inference,
-        terms=len(treatments),
+        terms=n_treatments,
         rows=list(range(len(terms))),
         alpha=alpha,
         cluster_column=cluster_column,
@@ -229,22 +199,24 @@ def panel_regression(
         joint=[terms.index(t) for t in joint] if joint else None,
     )
     meta = {
-        "formula": f"{outcome} ~ {' + '.join(terms)} | {unit} + {time}",
+        "formula": (
+            f"{prepared.outcome} ~ {' + '.join(terms)} | {prepared.unit} + {prepared.time}"
+        ),
         "joint_p": done.pretrend_p,
         "cluster": cluster_column,
-        "weights": weights,
+        "weights": prepared.weights,
         **sample_meta(sample, fit, cluster_column),
         **done.meta(),
         "call": call,
     }
-    first = treatments[0]
+    first = terms[0]
     return RegressionResult(
         table=done.table,
         method=method,
         meta=meta,
         overall=(
             Overall.from_row(done.table.loc[first], label=f"effect of {first}")
-            if len(treatments) == 1
+            if n_treatments == 1
             else None
         ),
         vcov=pd.DataFrame(fit.vcov.matrix, index=index, columns=index),
@@ -254,14 +226,20 @@ def panel_regression(
 @dataclass(frozen=True)
 class Prepared:
     """A validated panel regression, fitted with analytic inference: what
-    :func:`panel_regression` and :func:`evaluatie.estimators.power.mde` build on."""
+    :func:`panel_regression` and :func:`evaluatie.estimators.power.mde` build on.
+    ``terms``: the treatment regressors, then the ``covariates``."""
 
     sample: PanelSample
     fit: AbsorbedFit
     terms: list[str]
+    covariates: list[str]
     alpha: float
     cluster_column: str | None
     cluster_reason: str
+    outcome: str
+    unit: str
+    time: str
+    weights: str | None
 
 
 def prepare_regression(
@@ -280,7 +258,12 @@ def prepare_regression(
     drop_singletons: bool = True,
     assignment: np.ndarray | None = None,
 ) -> Prepared:
-    """Check the arguments, choose the default cluster, build the sample and fit it."""
+    """Check the arguments, choose the default cluster, build the sample and fit it.
+
+    ``treatments`` are what randomization inference re-assigns; ``assignment`` (one
+    value per row, default the first treatment) is what the default cluster must keep
+    constant, e.g. the dose behind dose x period regressors.
+    """
     data = require_frame(data)
     convention = get_convention(vcov)
     backend_used = resolve_backend(backend)
@@ -336,4 +319,16 @@ def prepare_regression(
         )
     fit = fit_panel(sample, convention, backend_used)
     cluster_column = (cluster or unit) if convention.clustered else None
-    return Prepared(sample, fit, terms, alpha, cluster_column, cluster_reason)
+    return Prepared(
+        sample,
+        fit,
+        terms,
+        covariates,
+        alpha,
+        cluster_column,
+        cluster_reason,
+        outcome,
+        unit,
+        time,
+        weights,
+    )
