@@ -280,10 +280,9 @@ class _Picker:
         zero = np.all(paths.reshape(paths.shape[0], -1) == 0, axis=1)
         active = ~zero[plans]
         self.n_draws, self.n_clusters = plans.shape[0], n_clusters
-        self.draw, unit = np.nonzero(active)
-        self.label = plans[self.draw, unit]
-        self.unit = unit
-        self.key = self.draw * n_clusters + cluster_of[unit]
+        draw, self.unit = np.nonzero(active)
+        self.label = plans[draw, self.unit]
+        self.key = draw * n_clusters + cluster_of[self.unit]
 
     def sums(self, per_label: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """``per_label`` (A x L x ...) -> totals (d x ...) and cluster sums (d x G x ...)."""

@@ -115,15 +115,19 @@ class ContDidResult(Result):
 
 def _evaluate(res: ContDidResult, x: np.ndarray, target: str) -> tuple[np.ndarray, np.ndarray]:
     assert res.basis is not None
+    rows, shift, extra = _curve_rows(res.basis, x, target, res.comparison_mean, res.comparison_var)
+    var = np.einsum("gk,kl,gl->g", rows, res.coef_vcov, rows) + extra
+    return rows @ res.coef - shift, np.sqrt(np.maximum(var, 0.0))
+
+
+def _curve_rows(
+    basis: DoseBasis, x: np.ndarray, target: str, comparison_mean: float, comparison_var: float
+) -> tuple[np.ndarray, float, float]:
+    """``ATT(d) = ψ(d)'β - m_0`` or ``ACRT(d) = ψ'(d)'β``: the sieve rows at ``x``, the
+    comparison mean to subtract and its variance to add (zero for ACRT)."""
     if target == "att":
-        psi = res.basis.design(x)
-        est = psi @ res.coef - res.comparison_mean
-        var = np.einsum("gk,kl,gl->g", psi, res.coef_vcov, psi) + res.comparison_var
-    else:
-        psi = res.basis.derivative(x)
-        est = psi @ res.coef
-        var = np.einsum("gk,kl,gl->g", psi, res.coef_vcov, psi)
-    return est, np.sqrt(np.maximum(var, 0.0))
+        return basis.design(x), comparison_mean, comparison_var
+    return basis.derivative(x), 0.0, 0.0
 
 
 def _check_grid(d: Any, basis: DoseBasis, name: str) -> np.ndarray:
@@ -378,11 +382,8 @@ def _curve_cov(
 ) -> np.ndarray:
     """Covariance of ``ATT(d)`` (or ``ACRT(d)``) across the grid from that of ``β`` and
     the comparison mean (independent: disjoint units)."""
-    if target == "att":
-        psi = basis.design(grid)
-        return psi @ vcov @ psi.T + comparison_var
-    dpsi = basis.derivative(grid)
-    return dpsi @ vcov @ dpsi.T
+    rows, _, extra = _curve_rows(basis, grid, target, 0.0, comparison_var)
+    return rows @ vcov @ rows.T + extra
 
 
 def default_grid(treated_doses: np.ndarray) -> np.ndarray:
