@@ -101,12 +101,9 @@ ev.reporting.inference_alternatives(fit, panel).style.format(precision=3)
 # fewer and more grant schools.
 
 # %%
-power = study.detectable_effect(panel, outcome=p.outcome, cluster=cluster)
-if isinstance(power, str):
-    display(Markdown(power))
-else:
-    display(Markdown(ev.reporting.mde_sentence(power, outcome_label=f"the {p.outcome}")))
-    display(ev.reporting.mde_table(power))
+text, table = study.detectable_effect(panel, outcome=p.outcome, cluster=cluster)
+display(Markdown(text))
+table
 
 # %% [markdown]
 # ## Event study

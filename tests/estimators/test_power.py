@@ -183,7 +183,8 @@ def test_power_curve_and_mde_crossing() -> None:
         ({"draws": 5}, "draws must be"),
         ({"reference": 10}, "reference must be"),
         ({"n_treated": [0]}, "n_treated must"),
-        ({"n_treated": [30]}, "30 treated g cannot be simulated"),
+        ({"n_treated": 5}, r"n_treated must be a list"),
+        ({"seed": "x"}, "seed must be an integer"),
     ],
 )
 def test_clear_errors(kwargs: dict, match: str) -> None:
@@ -196,3 +197,11 @@ def test_a_design_without_enough_untreated_units_is_refused() -> None:
     data = panel(10, 2, 5, {g: 2 + g % 2 for g in range(6)}, seed=1)
     with pytest.raises(DesignError, match=r"6 of 10 g have a treatment .* only 4 are left"):
         mde(data, **KEYS, treatment="d")
+
+
+def test_sizes_that_do_not_fit_are_left_out_and_said() -> None:
+    data = panel(30, 2, 5, {0: 2, 1: 3}, seed=1)
+    result = mde(data, **KEYS, treatment="d", draws=20, reference=99, n_treated=[4, 28])
+    assert list(result.table.index) == [2, 4]
+    assert result.meta["n_treated_left_out"] == [28]
+    assert "Not simulated: 28 treated g" in result.inference.note

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from evaluatie.core.errors import ParameterError
 from evaluatie.core.results import Overall, RegressionResult, Result, inference_table
 from evaluatie.reporting import (
     describe_effect,
@@ -132,6 +133,8 @@ def test_mde_sentence_and_table_follow_the_result() -> None:
     # one treated unit among 5: too few re-assignments for any p-value below 5%
     tiny = mde(_policy_panel(6, 1, seed=2), outcome="y", unit="unit", time="year", treatment="d")
     assert "no effect on the score, however large" in mde_sentence(tiny, outcome_label="the score")
+    with pytest.raises(ParameterError, match=r"needs a result of evaluatie\.mde"):
+        mde_sentence(Result(pd.DataFrame(), "twfe"))
 
 
 def test_inference_alternatives_rerun_the_headline() -> None:

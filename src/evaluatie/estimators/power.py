@@ -29,7 +29,6 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
-from evaluatie.core.checks import require_alpha
 from evaluatie.core.errors import DesignError, ParameterError
 from evaluatie.core.results import Inference, Overall, Result, call_record
 from evaluatie.engine.within import compact_codes
@@ -74,7 +73,9 @@ def mde(
         test uses 4,999; 999 changes the MDE little and is five times faster).
     n_treated
         Also the MDE with this many treated units, the calendar kept in proportion:
-        power as a function of the number of treated gemeenten (or schools).
+        power as a function of the number of treated gemeenten (or schools). Numbers
+        that do not fit among the untreated units are left out, listed in
+        ``meta["n_treated_left_out"]`` and in the inference note.
     seed
         Seed of the placebo draws and the reference assignments (default fixed).
 
@@ -92,6 +93,7 @@ def mde(
         ``alpha`` at zero effect: its power means nothing then). ``overall`` is the
         design's row.
     """
+    _check(power, draws, reference, n_treated, seed)
     arguments = {
         "outcome": outcome,
         "treatment": treatment,
@@ -107,7 +109,6 @@ def mde(
         "n_treated": list(n_treated),
         "seed": seed,
     }
-    _check(power, draws, reference, n_treated)
     prepared = prepare_regression(
         data,
         outcome=outcome,
@@ -118,19 +119,16 @@ def mde(
         cluster=cluster,
         weights=weights,
         vcov="CRV1",
-        alpha=require_alpha(alpha),
+        alpha=alpha,
     )
     setup = _setup(prepared, unit)
     comparison, level_name = setup.comparison, setup.level_name
     n_comparison = setup.n_assign
-    sizes = [setup.n_treated, *(int(n) for n in n_treated if n != setup.n_treated)]
-    too_many = [n for n in sizes if n >= n_comparison]
-    if too_many:
-        raise DesignError(
-            f"{too_many[0]} treated {level_name} cannot be simulated: only {n_comparison} "
-            f"untreated {level_name} are left to place the calendar on (n_treated= must be "
-            "smaller)"
-        )
+    asked = [int(n) for n in n_treated if n != setup.n_treated]
+    # the design's own size always fits (_setup checked); other sizes only below the
+    # number of untreated units that the calendar is placed on
+    left_out = [n for n in asked if n >= n_comparison]
+    sizes = [setup.n_treated, *(n for n in asked if n < n_comparison)]
     paths_design = comparison.path_design(setup.assign, n_comparison)
     df = comparison.n_clusters - 1
     outcome_sd = float(np.std(comparison.sample.y))
@@ -154,6 +152,11 @@ def mde(
         f"{int(first['reference'])} re-assignments); the interval is the simulation's "
         "uncertainty about the MDE, not a confidence interval of an effect."
     )
+    if left_out:
+        note += (
+            f" Not simulated: {', '.join(map(str, left_out))} treated {level_name} (no more "
+            f"than {n_comparison - 1} fit among the untreated)."
+        )
     sentence = Inference(
         procedure="simulation",
         se="power of randomization inference under placebo assignments with an injected effect",
@@ -175,6 +178,7 @@ def mde(
         "power": power,
         "alpha": alpha,
         "dropped_treated_rows": int(prepared.sample.n_obs - comparison.sample.n_obs),
+        "n_treated_left_out": left_out,
         "call": call_record("mde", arguments),
     }
     overall = Overall(
@@ -191,13 +195,21 @@ def mde(
     )
 
 
-def _check(power: float, draws: int, reference: int, n_treated: Sequence[int]) -> None:
+def _check(
+    power: float, draws: int, reference: int, n_treated: Sequence[int], seed: int | None
+) -> None:
     if not isinstance(power, (int, float)) or not 0.0 < float(power) < 1.0:
         raise ParameterError(f"power must be a number strictly between 0 and 1, got {power!r}")
     if isinstance(draws, bool) or not isinstance(draws, int) or draws < 20:
         raise ParameterError(f"draws must be an integer >= 20, got {draws!r}")
     if isinstance(reference, bool) or not isinstance(reference, int) or reference < 99:
         raise ParameterError(f"reference must be an integer >= 99, got {reference!r}")
+    if isinstance(n_treated, (str, bytes)) or not isinstance(n_treated, Sequence):
+        raise ParameterError(
+            f"n_treated must be a list of positive integers (e.g. [3, 10]), got {n_treated!r}"
+        )
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer))):
+        raise ParameterError(f"seed must be an integer or None, got {seed!r}")
     for n in n_treated:
         if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
             raise ParameterError(f"n_treated must hold positive integers, got {n!r}")
@@ -300,36 +312,26 @@ def _inject(
         draw_plans = np.stack([rng.permutation(labels) for _ in range(draws)])
         own = np.zeros(draws, dtype=np.intp)
         ref = plans[1:]  # each draw takes the place of the arbitrary first assignment
-    base_plans = ref if enumerated else np.vstack([draw_plans, ref])
-    bread, (n0_all,), (s0_all,) = design.fit(base_plans, paths)
-    b2 = design.factor * bread[:, 0, 0] ** 2
     shape = (len(draw_plans), len(ref) + (0 if enumerated else 1))
     n0, n1, d00, d01, d11 = (np.empty(shape) for _ in range(5))
     block = max(1, 8_000_000 // max(1, design.n_clusters * len(ref)))
     for start in range(0, len(draw_plans), block):
-        chunk = range(start, min(start + block, len(draw_plans)))
-        outcomes = [design.outcome_of(paths[draw_plans[d]], 0) for d in chunk]
-        if enumerated:
-            fit_plans = ref
-            rows = np.arange(len(ref))
-        else:
-            fit_plans = np.vstack([draw_plans[chunk.start : chunk.stop], ref])
-        bread_c, betas, scores = design.fit(fit_plans, paths, outcomes)
-        b2_c = design.factor * bread_c[:, 0, 0] ** 2
-        for i, d in enumerate(chunk):
-            if enumerated:
-                base = rows
-                sel = rows
-            else:  # the draw itself, then the reference assignments
-                sel = np.r_[i, len(chunk) + np.arange(len(ref))]
-                base = np.r_[d, len(draw_plans) + np.arange(len(ref))]
-            s0 = s0_all[base, :, 0]
-            s1 = scores[i][sel, :, 0]
-            n0[i + start] = n0_all[base, 0]
-            n1[i + start] = betas[i][sel, 0]
-            d00[i + start] = b2[base] * np.einsum("rg,rg->r", s0, s0)
-            d01[i + start] = b2_c[sel] * np.einsum("rg,rg->r", s0, s1)
-            d11[i + start] = b2_c[sel] * np.einsum("rg,rg->r", s1, s1)
+        chunk = draw_plans[start : start + block]
+        # the outcome itself (y), then each draw's treatment as an outcome (x_d)
+        outcomes = [(design.q, design.e)]
+        outcomes += [design.outcome_of(paths[plan], 0) for plan in chunk]
+        fit_plans = ref if enumerated else np.vstack([chunk, ref])
+        bread, betas, scores = design.fit(fit_plans, paths, outcomes)
+        b2 = design.factor * bread[:, 0, 0] ** 2
+        for i in range(len(chunk)):
+            # each draw's columns: its reference set, the draw itself first if drawn
+            cols = slice(None) if enumerated else np.r_[i, len(chunk) : len(fit_plans)]
+            s0, s1 = scores[0][cols, :, 0], scores[i + 1][cols, :, 0]
+            n0[start + i] = betas[0][cols, 0]
+            n1[start + i] = betas[i + 1][cols, 0]
+            d00[start + i] = b2[cols] * np.einsum("rg,rg->r", s0, s0)
+            d01[start + i] = b2[cols] * np.einsum("rg,rg->r", s0, s1)
+            d11[start + i] = b2[cols] * np.einsum("rg,rg->r", s1, s1)
     return InjectedDraws(n0, n1, d00, d01, d11, own), Plans(draw_plans, ref, paths, enumerated)
 
 

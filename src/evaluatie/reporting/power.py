@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 import pandas as pd
 
-from evaluatie.core.errors import EvaluatieError
+from evaluatie.core.errors import EvaluatieError, ParameterError
 from evaluatie.core.results import Result
 
 
@@ -28,6 +28,10 @@ def mde_sentence(
     with the target power, in outcome units and standard deviations, and the others."""
     table = result.table
     meta = result.meta
+    if not {"n_treated", "assignment_level", "power"} <= set(meta):
+        raise ParameterError(
+            f"mde_sentence needs a result of evaluatie.mde, got one of {result.method!r}"
+        )
     n = int(meta["n_treated"])
     level = str(meta["assignment_level"])
     row = table.loc[n]

@@ -22,6 +22,7 @@ from evaluatie.estimators.did import AttGtResult
 from evaluatie.estimators.event import event_study
 from evaluatie.estimators.power import mde
 from evaluatie.reporting.headline import Headline
+from evaluatie.reporting.power import mde_sentence, mde_table
 from evaluatie.synth.truth import known_effect
 
 #: The params file's ``cluster`` choice -> the panel column.
@@ -89,22 +90,23 @@ def headline(twfe: RegressionResult, outcome: str) -> Headline:
 POWER_SIZES = (10, 50)
 
 
-def detectable_effect(panel: pd.DataFrame, *, outcome: str, cluster: str) -> Result | str:
-    """The MDE of the grant design (:func:`evaluatie.mde`), also for
-    :data:`POWER_SIZES` grant schools where there are enough schools without a grant;
-    the reason as text where the design cannot be simulated (e.g. more grant schools
-    than schools without one)."""
-    never = panel.loc[panel["cohort"] == 0, "vestiging"].nunique()
-    sizes = [n for n in POWER_SIZES if n < never]
+def detectable_effect(
+    panel: pd.DataFrame, *, outcome: str, cluster: str
+) -> tuple[str, pd.DataFrame | None]:
+    """The report's "what could this design detect" paragraph and table: the MDE of
+    the grant design (:func:`evaluatie.mde`), also for :data:`POWER_SIZES` treated
+    units where they fit. Where the design cannot be simulated (e.g. more grant
+    schools than schools without one) the paragraph says why and there is no table."""
     try:
-        return mde(
+        result = mde(
             panel,
             outcome=outcome,
             treatment="treated",
             unit="vestiging",
             time="jaar",
             cluster=cluster,
-            n_treated=sizes,
+            n_treated=list(POWER_SIZES),
         )
     except DesignError as error:
-        return f"The minimum detectable effect cannot be simulated for this panel: {error}."
+        return f"The minimum detectable effect cannot be simulated for this panel: {error}.", None
+    return mde_sentence(result, outcome_label=f"the {outcome}"), mde_table(result)

@@ -1,0 +1,38 @@
+"""The innovatiebudget report's "what could this design detect" section."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from evaluatie.studies.innovatiebudget import detectable_effect
+
+
+def _schools(n_schools: int, n_grant: int, seed: int) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    s = np.repeat(np.arange(n_schools), 6)
+    jaar = np.tile(np.arange(2016, 2022), n_schools)
+    cohort = np.where(np.arange(n_schools) < n_grant, 2019, 0)[s]
+    treated = ((cohort > 0) & (jaar >= cohort)).astype(float)
+    y = 535 + rng.normal(size=n_schools)[s] + rng.normal(size=s.size)
+    return pd.DataFrame(
+        {"vestiging": s, "jaar": jaar, "cohort": cohort, "treated": treated,
+         "eindtoets": y, "gemeente_code": s // 3}
+    )  # fmt: skip
+
+
+def test_paragraph_and_table_agree() -> None:
+    text, table = detectable_effect(
+        _schools(60, 6, 1), outcome="eindtoets", cluster="gemeente_code"
+    )
+    # the grants went to whole gemeenten here (2 of 20): sizes in gemeenten; 50 do not fit
+    assert table is not None and list(table.index) == [2, 10]
+    assert f"{table.loc[2, 'MDE']:.2f} points" in text and "With 2 treated units" in text
+
+
+def test_a_design_that_cannot_be_simulated_is_said_not_shown() -> None:
+    text, table = detectable_effect(
+        _schools(20, 12, 2), outcome="eindtoets", cluster="gemeente_code"
+    )
+    assert table is None
+    assert text.startswith("The minimum detectable effect cannot be simulated for this panel")
