@@ -21,6 +21,7 @@ import pandas as pd
 import pytest
 
 from evaluatie import att_gt, event_study, single_unit_did, twfe
+from evaluatie.core.errors import DesignError
 from placebo import placebo, vo_gemeenten, vo_panel
 
 pytestmark = pytest.mark.slow
@@ -108,3 +109,25 @@ def test_single_unit_did_holds_its_size_in_each_third_of_gemeente_size():
     print(f"single_unit_did by size third: {rates.round(3).to_dict()}")
     se = (0.05 * 0.95 / thirds.value_counts().min()) ** 0.5
     assert rates.between(0.05 - 2.58 * se, 0.05 + 2.58 * se).all(), rates.to_dict()
+
+
+def test_event_study_uniform_band_where_it_is_offered(panel: pd.DataFrame) -> None:
+    """The analytic uniform band of an event study, on placebo policies (true path
+    zero): offered with 84 treated gemeenten (>= 50 treated and untreated), where it
+    held the whole path in 91.5% of 200 draws; refused with 12, where it held 64%."""
+    rng = np.random.default_rng(7_084)
+    hits = []
+    for _ in range(DRAWS):
+        es = event_study(placebo(panel, 84, rng), **KEYS, cohort="cohort", window=(-3, 2),
+                         inference="analytic")  # fmt: skip
+        band = es.uniform_band()
+        hits.append(bool(((band["band_low"] <= 0) & (band["band_high"] >= 0)).all()))
+    print(f"84 treated gemeenten: uniform band covers the placebo path in {np.mean(hits):.3f}")
+    # measured 91.5%: 2.3 standard errors short of 95% (the CRV1 covariance is still a
+    # little small with 84 treated), said in uniform_band's docstring; the bound guards
+    # against it getting worse
+    assert np.mean(hits) >= 0.89
+    few = event_study(placebo(panel, 12, rng), **KEYS, cohort="cohort", window=(-3, 2),
+                      inference="analytic")  # fmt: skip
+    with pytest.raises(DesignError, match="no uniform band with 12 treated"):
+        few.uniform_band()

@@ -54,6 +54,11 @@ def test_no_band_without_analytic_inference() -> None:
         es.uniform_band()
     band = ev.event_study(data, **KEYS, window=WINDOW, inference="analytic").uniform_band()
     assert (band["critical"] > 1.96).all() and -1 not in band.index
+    # analytic, but 10 treated clusters: the covariance is not to be trusted for a band
+    few = data.assign(cohort=np.where(data["unit"] < 10, data["cohort"], 0))
+    analytic = ev.event_study(few, **KEYS, window=WINDOW, inference="analytic")
+    with pytest.raises(DesignError, match="no uniform band with 10 treated of 150 clusters"):
+        analytic.uniform_band()
 
 
 def test_plot_shades_the_band_only_where_there_is_one() -> None:

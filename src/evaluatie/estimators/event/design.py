@@ -25,7 +25,7 @@ from evaluatie.core.results import TABLE_COLUMNS, Inference, RegressionResult, T
 from evaluatie.estimators.resample import default_cluster
 from evaluatie.estimators.sample import check_cluster_argument, key_codes
 from evaluatie.inference.bands import sup_t_critical
-from evaluatie.inference.choice import choose, parse
+from evaluatie.inference.choice import ANALYTIC_MIN_TREATED, choose, parse
 from evaluatie.inference.vcov import Convention, get_convention
 from evaluatie.inference.wald import wald_test
 
@@ -277,9 +277,13 @@ class EventStudyResult(RegressionResult):
         the whole path far less often, and readers judge paths as a whole ("flat before,
         rising after"). The band widens every interval by one sup-t critical value from
         the coefficients' covariance (Montiel Olea & Plagborg-Møller 2019), with the
-        result's t degrees of freedom. It exists where the intervals are analytic; a
-        randomization or bootstrap result has no covariance-based band to offer, and
-        the error says which honest test to read instead.
+        result's t degrees of freedom. It exists where the intervals are analytic and
+        trusted: at least :data:`~evaluatie.inference.choice.ANALYTIC_MIN_TREATED`
+        treated and as many untreated clusters. Measured on placebo policies in the real
+        VO exam panel (true path zero, 200 draws), the band held the whole path in 91.5%
+        of draws with 84 treated gemeenten, 88.5% with 40 and 64% with 12: the
+        cluster-robust covariance is too small with few treated clusters. Elsewhere the
+        error says which honest test to read instead.
 
         Returns the non-reference rows with ``estimate``, ``band_low``, ``band_high``
         and the ``critical`` value.
@@ -293,6 +297,19 @@ class EventStudyResult(RegressionResult):
                 "only trusted where the analytic intervals are (many treated clusters; "
                 "inference='analytic'). With few treated clusters read the joint "
                 "pretrend_test() and the overall estimate of twfe or att_gt instead"
+            )
+        n_clusters = self.meta.get("n_clusters")
+        treated = self.meta.get("n_treated_clusters")
+        if n_clusters is None or treated is None:
+            raise DesignError("no uniform band: the result does not record its treated clusters")
+        if min(int(treated), int(n_clusters) - int(treated)) < ANALYTIC_MIN_TREATED:
+            raise DesignError(
+                f"no uniform band with {treated} treated of {n_clusters} clusters: the "
+                "cluster-robust covariance it rests on is too small with fewer than "
+                f"{ANALYTIC_MIN_TREATED} treated or untreated clusters (on the real VO "
+                "panel the band held the whole placebo path in 64% of draws with 12 "
+                "treated gemeenten). Read the joint pretrend_test() and the overall "
+                "estimate of twfe or att_gt, whose randomization tests hold their size"
             )
         level = 1.0 - (0.05 if alpha is None else require_alpha(alpha))
         rows = self.table.index[~self.table["reference"].astype(bool) & self.table["se"].notna()]
