@@ -48,13 +48,14 @@ def inference_table(
     se: np.ndarray,
     index: pd.Index,
     *,
-    df: float | None = None,
+    df: float | np.ndarray | None = None,
     alpha: float = 0.05,
 ) -> pd.DataFrame:
     """Build the tidy table: t = estimate / se, two-sided p and (1 - alpha) CI.
 
     ``df=None`` uses the normal distribution; otherwise Student t with ``df`` degrees
-    of freedom (fixest's CRV1 convention uses ``df = G - 1``).
+    of freedom (fixest's CRV1 convention uses ``df = G - 1``), one per row where ``df`` is
+    an array (CR2's Bell-McCaffrey df).
     """
     estimate = np.asarray(estimate, dtype=float)
     se = np.asarray(se, dtype=float)

@@ -25,6 +25,7 @@ import pandas as pd
 
 from evaluatie.core.errors import DesignError, ParameterError
 from evaluatie.engine.within import FixedEffects
+from evaluatie.inference.cr2 import cr2_vcov
 from evaluatie.inference.vcov import Convention, FixedEffectCount, VcovResult, sandwich_vcov
 
 BACKENDS = ("auto", "numpy", "linearmodels")
@@ -156,6 +157,14 @@ def fit_absorbed_ols(
     resid = y_tilde - coef[0] * x_tilde[:, 0]  # column loop: no threaded BLAS matvec
     for j in range(1, coef.size):
         resid -= coef[j] * x_tilde[:, j]
+    if convention.meat == "cr2":
+        return AbsorbedFit(
+            coef,
+            _cr2(x, resid, fe, fe_count, convention, cluster, n_clusters),
+            resid,
+            backend,
+            iterations,
+        )
     vcov = sandwich_vcov(
         x_tilde,
         resid,
@@ -167,3 +176,45 @@ def fit_absorbed_ols(
         n_clusters=n_clusters,
     )
     return AbsorbedFit(coef, vcov, resid, backend, iterations)
+
+
+def _cr2(
+    x: np.ndarray,
+    resid: np.ndarray,
+    fe: FixedEffects,
+    fe_count: FixedEffectCount,
+    convention: Convention,
+    cluster: np.ndarray | None,
+    n_clusters: int | None,
+) -> VcovResult:
+    """CR2 needs the regressors before the within transformation: the factor nested in
+    the clusters is absorbed, the others enter as dummies (:mod:`evaluatie.inference.cr2`)."""
+    if cluster is None or n_clusters is None:
+        raise ValueError("a clustered convention needs cluster codes")
+    if fe.weights is not None:
+        raise ParameterError(
+            "vcov='CR2' is implemented for unweighted regressions only; drop weights or "
+            "use vcov='CRV1'"
+        )
+    nested = [f for f, is_nested in enumerate(fe_count.nested) if is_nested]
+    if not nested:
+        raise DesignError(
+            "vcov='CR2' needs the units nested in the clusters (every unit in one "
+            "cluster); cluster by the unit or by a level that contains it"
+        )
+    a = nested[0]
+    found = cr2_vcov(
+        x,
+        resid,
+        absorbed=fe.codes[a],
+        n_absorbed=fe.n_levels[a],
+        explicit=[
+            (c, n) for f, (c, n) in enumerate(zip(fe.codes, fe.n_levels, strict=True)) if f != a
+        ],
+        cluster=cluster,
+        n_clusters=n_clusters,
+    )
+    k_df = x.shape[1] + fe_count.k_fe(convention.fe_count)
+    return VcovResult(
+        found.matrix, float(n_clusters - 1), 1.0, k_df, n_clusters, convention, found.df
+    )

@@ -209,7 +209,7 @@ def regression_inference(fit: AbsorbedFit, cluster: str | None) -> Inference:
     return Inference(
         procedure="analytic",
         se=f"{v.convention.name} ({v.convention.description})",
-        distribution=f"t({v.df:g})",
+        distribution=v.distribution(),
         cluster=cluster if v.convention.clustered else None,
         n_clusters=v.n_clusters,
     )
@@ -226,6 +226,7 @@ def sample_meta(sample: PanelSample, fit: AbsorbedFit, cluster: str | None) -> d
         "n_periods": sample.n_periods,
         "n_clusters": v.n_clusters,
         "df": v.df,
+        **({} if v.df_coef is None else {"df_bell_mccaffrey": v.df_coef.tolist()}),
         "vcov_type": v.convention.name,
         "vcov_description": v.convention.description,
         "vcov_factor": v.factor,

@@ -105,6 +105,14 @@ def twfe(
           debiased=True)``): ``G/(G-1) * (N-1)/(N-K_full)``; t with ``N - K_full`` df.
         * ``"HC1"``: ``N/(N-K_full) * B (sum_i s_i s_i') B``; ``"iid"``:
           ``sum_i w_i u_i^2 / (N-K_full) * B``; both t with ``N - K_full`` df.
+        * ``"CR2"``: Bell & McCaffrey's bias-reduced cluster-robust covariance, each
+          slope tested against t with its own Bell-McCaffrey (Satterthwaite) df
+          (Pustejovsky & Tipton 2018; ``meta["df_bell_mccaffrey"]``); unweighted, the
+          units nested in the clusters. It is the honest *analytic* choice with
+          few treated clusters: on placebo policies in the real VO panel it rejected
+          5.9%, 6.8%, 7.6% and 3.0% with 84, 40, 12 and 3 treated gemeenten where
+          CRV1 rejected 7.3%, 9.4%, 15.9% and 35.2%
+          (:mod:`evaluatie.inference.choice`).
     alpha
         Confidence intervals have level ``1 - alpha``.
     backend
@@ -185,7 +193,7 @@ def panel_regression(
     n_treatments = len(terms) - len(prepared.covariates)
     index = pd.Index(terms, name="term")
     se = np.sqrt(np.diag(fit.vcov.matrix))
-    table = inference_table(fit.coef, se, index, df=fit.vcov.df, alpha=alpha)
+    table = inference_table(fit.coef, se, index, df=fit.vcov.t_df, alpha=alpha)
     done = finish(
         table,
         sample,

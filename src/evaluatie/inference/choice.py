@@ -12,7 +12,14 @@ clustered by gemeente)::
     wild (WCR)         0.000  0.000  0.000  0.055  0.055  0.090  0.115  0.055  0.070
     randomization (t)  0.045  0.050  0.045  0.050  0.020  0.050  0.080  0.045  0.055
 
-(draws of 999; a rate's standard error is about 0.015). The restricted wild bootstrap
+(draws of 999; a rate's standard error is about 0.015). The analytic ``vcov="CR2"``
+(Bell-McCaffrey df) does much better than CRV1 but is not exact either (1,000 placebo
+draws with 84 and 12 treated, 500 with 40 and 3)::
+
+    treated gemeenten      3     12     40     84
+    analytic CRV1      0.352  0.159  0.094  0.073
+    analytic CR2 + BM  0.030  0.076  0.068  0.059
+ The restricted wild bootstrap
 never rejects with three or fewer treated gemeenten (as MacKinnon & Webb report) and
 over-rejects between about 10 and 20; CRV1 over-rejects everywhere on this panel. The
 randomization test stays within sampling error of 5% in every regime: it is exact when

@@ -27,9 +27,17 @@ name                       meat       c                                         
 ``CRV1``                   cluster    G/(G-1) * (N-1)/(N-K_nested)                 G - 1
 ``linearmodels``           cluster    N/(N-K_lm)                                   N - K_lm
 ``linearmodels-absorbing`` cluster    G/(G-1) * (N-1)/(N-K_lm)                     N - K_lm
+``CR2``                    CR2        1                                            BM, per slope
 ``HC1``                    hetero     N/(N-K_full)                                 N - K_full
 ``iid``                    iid        N/(N-K_full)                                 N - K_full
 =========================  =========  ===========================================  ===========
+
+``CR2`` rescales each cluster's residuals by ``(I - H_gg)^{-1/2}`` and tests each slope
+against t with Bell-McCaffrey degrees of freedom (:mod:`evaluatie.inference.cr2`; it
+matches clubSandwich's ``vcovCR(type = "CR2")`` and ``coef_test()``'s Satterthwaite
+df, checked against diff-diff's implementation of the same). Joint (pre-trend) tests
+are the plain Wald test with the CR2 covariance, without the Hotelling-T² small-sample
+correction of P&T (2018, Section 3.2).
 
 ``CRV1``, ``HC1`` and ``iid`` are the fixest/pyfixest defaults for ``vcov={"CRV1": g}``,
 ``"hetero"`` and ``"iid"`` (Liang & Zeger 1986; White 1980 with the HC1 factor of
@@ -59,16 +67,16 @@ class Convention:
     """A standard-error convention: which meat, which small-sample factor, which df."""
 
     name: str
-    meat: Literal["cluster", "hetero", "iid"]
+    meat: Literal["cluster", "cr2", "hetero", "iid"]
     fe_count: Literal["nested", "full", "linearmodels"]
     cluster_factor: bool  # multiply by G / (G - 1)
     n_factor: Literal["(N-1)/(N-K)", "N/(N-K)"]
-    df: Literal["G-1", "N-K"]
+    df: Literal["G-1", "N-K", "BM"]
     description: str
 
     @property
     def clustered(self) -> bool:
-        return self.meat == "cluster"
+        return self.meat in ("cluster", "cr2")
 
 
 CONVENTIONS: dict[str, Convention] = {
@@ -92,6 +100,15 @@ CONVENTIONS: dict[str, Convention] = {
             "(N-1)/(N-K)",
             "N-K",
             "linearmodels AbsorbingLS clustered (debiased=True)",
+        ),
+        Convention(
+            "CR2",
+            "cr2",
+            "nested",
+            False,
+            "N/(N-K)",
+            "BM",
+            "CR2 with Bell-McCaffrey degrees of freedom (Pustejovsky & Tipton 2018)",
         ),
         Convention("HC1", "hetero", "full", False, "N/(N-K)", "N-K", "fixest/pyfixest hetero"),
         Convention("iid", "iid", "full", False, "N/(N-K)", "N-K", "fixest/pyfixest iid"),
@@ -139,6 +156,22 @@ class VcovResult:
     k_df: int  # K: slopes plus counted fixed effects
     n_clusters: int | None
     convention: Convention
+    df_coef: np.ndarray | None = None  # one df per slope (CR2's Bell-McCaffrey)
+
+    @property
+    def t_df(self) -> float | np.ndarray:
+        """The df of each slope's t test: ``df_coef`` where the convention has one per
+        slope, else the common ``df``."""
+        return self.df if self.df_coef is None else self.df_coef
+
+    def distribution(self) -> str:
+        """The t reference of the slopes' tests, for :class:`~evaluatie.core.results.Inference`."""
+        if self.df_coef is None:
+            return f"t({self.df:g})"
+        low, high = float(self.df_coef.min()), float(self.df_coef.max())
+        if np.isclose(low, high):
+            return f"t({low:.1f}, Bell-McCaffrey)"
+        return f"t(Bell-McCaffrey, {low:.1f} to {high:.1f} by coefficient)"
 
 
 def small_sample_factor(convention: Convention, n: int, k_df: int, n_clusters: int | None) -> float:

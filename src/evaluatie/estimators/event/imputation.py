@@ -190,7 +190,7 @@ def _leads(design: EventDesign, untreated: np.ndarray) -> tuple[pd.DataFrame, np
     fit = fit_panel(sample, design.convention, "numpy")
     se = np.sqrt(np.diag(fit.vcov.matrix))
     table = inference_table(
-        fit.coef, se, pd.Index(kept, name="rel_time"), df=fit.vcov.df, alpha=design.alpha
+        fit.coef, se, pd.Index(kept, name="rel_time"), df=fit.vcov.t_df, alpha=design.alpha
     )
     stat, q, _ = wald_test(fit.coef, fit.vcov.matrix)
     f_stat = stat / q

@@ -52,7 +52,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from evaluatie.core.errors import DesignError
+from evaluatie.core.errors import DesignError, ParameterError
 from evaluatie.core.results import inference_table
 from evaluatie.estimators.event.design import (
     EventDesign,
@@ -161,6 +161,11 @@ def _interactions(design: EventDesign) -> _Interactions:
 
 def fit_sun_abraham(design: EventDesign) -> EventStudyResult:
     """Sun & Abraham (2021) IW event study for ``event_study(method="sun_abraham")``."""
+    if design.convention.meat == "cr2":  # BM df exist per coefficient, not for the IW averages
+        raise ParameterError(
+            "estimator='sun_abraham' has no Bell-McCaffrey degrees of freedom for its "
+            "weighted averages; use vcov='CRV1', or vcov='CR2' with estimator='twfe'"
+        )
     lower, upper = design.window
     ref = design.reference
     inter = _interactions(design)

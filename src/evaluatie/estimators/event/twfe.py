@@ -59,7 +59,7 @@ def fit_twfe(design: EventDesign) -> EventStudyResult:
     fit = fit_panel(sample, design.convention, "numpy")
     index = pd.Index(kept, name="rel_time")
     se = np.sqrt(np.diag(fit.vcov.matrix))
-    est = inference_table(fit.coef, se, index, df=fit.vcov.df, alpha=design.alpha)
+    est = inference_table(fit.coef, se, index, df=fit.vcov.t_df, alpha=design.alpha)
     leads = [i for i, p in enumerate(kept) if p < 0]
     done = finish(
         est,
