@@ -131,3 +131,17 @@ def test_event_study_uniform_band_where_it_is_offered(panel: pd.DataFrame) -> No
                       inference="analytic")  # fmt: skip
     with pytest.raises(DesignError, match="no uniform band with 12 treated"):
         few.uniform_band()
+
+
+@pytest.mark.parametrize("n_treated", [84, 12, 3])
+def test_cr2_analytic_p_values_hold_their_size(panel, n_treated):
+    """The analytic option that needs no resampling: CR2 with Bell-McCaffrey df, clustered
+    by gemeente (CRV1 rejected 7%, 16% and 35% here)."""
+
+    def cr2(data: pd.DataFrame) -> float:
+        return twfe(
+            data, **KEYS, treatment="d", cluster="gemeente", vcov="CR2", inference="analytic"
+        ).overall.p
+
+    rates = _rates(panel, n_treated, {"CR2": cr2})
+    assert BAND[0] <= rates["CR2"] <= BAND[1], (n_treated, rates)

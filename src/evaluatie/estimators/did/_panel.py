@@ -9,7 +9,9 @@ rules, stating in every error or warning what was found:
 * one row per unit and period (duplicates are an error);
 * rows with a missing outcome, covariate or weight are dropped (warning); units then not
   observed in every period are dropped with a warning naming how many (as R ``did``
-  does for panel data without ``allow_unbalanced_panel``);
+  does for panel data without ``allow_unbalanced_panel``), or, with
+  ``allow_unbalanced=True``, kept with NaN where they are not observed (no covariates;
+  :mod:`.unbalanced`);
 * a cohort with no observed period before ``g - anticipation`` (treated in the first
   period) cannot be estimated: its units are dropped with a warning (as R ``did``);
 * a cohort first treated after the last observed period (``g - anticipation > T``) is
@@ -38,7 +40,9 @@ from evaluatie.core.errors import DesignError, ParameterError
 
 @dataclass(frozen=True)
 class PanelData:
-    """A balanced panel in wide form; row ``i`` of every array is unit ``units[i]``.
+    """A panel in wide form; row ``i`` of every array is unit ``units[i]``.
+
+    Balanced unless ``balanced`` is False: then ``y`` is NaN where a unit is not observed.
 
     Units are ordered by cohort (never treated last), then by unit label, so each
     cohort occupies a contiguous block of rows.
@@ -57,6 +61,7 @@ class PanelData:
     weights: np.ndarray
     cluster: np.ndarray | None
     notes: dict[str, object] = field(default_factory=dict)
+    balanced: bool = True
 
     @property
     def n(self) -> int:
@@ -85,8 +90,14 @@ def prepare_panel(
     weights: str | None,
     cluster: str | None,
     anticipation: int,
+    allow_unbalanced: bool = False,
 ) -> PanelData:
-    """Validate ``data`` and return the balanced wide panel (see module docstring)."""
+    """Validate ``data`` and return the wide panel (see module docstring)."""
+    if allow_unbalanced and covariates:
+        raise ParameterError(
+            "allow_unbalanced_panel=True is implemented without covariates (each cell is "
+            "a difference of four means); drop covariates or the option"
+        )
     require_frame(data)
     require_columns(
         data,
@@ -145,9 +156,12 @@ def prepare_panel(
         )
     # unit-periods are unique, so a unit is complete when it has a full row in every period
     rows_per_unit = np.bincount(codes[ok_row], minlength=n_units)
-    keep_unit = rows_per_unit == n_periods
-    n_incomplete = int((~keep_unit).sum())
-    if n_incomplete:
+    complete = rows_per_unit == n_periods
+    keep_unit = rows_per_unit > 0 if allow_unbalanced else complete
+    n_incomplete = int((~complete).sum())
+    if n_incomplete and allow_unbalanced:
+        notes["units_unbalanced_kept"] = int((keep_unit & ~complete).sum())
+    elif n_incomplete:
         notes["units_dropped_unbalanced"] = n_incomplete
         warnings.warn(
             f"The panel is unbalanced: dropped {n_incomplete} of {n_units} unit(s) not "
@@ -189,7 +203,7 @@ def prepare_panel(
     new_index[order] = np.arange(n)
     sel = ok_row & keep_unit[codes]
     rows, cols = new_index[codes[sel]], tcodes[sel]
-    y = np.empty((n, n_periods))
+    y = np.full((n, n_periods), np.nan)
     y[rows, cols] = data[outcome].to_numpy(dtype=float, na_value=np.nan)[sel]
     x = None
     if covariates:
@@ -212,4 +226,5 @@ def prepare_panel(
         weights=w,
         cluster=clus,
         notes=notes,
+        balanced=bool(np.isfinite(y).all()),
     )

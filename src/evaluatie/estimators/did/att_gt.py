@@ -39,6 +39,7 @@ from .randomization import (
     joint_test,
     randomize,
 )
+from .unbalanced import did_means_unbalanced, observed_units
 
 
 @dataclass
@@ -268,8 +269,9 @@ def att_gt(
     alpha: float = 0.05,
     boot_weights: Literal["mammen", "rademacher"] = "mammen",
     inference: str | Randomization = "auto",
+    allow_unbalanced_panel: bool = False,
 ) -> AttGtResult:
-    """Callaway & Sant'Anna (2021) group-time ATTs from a long balanced panel.
+    """Callaway & Sant'Anna (2021) group-time ATTs from a long panel.
 
     Parameters
     ----------
@@ -319,8 +321,17 @@ def att_gt(
         ``"randomization"`` (the cohorts re-assigned among the clusters; no covariates)
         or a :class:`~evaluatie.inference.Randomization`. ``se`` stays the analytic (or
         bootstrap) one; ``p``, ``ci_low`` and ``ci_high`` are those of the inference used.
-        With covariates ``"auto"`` uses the analytic p-values only with at least 50
-        treated and 50 untreated clusters, and shows none otherwise.
+        With covariates, or on an unbalanced panel, ``"auto"`` uses the analytic
+        p-values only with at least 50 treated and 50 untreated clusters, and shows none
+        otherwise.
+    allow_unbalanced_panel
+        ``False`` (default, as R ``did``): units not observed in every period are
+        dropped, and counted in ``meta["units_dropped_unbalanced"]``. ``True``: they are
+        kept and every cell is estimated as two repeated cross sections (R ``did``'s
+        ``allow_unbalanced_panel``; :mod:`.unbalanced`), which assumes that whether a
+        unit is observed is unrelated to its outcome trend; ``n_treated`` and
+        ``n_control`` then count the units observed in ``t`` or ``b``, and
+        ``meta["units_unbalanced_kept"]`` the incomplete units. Without covariates only.
     """
     _check_choice("control", control, ("never_treated", "not_yet_treated"))
     call = call_record("att_gt", {k: v for k, v in locals().items() if k != "data"})
@@ -365,6 +376,7 @@ def att_gt(
         weights=weights,
         cluster=cluster,
         anticipation=int(anticipation),
+        allow_unbalanced=bool(allow_unbalanced_panel),
     )
     if panel.cohorts.size == 0:
         raise DesignError(f"No treated cohort remains in {cohort!r}: every unit is never treated.")
@@ -406,7 +418,7 @@ def att_gt(
         "anticipation": int(anticipation),
         "covariates": list(covariates),
         "n_units": panel.n,
-        "n_obs": panel.n * len(periods),
+        "n_obs": int(np.isfinite(panel.y).sum()),
         "n_periods": len(periods),
         "n_cohorts": int(panel.cohorts.size),
         "alpha": alpha,
@@ -466,15 +478,20 @@ def fit_cells(panel: PanelData, settings: CellSettings) -> FittedCells:
     control, anticipation = settings.control, settings.anticipation
     cells = _enumerate_cells(panel.periods, panel.cohorts, anticipation, settings.base_period)
     groups = _groups(panel, cells, control, anticipation)
-    n_c = groups.size @ groups.control
+    n_t, n_c = groups.size @ groups.treated, groups.size @ groups.control
     empty = (n_c == 0) & ~cells.reference
+    why = "without comparison units"
+    if not panel.balanced:  # a group may have nobody observed in t or in b
+        n_t, n_c, seen = _observed_counts(panel, cells, groups)
+        empty = ~seen & ~cells.reference
+        why = "whose treated or comparison units are not observed in both periods"
     if empty.any():
         bad = [
             (g, panel.periods[j])
             for g, j in zip(cells.cohort[empty], cells.t_idx[empty], strict=True)
         ]
         warnings.warn(
-            f"Dropped {int(empty.sum())} ATT(g,t) cell(s) without comparison units: {bad}.",
+            f"Dropped {int(empty.sum())} ATT(g,t) cell(s) {why}: {bad}.",
             UserWarning,
             stacklevel=3,
         )
@@ -483,7 +500,7 @@ def fit_cells(panel: PanelData, settings: CellSettings) -> FittedCells:
         groups = _Groups(
             groups.unit_group, groups.treated[:, keep], groups.control[:, keep], groups.size
         )
-        n_c = n_c[keep]
+        n_t, n_c = n_t[keep], n_c[keep]
 
     att, inf, fit = _estimate(panel, cells, groups, settings.est_method)
     infer = IFInference(
@@ -505,7 +522,7 @@ def fit_cells(panel: PanelData, settings: CellSettings) -> FittedCells:
         "rel_time": periods[cells.t_idx] - g_out,
         "pre": periods[cells.t_idx] < cells.cohort,
         "reference": cells.reference,
-        "n_treated": groups.size @ groups.treated,
+        "n_treated": n_t,
         "n_control": n_c,
     }
     table, crit = infer.table(
@@ -534,6 +551,16 @@ def _estimate(
     n, k = panel.n, len(cells.cohort)
     est = np.flatnonzero(~cells.reference)
     att, inf = np.zeros(k), np.zeros((n, k))
+    if not panel.balanced:
+        att[est], inf[:, est] = did_means_unbalanced(
+            panel.y,
+            cells.t_idx[est],
+            cells.b_idx[est],
+            groups.treated[groups.unit_group][:, est],
+            groups.control[groups.unit_group][:, est],
+            panel.weights,
+        )
+        return att, inf, None
     if panel.x is None:
         fit = did_means(
             panel.y,
@@ -562,6 +589,19 @@ def _estimate(
         att[kk] = two.att
         inf[sub, kk] = two.inf * (n / sub.sum())
     return att, inf, None
+
+
+def _observed_counts(
+    panel: PanelData, cells: _Cells, groups: _Groups
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Unbalanced panel: treated and comparison units observed in ``t`` or ``b`` of each
+    cell, and whether each of the four groups of the cell has someone observed."""
+    counts = [
+        observed_units(panel.y, cells.t_idx, cells.b_idx, members[groups.unit_group])
+        for members in (groups.treated, groups.control)
+    ]
+    seen = np.all([c > 0 for pair in counts for c in pair[:2]], axis=0)
+    return counts[0][2], counts[1][2], seen
 
 
 def _bootstrap(
@@ -635,11 +675,12 @@ def _choose(method: str | Randomization, panel: PanelData, cluster: str | None) 
     n_treated = _treated_clusters(panel)
     if method == "bootstrap":
         return Choice("bootstrap", f"multiplier bootstrap requested ({n_treated} treated {unit})")
-    can_randomize = panel.x is None
-    if method == "randomization" and not can_randomize:
+    can_randomize = panel.x is None and panel.balanced
+    if (method == "randomization" or isinstance(method, Randomization)) and not can_randomize:
         raise DesignError(
-            "randomization inference for att_gt needs a fit without covariates; use "
-            "inference='analytic'"
+            "randomization inference for att_gt needs a balanced panel without covariates "
+            "(the cells are re-estimated per assignment from each unit's mean change); "
+            "use inference='analytic' or 'bootstrap'"
         )
     return choose(
         method, n_clusters=n_clusters, n_treated=n_treated, unit=unit, randomization=can_randomize
