@@ -99,6 +99,20 @@ def test_coverage_with_few_treated_clusters():
     assert rates["CRV1"] < rates["CR2"] - 0.03, rates
 
 
+def test_one_treated_cluster_has_no_cr2(unbalanced):
+    """With one treated cluster the treatment is identified from that cluster alone
+    (leverage one): CR2 would equal CRV1's far too small SE, so it is left empty."""
+    first = unbalanced["group"] == unbalanced["group"].min()
+    data = unbalanced.assign(d=(first & (unbalanced["year"] >= 2019)).astype(float))
+    with pytest.warns(UserWarning, match="single cluster"):
+        res = twfe(
+            data, **KEYS, covariates=["x"], cluster="group", vcov="CR2", inference="analytic"
+        )
+    assert np.isnan(res.table.loc["d", ["se", "p", "ci_low", "ci_high"]].astype(float)).all()
+    assert np.isfinite(res.table.loc["x", ["se", "p"]].astype(float)).all()  # x is not
+    assert np.isfinite(res.coef["d"])
+
+
 def test_refuses_designs_it_does_not_cover(unbalanced):
     with pytest.raises(ParameterError, match="unweighted"):
         twfe(unbalanced, **KEYS, weights="w", cluster="group", vcov="CR2")

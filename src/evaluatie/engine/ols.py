@@ -17,6 +17,7 @@ Two backends produce ``X~`` and ``y~``:
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -160,7 +161,7 @@ def fit_absorbed_ols(
     if convention.meat == "cr2":
         return AbsorbedFit(
             coef,
-            _cr2(x, resid, fe, fe_count, convention, cluster, n_clusters),
+            _cr2(x, resid, names, fe, fe_count, convention, cluster, n_clusters),
             resid,
             backend,
             iterations,
@@ -181,6 +182,7 @@ def fit_absorbed_ols(
 def _cr2(
     x: np.ndarray,
     resid: np.ndarray,
+    names: Sequence[str],
     fe: FixedEffects,
     fe_count: FixedEffectCount,
     convention: Convention,
@@ -214,6 +216,17 @@ def _cr2(
         cluster=cluster,
         n_clusters=n_clusters,
     )
+    if found.single_cluster.any():
+        lost = [n for n, s in zip(names, found.single_cluster, strict=True) if s]
+        warnings.warn(
+            f"vcov='CR2' is undefined for {lost}: identified from a single cluster (e.g. "
+            "one treated gemeente), where no cluster-robust variance exists; the standard "
+            "error, p-value and interval are left empty. Randomization inference "
+            "(inference='randomization') and single_unit_did have a test for one treated "
+            "cluster.",
+            UserWarning,
+            stacklevel=6,
+        )
     k_df = x.shape[1] + fe_count.k_fe(convention.fe_count)
     return VcovResult(
         found.matrix, float(n_clusters - 1), 1.0, k_df, n_clusters, convention, found.df

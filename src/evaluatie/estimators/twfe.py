@@ -112,7 +112,8 @@ def twfe(
           few treated clusters: on placebo policies in the real VO panel it rejected
           5.9%, 6.8%, 7.6% and 3.0% with 84, 40, 12 and 3 treated gemeenten where
           CRV1 rejected 7.3%, 9.4%, 15.9% and 35.2%
-          (:mod:`evaluatie.inference.choice`).
+          (:mod:`evaluatie.inference.choice`). With one treated cluster it does not
+          exist (left empty, with a warning).
     alpha
         Confidence intervals have level ``1 - alpha``.
     backend

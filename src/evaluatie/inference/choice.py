@@ -16,9 +16,12 @@ clustered by gemeente)::
 (Bell-McCaffrey df) does much better than CRV1 but is not exact either (1,000 placebo
 draws with 84 and 12 treated, 500 with 40 and 3)::
 
-    treated gemeenten      3     12     40     84
-    analytic CRV1      0.352  0.159  0.094  0.073
-    analytic CR2 + BM  0.030  0.076  0.068  0.059
+    treated gemeenten      1      3     12     40     84
+    analytic CRV1      0.881  0.352  0.159  0.094  0.073
+    analytic CR2 + BM      -  0.030  0.076  0.068  0.059
+
+With one treated gemeente CR2 equals CRV1 (88% as computed: the treated cluster has
+leverage one), so it is left empty there (:mod:`evaluatie.inference.cr2`).
  The restricted wild bootstrap
 never rejects with three or fewer treated gemeenten (as MacKinnon & Webb report) and
 over-rejects between about 10 and 20; CRV1 over-rejects everywhere on this panel. The

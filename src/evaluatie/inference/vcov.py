@@ -168,7 +168,9 @@ class VcovResult:
         """The t reference of the slopes' tests, for :class:`~evaluatie.core.results.Inference`."""
         if self.df_coef is None:
             return f"t({self.df:g})"
-        low, high = float(self.df_coef.min()), float(self.df_coef.max())
+        if np.isnan(self.df_coef).all():
+            return "none (CR2 undefined: identified from a single cluster)"
+        low, high = float(np.nanmin(self.df_coef)), float(np.nanmax(self.df_coef))
         if np.isclose(low, high):
             return f"t({low:.1f}, Bell-McCaffrey)"
         return f"t(Bell-McCaffrey, {low:.1f} to {high:.1f} by coefficient)"
