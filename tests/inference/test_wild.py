@@ -77,7 +77,7 @@ def test_enumerated_bootstrap_equals_wildboottest_exactly(panel, restricted):
 def test_enumeration_lists_every_sign_pattern_once():
     v, enumerated = draw_weights(5, WildBootstrap(draws=99))
     assert enumerated and v.shape == (5, 32)
-    patterns = {tuple(col) for col in v.T}
+    patterns = {tuple(col) for col in np.asarray(v).T}
     assert patterns == set(itertools.product((-1.0, 1.0), repeat=5))
 
 
@@ -105,3 +105,61 @@ def test_wild_recovers_a_known_effect_and_holds_size_on_average():
         rejections.append(twfe(null, **KEYS, inference=WildBootstrap(draws=399)).overall.p < 0.05)
     assert np.mean(covered) >= 0.85
     assert np.mean(rejections) <= 0.15
+
+
+def _brute_force_p(panel: pd.DataFrame, restricted: bool) -> tuple[float, int]:
+    """The subcluster bootstrap the slow way: every sign pattern over the units, each
+    bootstrap sample re-fitted with every fixed effect as a dummy and its CRV1 t
+    statistic computed by gemeente-like cluster. (wildboottest 0.3.2 would be the
+    independent reference, but its ``bootcluster`` path fails with an IndexError.)"""
+    x = pd.get_dummies(panel[["unit", "year"]].astype(str), drop_first=True, dtype=float)
+    x.insert(0, "d", panel["d"].to_numpy())
+    x.insert(0, "const", 1.0)
+    xm, y = x.to_numpy(), panel["y"].to_numpy()
+    cluster, unit = panel["group"].to_numpy(), pd.factorize(panel["unit"])[0]
+    bread = np.linalg.inv(xm.T @ xm)
+
+    def t_stat(values: np.ndarray, centre: float) -> float:
+        b = bread @ xm.T @ values
+        u = values - xm @ b
+        s = np.array([xm[cluster == g].T @ u[cluster == g] for g in np.unique(cluster)])
+        return (b[1] - centre) / np.sqrt((bread @ s.T @ s @ bread)[1, 1])
+
+    t = t_stat(y, 0.0)
+    base = np.delete(xm, 1, axis=1) if restricted else xm
+    fitted = base @ np.linalg.lstsq(base, y, rcond=None)[0]
+    centre = 0.0 if restricted else float((bread @ xm.T @ y)[1])
+    stars = [
+        t_stat(fitted + (y - fitted) * np.array(v)[unit], centre)
+        for v in itertools.product([-1.0, 1.0], repeat=int(unit.max()) + 1)
+    ]
+    return float(np.mean(np.abs(stars) >= abs(t) * (1 - 1e-10))), len(stars)
+
+
+@pytest.mark.parametrize("restricted", [True, False])
+def test_subcluster_bootstrap_equals_brute_force_exactly(restricted):
+    # 11 units in 4 clusters: all 2^11 unit-level sign patterns are enumerated
+    panel = clustered_panel(n_units=11, n_groups=4, seed=3, effect=0.0)
+    ours = twfe(panel, **KEYS, inference=WildBootstrap(restricted=restricted, bootcluster="unit"))
+    p, draws = _brute_force_p(panel, restricted)
+    assert ours.meta["inference"].draws == draws == 2**11
+    assert "subcluster" in ours.meta["inference"].se
+    assert ours.overall.p == pytest.approx(p, abs=1e-12)
+    assert ours.meta["inference"].n_clusters == 4  # the variance stays clustered by group
+
+
+def test_subcluster_pretrend_test_runs_on_unit_weights(panel):
+    from evaluatie import event_study
+
+    res = event_study(
+        panel,
+        outcome="y",
+        unit="unit",
+        time="year",
+        cohort="cohort",
+        window=(-3, 2),
+        cluster="group",
+        inference=WildBootstrap(bootcluster="unit", draws=999),
+    )
+    assert 0.0 < res.pretrend_test().p <= 1.0
+    assert res.meta["inference"].draws == 999  # 2^60 patterns: drawn, not enumerated

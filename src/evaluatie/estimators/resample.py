@@ -195,12 +195,20 @@ class PanelDesign:
         by_cluster[self.cluster[unit_change[self.sample.unit]]] = True
         return int((changes & by_cluster).sum())
 
-    def moments(self) -> ClusterMoments:
+    def moments(self, *, by_unit: bool = False) -> ClusterMoments:
+        """Cluster cross products of the regression with the unit effects partialled out
+        (``by_unit``: per unit, for the subcluster bootstrap)."""
         s = self.sample
         x = self._partial(np.column_stack([s.x, self._period_dummies()]))
         y = self._partial(s.y)
         return ClusterMoments.from_arrays(
-            x, y, self.cluster, self.n_clusters, weights=s.weights, factor=self.factor
+            x,
+            y,
+            self.cluster,
+            self.n_clusters,
+            weights=s.weights,
+            factor=self.factor,
+            fine=(s.unit, s.n_units) if by_unit else None,
         )
 
     def assignment_units(self) -> tuple[np.ndarray, int]:
@@ -315,8 +323,8 @@ def _wild(
     cluster_name: str,
     joint: list[int] | None,
 ) -> Resampled:
-    m = design.moments()
-    v, enumerated = draw_weights(design.n_clusters, method)
+    m = design.moments(by_unit=method.bootcluster == "unit")
+    v, enumerated = draw_weights(m.n_groups, method)
     tests = [
         wild_t_test(m, j, v, restricted=method.restricted, enumerated=enumerated, alpha=alpha)
         for j in rows
