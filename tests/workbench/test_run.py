@@ -115,3 +115,27 @@ def test_vve_report_for_one_gemeente(
     assert "Simulated data:" in html and "ATT_o" in html
     record = json.loads((reports / "vve_test.json").read_text(encoding="utf-8"))
     assert record["status"] == "ok" and "average slope" in record["headline"]["label"]
+
+
+def _without_provenance(html: str) -> str:
+    start = html.index("<summary>Provenance</summary>")
+    return html[:start] + html[html.index("</details>", html.index("</table>", start)) :]
+
+
+def test_reruns_give_the_same_bytes_outside_the_provenance_block(
+    tmp_path: Path, raw_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Same inputs, two forced runs: identical HTML apart from the start time and
+    duration in the provenance block (cell ids and pandas' table ids are not random)."""
+    monkeypatch.chdir(REPO)
+    reports = tmp_path / "reports"
+    path = params_file(tmp_path, raw_dir)
+    pages = []
+    for _ in range(2):
+        assert main(["run", str(path), "--reports", str(reports), "--force"]) == 0
+        pages.append((reports / "innovatie_test.html").read_text(encoding="utf-8"))
+    assert re.search(r'id="T_t0001', pages[0])  # styled tables renumbered
+    assert not re.search(r'id="T_[0-9a-f]{5}', pages[0])
+    assert 'id="cell-id=cell-0"' in pages[0]  # numbered cell ids
+    assert pages[0] != pages[1]  # the provenance block does differ (start time)
+    assert _without_provenance(pages[0]) == _without_provenance(pages[1])

@@ -4,6 +4,11 @@ nbconvert's HTML exporter embeds figures as base64 PNG, so the report is one fil
 reader can open offline or mail. Code is hidden unless asked for; a header cell shows
 the title, run status (with the error of a failed run), the headline estimate, the
 parameters and the provenance of the run (the same record as the JSON sidecar).
+
+Reports are byte-reproducible: two runs of the same inputs give the same HTML except
+inside the provenance block, which alone holds the start time and duration. Cell ids
+are numbered instead of random, and the random ids pandas gives each styled table
+(``T_1a2b3``) are renumbered in order of appearance.
 """
 
 from __future__ import annotations
@@ -21,6 +26,8 @@ from evaluatie.workbench.provenance import code_summary
 # Scripts fetched from a CDN would make the report depend on the network; static
 # outputs (figures, tables, text) need none of them.
 _REMOTE_SCRIPT = re.compile(r"<script[^>]*\bsrc=\"https?://[^\"]*\"[^>]*>\s*</script>\s*", re.I)
+# pandas' Styler names each table T_ plus a random five-character hex uuid
+_STYLER_ID = re.compile(r"\bid=\"T_([0-9a-f]{5})")
 
 
 def _rows(pairs: list[tuple[str, str]]) -> str:
@@ -52,6 +59,10 @@ def provenance_table(record: dict[str, Any]) -> str:
         ),
         ("environment", html.escape(f"Python {env.get('python')}; {packages}")),
         ("cache key", f"<code>{html.escape(str(record.get('cache_key')))}</code>"),
+        (
+            "run",
+            html.escape(f"started {record.get('started')}, {record.get('duration_s', 0):.1f} s"),
+        ),
         ("record", f"<code>{html.escape(str(record.get('name')))}.json</code>"),
     ]
     return f"<table>{_rows(pairs)}</table>"
@@ -66,14 +77,8 @@ def header_cell(record: dict[str, Any]) -> Any:
     else:
         error = html.escape(str(record.get("error")))
         status = f"❌ <b>failed</b>: <code>{error}</code> (the failing cell is marked below)"
-    facts = " · ".join(
-        html.escape(f"{k}: {v}")
-        for k, v in (
-            ("params file", record.get("params_file") or "(defaults)"),
-            ("started", record.get("started")),
-            ("duration", f"{record.get('duration_s', 0):.1f} s"),
-        )
-    )
+    # the start time and duration live in the provenance block only (module docstring)
+    facts = html.escape(f"params file: {record.get('params_file') or '(defaults)'}")
     headline = format_headline(record.get("headline"))
     headline_html = f"<br><b>Headline</b>: {html.escape(headline)}" if headline else ""
     param_rows = _rows([(f"{k}", html.escape(repr(v))) for k, v in params.items()])
@@ -99,5 +104,15 @@ def to_html(nb: Any, *, show_code: bool = False) -> str:
         exclude_output_prompt=True,
         embed_images=True,
     )
+    nb = nbformat.from_dict(nb)  # a copy: the ids below are for the report only
+    for number, cell in enumerate(nb.cells):
+        cell["id"] = f"cell-{number}"
     body, _ = exporter.from_notebook_node(nb)
-    return _REMOTE_SCRIPT.sub("", body)
+    return _stable_table_ids(_REMOTE_SCRIPT.sub("", body))
+
+
+def _stable_table_ids(body: str) -> str:
+    """Replace each styled table's random uuid by its number in the report."""
+    for number, uuid in enumerate(dict.fromkeys(_STYLER_ID.findall(body)), start=1):
+        body = body.replace(f"T_{uuid}", f"T_t{number:04d}")  # not hex: no clash
+    return body
