@@ -139,3 +139,24 @@ def test_reruns_give_the_same_bytes_outside_the_provenance_block(
     assert 'id="cell-id=cell-0"' in pages[0]  # numbered cell ids
     assert pages[0] != pages[1]  # the provenance block does differ (start time)
     assert _without_provenance(pages[0]) == _without_provenance(pages[1])
+
+
+def test_a_second_concurrent_run_of_the_same_report_stops_before_the_kernel(
+    tmp_path: Path, raw_dir: Path, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    from evaluatie.workbench.lock import report_locks
+
+    monkeypatch.chdir(REPO)
+    reports = tmp_path / "reports"
+    path = params_file(tmp_path, raw_dir)
+    # the lock another process would hold while writing this report (a separate open
+    # file, so the OS lock conflicts exactly as between two processes)
+    with report_locks(reports, ["innovatie_test"]):
+        assert main(["run", str(path), "--reports", str(reports)]) == 2
+    err = capsys.readouterr().err
+    assert "report 'innovatie_test' is being written by another evaluatie run" in err
+    assert "--reports" in err and "Traceback" not in err
+    assert not (reports / "innovatie_test.html").exists()  # nothing ran, nothing written
+    # released: the lock does not outlive its holder
+    with report_locks(reports, ["innovatie_test"]):
+        pass

@@ -31,6 +31,7 @@ from tqdm import tqdm
 
 from evaluatie.core.errors import EvaluatieError
 from evaluatie.workbench.index import write_index
+from evaluatie.workbench.lock import report_locks
 from evaluatie.workbench.params import RunSpec
 from evaluatie.workbench.run import (
     RunOutcome,
@@ -144,11 +145,13 @@ def run_batch(
     ran = False
     completed_normally = False
     try:
-        for outcome in _dispatch(tasks, jobs, scheduler):
-            ran = True
-            outcomes.append(outcome)
-            bar.write(outcome_line(outcome))
-            bar.update()
+        # one writer per report: a second concurrent run stops here, before any kernel
+        with report_locks(reports, [task.record["name"] for task in tasks]):
+            for outcome in _dispatch(tasks, jobs, scheduler):
+                ran = True
+                outcomes.append(outcome)
+                bar.write(outcome_line(outcome))
+                bar.update()
         completed_normally = True
     finally:
         bar.close()
