@@ -65,6 +65,17 @@ def test_factorize_marks_missing() -> None:
     assert codes[1] == -1 and codes[0] == codes[3] != codes[2]
 
 
+def test_factorize_uses_a_categorical_s_own_codes() -> None:
+    labels = pd.Categorical(
+        ["GM0546", None, "GM0034", "GM0546", "GM0453"],
+        categories=["GM0003", "GM0034", "GM0453", "GM0546"],  # GM0003 never occurs
+    )
+    codes, n = factorize(pd.Series(labels))
+    assert n == 3  # unused categories are not levels
+    assert codes[1] == -1
+    assert sorted(codes[[0, 2, 4]].tolist()) == [0, 1, 2] and codes[0] == codes[3]
+
+
 def test_combine_codes_one_code_per_combination() -> None:
     a = np.array([0, 0, 1, 1, 0, 2])
     b = np.array([0, 1, 0, 1, 0, 1])
