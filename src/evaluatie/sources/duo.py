@@ -134,7 +134,10 @@ def _header(text: str, path: Path) -> list[str]:
             path=path,
             line=1,
         )
-    return next(csv.reader([first], delimiter=";"))
+    try:
+        return next(csv.reader([first], delimiter=";"))
+    except csv.Error as exc:  # e.g. a stray carriage return inside the header
+        raise DataFormatError(f"the header line cannot be read: {exc}", path=path, line=1) from None
 
 
 def _columns_fast(text: str, width: int) -> list[pa.Array] | None:
