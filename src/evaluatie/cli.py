@@ -158,9 +158,15 @@ def _add_run_options(p: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from evaluatie import __version__
+
     parser = argparse.ArgumentParser(
-        prog="evaluatie", description="Evaluate Dutch municipal education policy."
+        prog="evaluatie",
+        description="Evaluate Dutch municipal education policy.",
+        epilog="Exit status: 0 ok; 1 a notebook failed (its report is still written); "
+        "2 bad input, found before any kernel starts; 130 interrupted (Ctrl-C).",
     )
+    parser.add_argument("--version", action="version", version=f"evaluatie {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("simulate", help="write the synthetic DUO-format panel to data/raw/")
