@@ -146,6 +146,7 @@ def test_a_second_concurrent_run_of_the_same_report_stops_before_the_kernel(
     assert "report 'innovatie_test' is being written by another evaluatie run" in err
     assert "--reports" in err and "Traceback" not in err
     assert not (reports / "innovatie_test.html").exists()  # nothing ran, nothing written
-    # released: the lock does not outlive its holder
+    # released: the lock does not outlive its holder, and leaves no file behind
     with report_locks(reports, ["innovatie_test"]):
         pass
+    assert not list(reports.glob(".*.lock"))

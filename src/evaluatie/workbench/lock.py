@@ -4,8 +4,9 @@ Two ``evaluatie run`` of the same params file at once would otherwise both run t
 end and the last writer would win without a word. The lock is an advisory OS lock
 (``flock`` on POSIX, ``msvcrt.locking`` on Windows) on ``<reports>/.<name>.lock``: the
 operating system releases it when the process ends, however it ends, so a crashed run
-never leaves a stale lock. The file itself stays (removing it would race with a run
-that just opened it) and holds the process id of the current writer, for the message.
+never leaves a stale lock. The file holds the process id of the writer, for the
+message, and is removed when the run ends; a run that opened it just before is told
+by the file's changed identity (inode) and takes the new file's lock instead.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Iterable, Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack, contextmanager, suppress
 from pathlib import Path
 from typing import IO
 
@@ -44,23 +45,41 @@ def _try_lock(handle: IO[str]) -> bool:
 
 @contextmanager
 def _lock(path: Path, name: str) -> Iterator[None]:
-    handle = open(path, "a+", encoding="utf-8")  # noqa: SIM115 - held for the whole run
-    try:
+    for _ in range(5):
+        handle = open(path, "a+", encoding="utf-8")  # noqa: SIM115 - held for the whole run
         if not _try_lock(handle):
             handle.seek(0)
             holder = handle.read().strip() or "unknown"
+            handle.close()
             raise ReportLocked(
                 f"report {name!r} is being written by another evaluatie run (process "
                 f"{holder}) into {path.parent}; wait for it to finish, or write this run "
                 "elsewhere with --reports"
             )
+        if _same_file(handle, path):
+            break
+        handle.close()  # its holder removed the file after we opened it: try the new one
+    else:  # pragma: no cover - five removals in a row would be a race storm
+        raise ReportLocked(f"report {name!r}: could not take its lock {path}")
+    try:
         handle.seek(0)
         handle.truncate()
         handle.write(str(os.getpid()))
         handle.flush()
         yield
     finally:
+        # leave nothing behind; a run that opened the file meanwhile retries (Windows
+        # keeps open files: there the file stays)
+        with suppress(OSError):
+            path.unlink()
         handle.close()  # closing releases the lock
+
+
+def _same_file(handle: IO[str], path: Path) -> bool:
+    try:
+        return os.stat(path).st_ino == os.fstat(handle.fileno()).st_ino
+    except FileNotFoundError:
+        return False
 
 
 @contextmanager
