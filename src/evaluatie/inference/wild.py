@@ -108,8 +108,8 @@ class WildBootstrap:
 @dataclass(frozen=True)
 class Weights:
     """The ``G x B`` bootstrap weights, kept as ``int8`` indices into ``points`` and
-    expanded one block of draws at a time: with weights per unit (6,000 units x 9,999
-    draws) the float matrix alone would take 480 MB."""
+    expanded one block of draws at a time: with weights per unit (9,552 units x 9,999
+    draws) the float matrix alone would take 760 MB."""
 
     index: np.ndarray
     points: np.ndarray
