@@ -150,3 +150,48 @@ def test_a_second_concurrent_run_of_the_same_report_stops_before_the_kernel(
     with report_locks(reports, ["innovatie_test"]):
         pass
     assert not list(reports.glob(".*.lock"))
+
+
+def test_a_kernel_that_dies_on_start_is_started_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two kernels started at once may pick the same port and one dies before it runs
+    anything: that start is retried (seen on a 2-worker Dask batch in CI)."""
+    from evaluatie.workbench import run
+
+    calls: list[str] = []
+
+    def flaky(*args: object, **kwargs: object) -> None:
+        calls.append("start")
+        if len(calls) < 3:
+            raise RuntimeError("Kernel died before replying to kernel_info")
+
+    monkeypatch.setattr(run.pm, "execute_notebook", flaky)
+    run._execute_notebook(
+        tmp_path / "a.ipynb", tmp_path / "b.ipynb", {"parameters": {}}, tmp_path, False
+    )
+    assert len(calls) == 3
+
+    def broken(*args: object, **kwargs: object) -> None:
+        calls.append("start")
+        raise RuntimeError("Kernel died before replying to kernel_info")
+
+    calls.clear()
+    monkeypatch.setattr(run.pm, "execute_notebook", broken)
+    with pytest.raises(RuntimeError, match="kernel_info"):
+        run._execute_notebook(
+            tmp_path / "a.ipynb", tmp_path / "b.ipynb", {"parameters": {}}, tmp_path, False
+        )
+    assert len(calls) == 3  # gives up after three starts; the run is then marked failed
+
+    def other(*args: object, **kwargs: object) -> None:
+        calls.append("start")
+        raise RuntimeError("something else")
+
+    calls.clear()
+    monkeypatch.setattr(run.pm, "execute_notebook", other)
+    with pytest.raises(RuntimeError, match="something else"):
+        run._execute_notebook(
+            tmp_path / "a.ipynb", tmp_path / "b.ipynb", {"parameters": {}}, tmp_path, False
+        )
+    assert len(calls) == 1  # other errors are not retried

@@ -128,14 +128,7 @@ def _execute(
     error: str | None = None
     with atomic_path(out_nb) as tmp_nb:
         try:
-            pm.execute_notebook(
-                str(source),
-                str(tmp_nb),
-                parameters={"parameters": record["parameters"]},
-                kernel_name=KERNEL,
-                cwd=str(root),
-                progress_bar=progress,
-            )
+            _execute_notebook(source, tmp_nb, record, root, progress)
         except PapermillExecutionError as exc:
             error = f"{exc.ename}: {exc.evalue} (cell {exc.exec_count})"
         except Exception as exc:  # a dead kernel, a timeout: still a report, marked failed
@@ -159,6 +152,32 @@ def _execute(
     return RunOutcome(
         spec.name, final["status"], out_html, out_nb, seconds, error, final["headline"]
     )
+
+
+#: A kernel that dies before it answers has run nothing: typically two kernels started
+#: at once picked the same free port ("Address already in use"). Such starts are retried.
+_KERNEL_START_ATTEMPTS = 3
+
+
+def _execute_notebook(
+    source: Path, target: Path, record: dict[str, Any], root: Path, progress: bool
+) -> None:
+    for attempt in range(1, _KERNEL_START_ATTEMPTS + 1):
+        try:
+            pm.execute_notebook(
+                str(source),
+                str(target),
+                parameters={"parameters": record["parameters"]},
+                kernel_name=KERNEL,
+                cwd=str(root),
+                progress_bar=progress,
+            )
+            return
+        except RuntimeError as exc:
+            if "died before replying to kernel_info" not in str(exc):
+                raise
+            if attempt == _KERNEL_START_ATTEMPTS:
+                raise
 
 
 def _read_executed(path: Path, source: Path) -> Any:
