@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from evaluatie.core.errors import DesignError, ParameterError
-from evaluatie.engine.within import FixedEffects
+from evaluatie.engine.within import FixedEffects, dummies
 from evaluatie.inference.cr2 import cr2_vcov
 from evaluatie.inference.vcov import Convention, FixedEffectCount, VcovResult, sandwich_vcov
 
@@ -179,6 +179,10 @@ def fit_absorbed_ols(
     return AbsorbedFit(coef, vcov, resid, backend, iterations)
 
 
+#: More dummy columns than this would make CR2's design too wide to be worth it.
+_CR2_MAX_DUMMIES = 500
+
+
 def _cr2(
     x: np.ndarray,
     resid: np.ndarray,
@@ -205,14 +209,22 @@ def _cr2(
             "cluster); cluster by the unit or by a level that contains it"
         )
     a = nested[0]
+    explicit = [
+        (c, n) for f, (c, n) in enumerate(zip(fe.codes, fe.n_levels, strict=True)) if f != a
+    ]
+    width = sum(n - 1 for _, n in explicit)
+    if width > _CR2_MAX_DUMMIES:
+        raise DesignError(
+            f"vcov='CR2' keeps the fixed effects not nested in the clusters as dummies; here "
+            f"that is {width} columns (at most {_CR2_MAX_DUMMIES}); cluster at a level that "
+            "contains the units, or use vcov='CRV1'"
+        )
+    design = np.column_stack([x, *(dummies(c, n) for c, n in explicit)])
+    absorbed = FixedEffects([fe.codes[a]], [fe.n_levels[a]]).demean(design).values
     found = cr2_vcov(
-        x,
+        np.asarray(absorbed, dtype=float),
         resid,
-        absorbed=fe.codes[a],
-        n_absorbed=fe.n_levels[a],
-        explicit=[
-            (c, n) for f, (c, n) in enumerate(zip(fe.codes, fe.n_levels, strict=True)) if f != a
-        ],
+        k=x.shape[1],
         cluster=cluster,
         n_clusters=n_clusters,
     )

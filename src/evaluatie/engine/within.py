@@ -71,6 +71,12 @@ def factorize(values: np.ndarray | pd.Series) -> tuple[np.ndarray, int]:
     return codes.astype(np.intp, copy=False), len(uniques)
 
 
+def dummies(codes: np.ndarray, n_levels: int) -> np.ndarray:
+    """Indicator columns for levels ``1..n_levels-1`` of ``codes`` (level 0 is the
+    reference)."""
+    return (codes[:, None] == np.arange(1, n_levels)[None, :]).astype(np.float64)
+
+
 def compact_codes(codes: np.ndarray, n_levels: int) -> tuple[np.ndarray, int]:
     """Renumber non-negative ``codes`` so that only levels that occur are kept."""
     present = np.bincount(codes, minlength=n_levels) > 0

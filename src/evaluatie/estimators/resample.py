@@ -27,7 +27,7 @@ import pandas as pd
 from evaluatie.core.errors import DesignError
 from evaluatie.core.results import Inference
 from evaluatie.engine.ols import AbsorbedFit
-from evaluatie.engine.within import FixedEffects, compact_codes, factorize, is_nested
+from evaluatie.engine.within import FixedEffects, compact_codes, dummies, factorize, is_nested
 from evaluatie.estimators.sample import PanelSample
 from evaluatie.inference.choice import Choice
 from evaluatie.inference.inversion import linear_test
@@ -169,8 +169,7 @@ class PanelDesign:
         return np.asarray(fe.demean(columns).values, dtype=float)
 
     def _period_dummies(self) -> np.ndarray:
-        s = self.sample
-        return (s.time[:, None] == np.arange(1, s.n_periods)[None, :]).astype(float)
+        return dummies(self.sample.time, self.sample.n_periods)
 
     def treated_clusters(self) -> int:
         """Clusters in which some treatment regressor changes over time."""

@@ -37,7 +37,6 @@ one there: the cluster's residuals carry no information on it and the Moore-Penr
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -49,8 +48,6 @@ _SINGULAR_TOL = 1e-10
 #: A slope with more of its precision than this in directions of leverage one is
 #: identified from (nearly) a single cluster: CR2 is undefined for it.
 _LOST_SHARE = 1e-3
-#: More explicit dummy columns than this would make ``W`` too wide to be worth it.
-MAX_EXPLICIT_LEVELS = 500
 
 
 @dataclass(frozen=True)
@@ -63,51 +60,17 @@ class CR2:
     single_cluster: np.ndarray
 
 
-def _dummies(codes: np.ndarray, n_levels: int) -> np.ndarray:
-    out = np.zeros((codes.size, n_levels - 1))
-    rows = np.flatnonzero(codes > 0)
-    out[rows, codes[rows] - 1] = 1.0  # level 0 is the reference
-    return out
-
-
-def _demean(values: np.ndarray, groups: np.ndarray, n_groups: int) -> np.ndarray:
-    counts = np.bincount(groups, minlength=n_groups).astype(float)
-    means = (
-        np.column_stack([np.bincount(groups, weights=col, minlength=n_groups) for col in values.T])
-        / counts[:, None]
-    )
-    return values - means[groups]
-
-
 def cr2_vcov(
-    x: np.ndarray,
-    resid: np.ndarray,
-    *,
-    absorbed: np.ndarray,
-    n_absorbed: int,
-    explicit: Sequence[tuple[np.ndarray, int]],
-    cluster: np.ndarray,
-    n_clusters: int,
+    w: np.ndarray, resid: np.ndarray, *, k: int, cluster: np.ndarray, n_clusters: int
 ) -> CR2:
-    """CR2 covariance and Bell-McCaffrey df of the slopes on ``x`` (module docstring).
+    """CR2 covariance and Bell-McCaffrey df of the first ``k`` slopes (module docstring).
 
-    ``x`` (n, k): the regressors before any transformation; ``resid``: the residuals of
-    the regression with all fixed effects; ``absorbed``: codes of the fixed-effect
-    factor nested in ``cluster`` (e.g. the units); ``explicit``: the other factors as
-    ``(codes, n_levels)``, entered as dummies.
+    ``w``: the design ``[X, D_time]`` with the fixed effects nested in the clusters
+    absorbed (demeaned within units); ``resid``: the residuals of the regression with
+    all fixed effects; ``cluster``: codes ``0..n_clusters-1``.
     """
     if n_clusters < 2:
         raise DesignError(f"CR2 standard errors need at least 2 clusters, got {n_clusters}")
-    width = sum(n - 1 for _, n in explicit)
-    if width > MAX_EXPLICIT_LEVELS:
-        raise DesignError(
-            f"CR2 keeps the fixed effects that are not nested in the clusters as dummies; "
-            f"here that is {width} columns (at most {MAX_EXPLICIT_LEVELS}); cluster at a "
-            "level that contains the periods' variation, or use vcov='CRV1'"
-        )
-    k = x.shape[1]
-    w = np.column_stack([x, *(_dummies(c, n) for c, n in explicit)])
-    w = _demean(w, absorbed, n_absorbed)
     m = np.linalg.inv(w.T @ w)
     contrasts = m[:, :k]
 

@@ -54,6 +54,7 @@ from __future__ import annotations
 import itertools
 import math
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Literal
 
 import numpy as np
@@ -213,15 +214,20 @@ class ClusterMoments:
         """Group sums ``S_f = X_f'W y_f - X_f'W X_f beta`` (k x F)."""
         return (self.xwy - self.xwx @ beta).T
 
+    @cached_property
+    def _indicator(self) -> sparse.csr_matrix:
+        """Cluster x group membership, built once: every draw block sums through it."""
+        assert self.member is not None
+        groups = np.arange(self.n_groups)
+        return sparse.csr_matrix(
+            (np.ones(self.n_groups), (self.member, groups)), shape=(self.n_clusters, self.n_groups)
+        )
+
     def by_cluster(self, values: np.ndarray) -> np.ndarray:
         """Sum the rows of ``values`` (one per group) within clusters."""
         if self.member is None:
             return values
-        groups = np.arange(self.n_groups)
-        indicator = sparse.csr_matrix(
-            (np.ones(self.n_groups), (self.member, groups)), shape=(self.n_clusters, self.n_groups)
-        )
-        return np.asarray(indicator @ values)
+        return np.asarray(self._indicator @ values)
 
     def cluster_xwx(self) -> np.ndarray:
         """``X_g'W X_g`` per cluster (G x k x k)."""
