@@ -152,8 +152,21 @@ def test_a_second_concurrent_run_of_the_same_report_stops_before_the_kernel(
     assert not list(reports.glob(".*.lock"))
 
 
+@pytest.mark.parametrize(
+    ("failures", "message", "starts", "fails"),
+    [
+        (2, "Kernel died before replying to kernel_info", 3, False),  # third start works
+        (9, "Kernel died before replying to kernel_info", 3, True),  # gives up after three
+        (9, "something else", 1, True),  # other errors are not retried
+    ],
+)
 def test_a_kernel_that_dies_on_start_is_started_again(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    failures: int,
+    message: str,
+    starts: int,
+    fails: bool,
 ) -> None:
     """Two kernels started at once may pick the same port and one dies before it runs
     anything: that start is retried (seen on a 2-worker Dask batch in CI)."""
@@ -163,35 +176,14 @@ def test_a_kernel_that_dies_on_start_is_started_again(
 
     def flaky(*args: object, **kwargs: object) -> None:
         calls.append("start")
-        if len(calls) < 3:
-            raise RuntimeError("Kernel died before replying to kernel_info")
+        if len(calls) <= failures:
+            raise RuntimeError(message)
 
     monkeypatch.setattr(run.pm, "execute_notebook", flaky)
-    run._execute_notebook(
-        tmp_path / "a.ipynb", tmp_path / "b.ipynb", {"parameters": {}}, tmp_path, False
-    )
-    assert len(calls) == 3
-
-    def broken(*args: object, **kwargs: object) -> None:
-        calls.append("start")
-        raise RuntimeError("Kernel died before replying to kernel_info")
-
-    calls.clear()
-    monkeypatch.setattr(run.pm, "execute_notebook", broken)
-    with pytest.raises(RuntimeError, match="kernel_info"):
-        run._execute_notebook(
-            tmp_path / "a.ipynb", tmp_path / "b.ipynb", {"parameters": {}}, tmp_path, False
-        )
-    assert len(calls) == 3  # gives up after three starts; the run is then marked failed
-
-    def other(*args: object, **kwargs: object) -> None:
-        calls.append("start")
-        raise RuntimeError("something else")
-
-    calls.clear()
-    monkeypatch.setattr(run.pm, "execute_notebook", other)
-    with pytest.raises(RuntimeError, match="something else"):
-        run._execute_notebook(
-            tmp_path / "a.ipynb", tmp_path / "b.ipynb", {"parameters": {}}, tmp_path, False
-        )
-    assert len(calls) == 1  # other errors are not retried
+    target = (tmp_path / "a.ipynb", tmp_path / "b.ipynb", {"parameters": {}}, tmp_path, False)
+    if fails:
+        with pytest.raises(RuntimeError, match=message):
+            run._execute_notebook(*target)
+    else:
+        run._execute_notebook(*target)
+    assert len(calls) == starts
