@@ -39,6 +39,18 @@ class DataFormatError(EvaluatieError, ValueError):
             where.append(f"column {column!r}")
         prefix = ", ".join(where)
         super().__init__(f"{prefix}: {message}" if prefix else message)
+        #: One line per problem: several when :meth:`combine` joined errors of many files.
+        self.problems: list[str] = [str(self)]
+
+    @classmethod
+    def combine(cls, errors: list[DataFormatError]) -> DataFormatError:
+        """One error carrying every problem of ``errors`` (each file's first), in order."""
+        if len(errors) == 1:
+            return errors[0]
+        problems = [p for e in errors for p in e.problems]
+        combined = cls(f"{len(problems)} problems:\n" + "\n".join(f"  - {p}" for p in problems))
+        combined.problems = problems
+        return combined
 
 
 class ParameterError(EvaluatieError, ValueError):

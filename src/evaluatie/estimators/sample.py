@@ -132,9 +132,16 @@ def build_sample(
                 keep, y, x, w, unit_codes, time_codes, cluster_codes
             )
     if y.size == 0:
+        reasons = []
+        if dropped_missing:
+            by_column = ", ".join(f"{k}: {c}" for k, c in missing_by_column.items())
+            reasons.append(f"{dropped_missing} rows have missing values ({by_column})")
+        if n_single:
+            reasons.append(
+                f"{n_single} rows are fixed-effect singletons (a unit or period seen once)"
+            )
         raise DesignError(
-            f"no observations left: {dropped_missing} rows have missing values "
-            f"({missing_by_column}) and {n_single} are fixed-effect singletons"
+            "no observations left: " + (" and ".join(reasons) or "the data have no rows")
         )
     if rows is not None:  # levels may have disappeared with the dropped rows
         unit_codes, n_units = compact_codes(unit_codes, n_units)

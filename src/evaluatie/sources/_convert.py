@@ -56,6 +56,15 @@ def _periode(text: str) -> str | None:
     return None
 
 
+def _shown(value: object) -> str:
+    """A value as the file spells it: ``-16500``, ``'abc'`` (never ``np.float64(...)``)."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return repr(value)
+
+
 class Converter:
     """Vectorised (pyarrow) conversion of one file's text columns, with located errors."""
 
@@ -75,7 +84,7 @@ class Converter:
             more = int(bad.sum()) - 1
             value = values.iloc[i] if isinstance(values, pd.Series) else values[i].as_py()
             raise DataFormatError(
-                f"{what}, found {value!r}"
+                f"{what}, found {_shown(value)}"
                 + (f" (and {more} more such values in this column)" if more else ""),
                 path=self.path,
                 line=self.lines()[i],

@@ -193,8 +193,9 @@ def add_grants(panel: pd.DataFrame, files: list[pd.DataFrame], unmatched: str) -
     lost = grants[[v not in known for v in grants["vestiging"]]]
     if len(lost):
         listed = ", ".join(
-            f"{v} ({y})" for v, y in zip(lost["vestiging"], lost["eerste_schooljaar"], strict=True)
-        )
+            f"{v} ({y})"
+            for v, y in zip(lost["vestiging"][:5], lost["eerste_schooljaar"][:5], strict=True)
+        ) + (f" and {len(lost) - 5} more" if len(lost) > 5 else "")
         message = f"{len(lost)} grant(s) for vestigingen in no eindscores file: {listed}"
         _report(message, grants.attrs["path"], "VESTIGINGSCODE", unmatched)
     g = grants.set_index("vestiging")
@@ -223,7 +224,9 @@ def add_budget(panel: pd.DataFrame, files: list[pd.DataFrame], unmatched: str) -
     if no_gemeente:
         _report(
             f"budget rows not in the panel: {len(no_gemeente)} gemeente(n) with no vestiging "
-            "in the outcome data: " + ", ".join(no_gemeente),
+            "in the outcome data: "
+            + ", ".join(no_gemeente[:5])
+            + (f" and {len(no_gemeente) - 5} more" if len(no_gemeente) > 5 else ""),
             budget.attrs["path"],
             "GEMEENTECODE",
             unmatched,

@@ -189,6 +189,12 @@ def _split_slow(text: str, path: Path, names: list[str]) -> tuple[list[pa.Array]
             rows.append(row)
             lines.append(reader.line_num)
     except csv.Error as exc:
+        if "unexpected end of data" in str(exc):  # a quote opened on the last line never closes
+            raise DataFormatError(
+                "the last line ends inside a quoted field (truncated file?)",
+                path=path,
+                line=reader.line_num,
+            ) from None
         raise DataFormatError(f"broken quoting: {exc}", path=path, line=reader.line_num) from None
     columns = list(zip(*rows, strict=True)) if rows else [() for _ in names]
     return [pa.array(c, pa.string()) for c in columns], lines

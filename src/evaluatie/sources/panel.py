@@ -103,6 +103,10 @@ def _sniff(path: Path) -> Layout | None:
         return None
 
 
+#: Plausible end years of a school year (``jaar``).
+_YEARS = (2000, 2100)
+
+
 def _by_year(frames: list[pd.DataFrame], what: str) -> dict[str, pd.DataFrame]:
     out: dict[str, pd.DataFrame] = {}
     for frame in frames:
@@ -112,6 +116,12 @@ def _by_year(frames: list[pd.DataFrame], what: str) -> dict[str, pd.DataFrame]:
             raise DataFormatError(
                 f"cannot tell the school year of this {what} file (no single peildatum "
                 "and no YYYY-YYYY in the name)",
+                path=path,
+            )
+        if not _YEARS[0] <= int(year[5:]) <= _YEARS[1]:
+            raise DataFormatError(
+                f"school year {year} lies outside {_YEARS[0] - 1}-{_YEARS[0]} .. "
+                f"{_YEARS[1] - 1}-{_YEARS[1]}; is PEILDATUM_LEERLINGEN right?",
                 path=path,
             )
         if year in out:
@@ -174,7 +184,7 @@ def load_panel(
     if not found.get("eindscores"):
         raise DataFormatError(
             "no eindscores file found (DUO 05.-gemiddelde-eindscores-bo-sbo-YYYY-YYYY.csv "
-            "or a file with that header)",
+            "or a file with that header); `evaluatie simulate` writes synthetic ones",
             path=raw,
         )
     scores = _by_year(found["eindscores"], "eindscores")
@@ -220,6 +230,8 @@ def load_panel(
         "raw_dir": str(raw),
         "provider": provider,
         "files": sorted(Path(f.attrs["path"]).name for fs in found.values() for f in fs),
+        "kinds": {kind: [Path(f.attrs["path"]).name for f in fs] for kind, fs in found.items()},
+        "rows": {Path(f.attrs["path"]).name: len(f) for fs in found.values() for f in fs},
         "not_in_panel": {
             Path(f.attrs["path"]).name: kind for kind in _NOT_IN_PANEL for f in found.get(kind, [])
         },
@@ -228,29 +240,67 @@ def load_panel(
     return panel
 
 
-def _read_folder(raw: Path) -> tuple[dict[str, list[pd.DataFrame]], list[str]]:
-    """Every recognised file in ``raw`` (or ``raw`` itself) by kind; skipped file names."""
-    if raw.is_file():
-        paths = [raw]  # a single eindscores file, e.g. one DUO download
-    elif raw.is_dir():
-        paths = sorted(p for p in raw.iterdir() if p.suffix.lower() == ".csv" and p.is_file())
-    else:
+def _promises_data(path: Path) -> bool:
+    return any(word in path.name.lower() for word in _DATA_WORDS)
+
+
+def csv_paths(raw: Path) -> list[Path]:
+    """The CSV files of the folder ``raw``, sorted; what else there is, said.
+
+    A folder named like a data file is an error (a year would vanish silently); a file
+    named like DUO data in another format (``.xlsx``) is not read, with a warning.
+    """
+    if not raw.is_dir():
         raise DataFormatError("raw-data folder does not exist", path=raw)
+    entries = sorted(p for p in raw.iterdir() if not p.name.startswith("."))
+    folders = [p for p in entries if p.is_dir() and _promises_data(p)]
+    if folders:
+        raise DataFormatError.combine(
+            [
+                DataFormatError("is a folder, not a data file; move or rename it", path=p)
+                for p in folders
+            ]
+        )
+    other = [
+        p.name for p in entries if p.is_file() and p.suffix.lower() != ".csv" and _promises_data(p)
+    ]
+    if other:
+        warnings.warn(
+            f"{raw}: not read (only CSV files are): {', '.join(other)}; export them as "
+            "';'-separated CSV to use them",
+            DataQualityWarning,
+            stacklevel=3,
+        )
+    return [p for p in entries if p.suffix.lower() == ".csv" and p.is_file()]
+
+
+def _read_folder(raw: Path) -> tuple[dict[str, list[pd.DataFrame]], list[str]]:
+    """Every recognised file in ``raw`` (or ``raw`` itself) by kind; skipped file names.
+
+    Every file is read before anything is raised, so one error lists each broken file.
+    """
+    paths = [raw] if raw.is_file() else csv_paths(raw)  # a file: e.g. one DUO download
     found: dict[str, list[pd.DataFrame]] = {}
     skipped = []
+    errors: list[DataFormatError] = []
     for path in paths:
-        layout = _sniff(path)
-        if layout is None:
-            skipped.append(path.name)
-        elif layout.kind == "waarheid":
-            continue  # the simulator's truth is for checking estimators, not an input
-        elif layout.kind in _NOT_IN_PANEL:
-            # Recognised by its header; not parsed here (read_examens / read_vsv do).
-            stub = pd.DataFrame()
-            stub.attrs = {"path": str(path), "layout": layout.name, "kind": layout.kind}
-            found.setdefault(layout.kind, []).append(stub)
-        else:
-            found.setdefault(layout.kind, []).append(read_duo(path, layout))
+        try:
+            layout = _sniff(path)
+            if layout is None:
+                skipped.append(path.name)
+            elif layout.kind == "waarheid":
+                continue  # the simulator's truth is for checking estimators, not an input
+            elif layout.kind in _NOT_IN_PANEL:
+                # Recognised by its header; not parsed here (read_examens / read_vsv do).
+                stub = pd.DataFrame()
+                stub.attrs = {"path": str(path), "layout": layout.name, "kind": layout.kind}
+                found.setdefault(layout.kind, []).append(stub)
+            else:
+                found.setdefault(layout.kind, []).append(read_duo(path, layout))
+        except DataFormatError as exc:
+            errors.append(exc)
+    if errors:
+        raise DataFormatError.combine(errors)
     return found, skipped
 
 
@@ -300,7 +350,7 @@ def validate_panel(panel: pd.DataFrame) -> None:
         panel["jaar"].ne(panel["schooljaar"].str[5:].astype("int64")),
         "jaar does not match schooljaar",
     )
-    fail(~panel["jaar"].between(2000, 2100), "jaar out of range")
+    fail(~panel["jaar"].between(*_YEARS), f"jaar outside {_YEARS[0]}-{_YEARS[1]}")
     provider = panel.attrs.get("provider")
     low, high = SCORE_RANGE.get(provider, (0.0, np.inf))
     score = panel["eindtoets"]
@@ -345,8 +395,8 @@ def files_of_kind(raw_dir: str | Path, kind: str) -> list[Path]:
     eindscores files is cheap; a file whose name promises data but does not parse is
     an error, as in :func:`load_panel`.
     """
-    raw = Path(raw_dir)
-    if not raw.is_dir():
-        raise DataFormatError("raw-data folder does not exist", path=raw)
-    paths = sorted(p for p in raw.iterdir() if p.suffix.lower() == ".csv" and p.is_file())
-    return [p for p in paths if (layout := _sniff(p)) is not None and layout.kind == kind]
+    return [
+        p
+        for p in csv_paths(Path(raw_dir))
+        if (layout := _sniff(p)) is not None and layout.kind == kind
+    ]

@@ -57,7 +57,8 @@ def _one(raw: Path, kind: str, what: str) -> Path:
     if not paths:
         raise DataFormatError(
             f"no {what} in this folder (a CSV with the header of layout "
-            f"{'oab-budget' if kind == 'budget' else 'vve-uitkomsten'}; see FORMATS.md)",
+            f"{'oab-budget' if kind == 'budget' else 'vve-uitkomsten'}; see FORMATS.md; "
+            "`evaluatie simulate` writes synthetic ones)",
             path=raw,
         )
     if len(paths) > 1:
@@ -78,10 +79,22 @@ def outcome_column(outcome: str) -> str:
 def load_vve(raw_dir: str | Path = "data/raw") -> VveData:
     """The budget table and the early-years outcomes of ``raw_dir`` (read-only)."""
     raw = Path(raw_dir)
-    budget_path = _one(raw, "budget", "OAB/VVE budget table")
-    outcome_path = _one(raw, "vve", "table of early-years outcomes")
-    budget = read_duo(budget_path, "oab-budget")
-    rows = read_duo(outcome_path, "vve-uitkomsten")
+    # Both tables are read before anything is raised: one error names every problem.
+    errors: list[DataFormatError] = []
+    frames: dict[str, pd.DataFrame] = {}
+    paths: dict[str, Path] = {}
+    for kind, what, layout in (
+        ("budget", "OAB/VVE budget table", "oab-budget"),
+        ("vve", "table of early-years outcomes", "vve-uitkomsten"),
+    ):
+        try:
+            paths[kind] = _one(raw, kind, what)
+            frames[kind] = read_duo(paths[kind], layout)
+        except DataFormatError as exc:
+            errors.append(exc)
+    if errors:
+        raise DataFormatError.combine(errors)
+    budget, rows, outcome_path = frames["budget"], frames["vve"], paths["vve"]
     bad = rows["kleuterverlenging"] > rows["leerlingen_groep2"]
     if bad.any():
         v, y = rows.loc[bad, ["vestiging", "schooljaar"]].iloc[0]
@@ -113,7 +126,7 @@ def load_vve(raw_dir: str | Path = "data/raw") -> VveData:
     return VveData(
         schools=schools,
         budget=budget.sort_values(["gemeente_code", "jaar"], ignore_index=True),
-        files={"budget": budget_path.name, "vve": outcome_path.name},
+        files={kind: path.name for kind, path in paths.items()},
     )
 
 
