@@ -47,10 +47,13 @@ ev.reporting.warnings_as_notes()
 # the school year ends. There is no eindtoets for 2019-20 (cancelled for COVID).
 
 # %%
-panel = ev.select(
+panel = study.study_panel(
     ev.load_panel(p.raw_dir),
-    years=(p.first_year, p.last_year),
+    outcome=p.outcome,
+    first_year=p.first_year,
+    last_year=p.last_year,
     gemeenten=p.gemeenten,
+    cluster=p.cluster,
 )
 display(study.tables.panel_overview(panel, p.outcome).style.format(precision=2))
 display(study.tables.cohort_overview(panel))

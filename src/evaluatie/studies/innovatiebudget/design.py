@@ -25,8 +25,6 @@ from evaluatie.reporting.headline import Headline
 from evaluatie.reporting.power import mde_sentence, mde_table
 from evaluatie.synth.truth import known_effect
 
-#: The params file's ``cluster`` choice -> the panel column.
-CLUSTER_COLUMNS = {"vestiging": "vestiging", "gemeente": "gemeente_code"}
 #: Report label -> ``event_study(estimator=...)`` of the heterogeneity-robust estimators.
 ROBUST_ESTIMATORS = {
     "Callaway–Sant'Anna": "callaway_santanna",

@@ -355,6 +355,54 @@ def dose_grid(study: VveStudy, side: str, n: int = 50) -> np.ndarray:
     return np.linspace(treated.min(), treated.max(), n)
 
 
+def curve_sides(
+    study: VveStudy, *, degree: int = 3, num_knots: int = 0, min_treated: int = 10
+) -> list[str]:
+    """The sides (of :data:`SIDES`) with enough treated gemeenten for a dose-response:
+    ``min_treated``, and more than the spline's degrees of freedom."""
+    units = study.units
+    return [
+        side
+        for side in SIDES
+        if (units["group"] == side).sum() >= max(min_treated, degree + num_knots + 2)
+    ]
+
+
+def design_problems(
+    data: VveData,
+    *,
+    outcomes: Sequence[str],
+    comparison_band: float,
+    gemeenten: Sequence[str] | None = None,
+    degree: int = 3,
+    num_knots: int = 0,
+) -> list[str]:
+    """Every reason the study cannot run on ``data`` with these parameters (empty: it can):
+    :func:`vve_study` refuses an outcome, neither side has a dose-response, or a focus
+    gemeente has no complete series. Phrased in the params file's terms."""
+    problems = []
+    for outcome in outcomes:
+        try:
+            study = vve_study(data, outcome=outcome, comparison_band=comparison_band)
+        except DesignError as exc:
+            problems.append(str(exc))
+            continue
+        if not curve_sides(study, degree=degree, num_knots=num_knots):
+            problems.append(
+                f"{outcome}: neither the gains nor the losses have enough gemeenten beyond "
+                f"comparison_band = {comparison_band} for a dose-response with degree "
+                f"{degree} and num_knots {num_knots}; narrow comparison_band"
+            )
+        absent = [c for c in gemeenten or [] if c not in set(study.units["gemeente_code"])]
+        if absent:
+            problems.append(
+                f"gemeenten: {', '.join(absent)} ha{'s' if len(absent) == 1 else 've'} no "
+                f"complete {outcome} series in the study years {study.years[0]}-"
+                f"{study.years[-1]} (or no OAB budget)"
+            )
+    return problems
+
+
 def dose_response_by_side(
     study: VveStudy, *, degree: int = 3, num_knots: int = 0, min_treated: int = 10
 ) -> dict[str, ContDidResult]:
@@ -362,11 +410,8 @@ def dose_response_by_side(
     each against the comparison group, pupil-weighted; a side with fewer than
     ``min_treated`` gemeenten is left out (its curve would rest on a handful of points)."""
     out: dict[str, ContDidResult] = {}
-    for side in SIDES:
+    for side in curve_sides(study, degree=degree, num_knots=num_knots, min_treated=min_treated):
         panel = side_panel(study, side)
-        n_treated = panel.loc[panel["group"] == side, "gemeente_code"].nunique()
-        if n_treated < max(min_treated, degree + num_knots + 2):
-            continue
         out[side] = cont_did(
             panel,
             outcome=study.outcome,
