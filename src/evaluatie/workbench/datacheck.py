@@ -1,29 +1,38 @@
-"""Data-dependent parameter checks, run before any kernel starts.
+"""Data-dependent checks, run before any kernel starts.
 
 The schema (types, allowed values) is checked by the pydantic models in
-:mod:`evaluatie.workbench.params`; whether a gemeente code, a year or an outcome
-actually occurs in the input data can only be told by reading the data. This module
-reads ``raw_dir`` once with :func:`evaluatie.sources.load_panel` (about 0.7 s for the
-full simulated data, 0.4 s at scale 0.1) and, if present, the VVE tables; keeps a
-small :class:`DataInventory` (years, gemeenten, and the years in which each column has
-values), and checks parameters against it.
+:mod:`evaluatie.workbench.params`; whether the input files parse, and whether a gemeente
+code, a year or an outcome occurs in them, can only be told by reading them. A
+:class:`DataChecker` reads ``raw_dir`` with the readers the notebook itself uses
+(:func:`~evaluatie.sources.load_panel` for the primary-school panel,
+:func:`~evaluatie.sources.load_vve` for the VVE tables), once per folder and source,
+and keeps a small :class:`DataInventory` (years, gemeenten, and the years in which each
+column has values) to check parameters against. Each notebook reads only the sources
+it declares, so a broken VVE table never blocks the innovatiebudget report and the VVE
+report never asks for eindscores files.
 
 The models call these checks from their field validators when validation is given a
 :class:`DataChecker` as context, so data problems are reported together with the
-schema problems, in one message.
+schema problems, in one message, each once. Data-quality notes met while reading
+(skipped files, grants for unknown schools) are re-issued once as
+:class:`~evaluatie.core.errors.DataQualityWarning`, for the command line to show.
 """
 
 from __future__ import annotations
 
 import difflib
+import os
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Literal
 
-from evaluatie.core.errors import EvaluatieError
+from evaluatie.core.errors import DataQualityWarning, EvaluatieError
 
 #: Key of the :class:`DataChecker` in the pydantic validation context.
 DATA_CONTEXT = "evaluatie.data"
+#: What a notebook can read from ``raw_dir``.
+Source = Literal["panel", "vve"]
 
 
 def input_files(raw: Path) -> list[Path]:
@@ -99,82 +108,46 @@ _OUTCOME_HINT = {
     "groep3": "needs a vve-uitkomsten table and an oab-budget table",
 }
 
-_Signature = tuple[str, str, tuple[tuple[str, int, int], ...]]
-_CACHE: dict[_Signature, DataInventory | str] = {}
+
+@dataclass(frozen=True)
+class _Read:
+    """One source of one folder as read: the value, or the problems; the notes met."""
+
+    value: Any
+    problems: tuple[str, ...]
+    notes: tuple[str, ...]
 
 
-def _signature(path: Path, shown_as: str) -> _Signature:
-    """Folder path plus name, size and mtime of each file: changes when the data change."""
-    files = input_files(path)
-    stats = tuple((p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in files)
-    return shown_as, str(path.resolve()), stats
+_Signature = tuple[str, tuple[tuple[str, bool, int, int], ...]]
+_CACHE: dict[tuple[_Signature, Source], _Read] = {}
 
 
-def read_inventory(path: Path, shown_as: str) -> DataInventory:
-    """Read ``path`` into an inventory; ValueError if it cannot be read at all.
-
-    The primary-school panel (:func:`load_panel`) and, when the folder has them, the VVE
-    study's budget and early-years tables (:func:`load_vve`) both contribute: a folder
-    with only one of the two serves the notebooks that need that one.
-    """
-    if not path.exists():
-        raise ValueError(f"no such file or folder: {path}")
-    key = _signature(path, shown_as)
-    if key not in _CACHE:
-        _CACHE[key] = _inventory_of(path, shown_as)
-    found = _CACHE[key]
-    if isinstance(found, str):
-        raise ValueError(found)
-    return found
-
-
-def _inventory_of(path: Path, shown_as: str) -> DataInventory | str:
-    from evaluatie.sources.panel import files_of_kind, load_panel
-    from evaluatie.sources.vve import VVE_OUTCOMES, load_vve
-
-    years: set[int] = set()
-    gemeenten: set[str] = set()
-    column_years: dict[str, tuple[int, ...]] = {}
-    errors = []
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # data-quality notes belong in the report
-        try:
-            panel = load_panel(path)
-        except EvaluatieError as exc:
-            errors.append(str(exc))
-        else:
-            jaar = panel["jaar"].dropna().astype(int)
-            years |= set(jaar)
-            gemeenten |= set(panel["gemeente_code"].dropna().astype(str))
-            column_years.update(
-                {
-                    col: tuple(sorted(set(jaar[panel[col].notna()])))
-                    for col in panel.columns
-                    if col not in ("jaar", "schooljaar")
-                }
-            )
-        has_vve = path.is_dir() and files_of_kind(path, "vve") and files_of_kind(path, "budget")
-        if has_vve:
-            try:
-                vve = load_vve(path)
-            except EvaluatieError as exc:
-                errors.append(str(exc))
-            else:
-                schools = vve.schools
-                years |= set(schools["jaar"].astype(int))
-                gemeenten |= set(vve.budget["gemeente_code"].astype(str))
-                for col in VVE_OUTCOMES:
-                    column_years[col] = tuple(
-                        sorted(set(schools.loc[schools[col].notna(), "jaar"].astype(int)))
-                    )
-    if errors and not column_years:
-        return "cannot read the data: " + "; ".join(errors)
-    return DataInventory(
-        raw_dir=shown_as,
-        years=tuple(sorted(years)),
-        gemeenten=frozenset(gemeenten),
-        column_years=column_years,
+def _signature(path: Path) -> _Signature:
+    """Folder path plus every entry's name, kind, size and mtime: changes with the data."""
+    entries = [path] if path.is_file() else sorted(path.iterdir())
+    stats = tuple(
+        (p.name, p.is_dir(), (s := p.stat()).st_size, s.st_mtime_ns)
+        for p in entries
+        if not p.name.startswith(".")
     )
+    return str(path.resolve()), stats
+
+
+def _read(path: Path, source: Source) -> _Read:
+    from evaluatie.sources.panel import load_panel
+    from evaluatie.sources.vve import load_vve
+
+    loader = load_panel if source == "panel" else load_vve
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        try:
+            value, problems = loader(path), ()
+        except EvaluatieError as exc:
+            value, problems = None, tuple(getattr(exc, "problems", [str(exc)]))
+    notes = tuple(
+        dict.fromkeys(str(w.message) for w in seen if issubclass(w.category, DataQualityWarning))
+    )
+    return _Read(value, problems, notes)
 
 
 class DataChecker:
@@ -182,7 +155,68 @@ class DataChecker:
 
     def __init__(self, root: Path) -> None:
         self.root = root
+        self._noted: set[str] = set()
 
-    def inventory(self, raw_dir: str) -> DataInventory:
-        """The inventory of ``raw_dir``; ValueError naming the problem if it cannot be read."""
-        return read_inventory(resolve_raw_dir(self.root, raw_dir), raw_dir)
+    def load(self, raw_dir: str, source: Source) -> Any:
+        """``source`` read from ``raw_dir``; ValueError with one line per problem."""
+        path = resolve_raw_dir(self.root, raw_dir)
+        if not path.exists():
+            raise ValueError(f"no such file or folder: {path}")
+        key = (_signature(path), source)
+        if key not in _CACHE:
+            _CACHE[key] = _read(path, source)
+        found = _CACHE[key]
+        # A relative raw_dir is shown as the user wrote it, not from the filesystem root.
+        prefix = f"{self.root}{os.sep}" if not Path(raw_dir).is_absolute() else None
+
+        def shown(text: str) -> str:
+            return text.replace(prefix, "") if prefix else text
+
+        for note in map(shown, found.notes):
+            if note not in self._noted:  # each note once, however many checks read it
+                self._noted.add(note)
+                warnings.warn(note, DataQualityWarning, stacklevel=2)
+        if found.problems:
+            raise ValueError("\n".join(map(shown, found.problems)))
+        return found.value
+
+    def inventory(self, raw_dir: str, sources: tuple[Source, ...]) -> DataInventory:
+        """What ``sources`` of ``raw_dir`` contain; ValueError naming every problem."""
+        problems: list[str] = []
+        loaded: dict[Source, Any] = {}
+        for source in sources:
+            try:
+                loaded[source] = self.load(raw_dir, source)
+            except ValueError as exc:
+                problems.extend(p for p in str(exc).split("\n") if p not in problems)
+        if problems:
+            raise ValueError("\n".join(problems))
+        return _inventory(raw_dir, loaded)
+
+
+def _inventory(raw_dir: str, loaded: dict[Source, Any]) -> DataInventory:
+    from evaluatie.sources.vve import VVE_OUTCOMES
+
+    years: set[int] = set()
+    gemeenten: set[str] = set()
+    column_years: dict[str, tuple[int, ...]] = {}
+
+    def add(frame: Any, columns: Any) -> None:
+        jaar = frame["jaar"].astype(int)
+        years.update(jaar)
+        for col in columns:
+            column_years[col] = tuple(sorted(set(jaar[frame[col].notna()])))
+
+    if (panel := loaded.get("panel")) is not None:
+        panel = panel[panel["jaar"].notna()]
+        gemeenten.update(panel["gemeente_code"].dropna().astype(str))
+        add(panel, [c for c in panel.columns if c not in ("jaar", "schooljaar")])
+    if (vve := loaded.get("vve")) is not None:
+        gemeenten.update(vve.budget["gemeente_code"].astype(str))
+        add(vve.schools, VVE_OUTCOMES)
+    return DataInventory(
+        raw_dir=raw_dir,
+        years=tuple(sorted(years)),
+        gemeenten=frozenset(gemeenten),
+        column_years=column_years,
+    )

@@ -39,9 +39,9 @@ from pydantic import (
     model_validator,
 )
 
-from evaluatie.core.errors import ParameterError
+from evaluatie.core.errors import EvaluatieError, ParameterError
 from evaluatie.sources.vve import VVE_OUTCOMES
-from evaluatie.workbench.datacheck import DATA_CONTEXT, DataChecker, DataInventory
+from evaluatie.workbench.datacheck import DATA_CONTEXT, DataChecker, DataInventory, Source
 
 OUTCOMES = ("eindtoets", "lezen_2f", "taalverzorging_2f", "rekenen_1s")
 
@@ -49,9 +49,12 @@ OUTCOMES = ("eindtoets", "lezen_2f", "taalverzorging_2f", "rekenen_1s")
 class NotebookParams(BaseModel):
     """Base for every notebook's parameters: unknown names are refused, not ignored."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # Defaults are validated too: they must fit the data as much as given values do.
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
 
     notebook: ClassVar[str]
+    #: What the notebook reads from ``raw_dir`` (see :mod:`.datacheck`).
+    sources: ClassVar[tuple[Source, ...]]
 
     title: str = Field("Evaluatie", description="Report title shown at the top of the report.")
     raw_dir: str = Field("data/raw", description="Folder with the DUO-format input files.")
@@ -61,23 +64,28 @@ class NotebookParams(BaseModel):
     def _raw_dir_readable(cls, raw_dir: str, info: ValidationInfo) -> str:
         checker = (info.context or {}).get(DATA_CONTEXT)
         if checker is not None:
-            checker.inventory(raw_dir)  # a ValueError names what is wrong with the folder
+            checker.inventory(raw_dir, cls.sources)  # a ValueError names every problem
         return raw_dir
 
+    def design_problems(self, checker: DataChecker) -> list[str]:
+        """What stops the study's design on these data (checked after the parameters)."""
+        return []
 
-def _inventory(info: ValidationInfo) -> DataInventory | None:
+
+def _inventory(cls: type[NotebookParams], info: ValidationInfo) -> DataInventory | None:
     """The data inventory when validating with data checks and ``raw_dir`` was readable."""
     checker = (info.context or {}).get(DATA_CONTEXT)
     raw_dir = info.data.get("raw_dir")  # absent if raw_dir itself failed
     if checker is None or raw_dir is None:
         return None
-    return checker.inventory(raw_dir)
+    return checker.inventory(raw_dir, cls.sources)
 
 
 class InnovatiebudgetParams(NotebookParams):
     """Did schools improve after an onderwijs-innovatiebudget grant?"""
 
     notebook: ClassVar[str] = "innovatiebudget"
+    sources: ClassVar[tuple[Source, ...]] = ("panel",)
 
     title: str = Field(
         "Onderwijs-innovatiebudget: effect op de eindtoets",
@@ -111,14 +119,14 @@ class InnovatiebudgetParams(NotebookParams):
     @field_validator("outcome")
     @classmethod
     def _outcome_in_data(cls, outcome: str, info: ValidationInfo) -> str:
-        if (inventory := _inventory(info)) is not None:
+        if (inventory := _inventory(cls, info)) is not None:
             inventory.check_outcome(outcome)
         return outcome
 
     @field_validator("first_year", "last_year")
     @classmethod
     def _year_in_data(cls, year: int, info: ValidationInfo) -> int:
-        if (inventory := _inventory(info)) is not None:
+        if (inventory := _inventory(cls, info)) is not None:
             inventory.check_year(year, info.data.get("outcome"))
         return year
 
@@ -133,7 +141,7 @@ class InnovatiebudgetParams(NotebookParams):
     @field_validator("gemeenten")
     @classmethod
     def _check_gemeenten(cls, codes: list[str] | None, info: ValidationInfo) -> list[str] | None:
-        return _check_codes(codes, info) or None
+        return _check_codes(cls, codes, info) or None
 
     @model_validator(mode="after")
     def _check_combination(self) -> InnovatiebudgetParams:
@@ -151,6 +159,19 @@ class InnovatiebudgetParams(NotebookParams):
             raise ValueError("; ".join(problems))
         return self
 
+    def design_problems(self, checker: DataChecker) -> list[str]:
+        from evaluatie.studies.innovatiebudget.sample import checked_sample
+
+        _, problems = checked_sample(
+            checker.load(self.raw_dir, "panel"),
+            outcome=self.outcome,
+            first_year=self.first_year,
+            last_year=self.last_year,
+            gemeenten=self.gemeenten,
+            cluster=self.cluster,
+        )
+        return problems
+
 
 VVE_OUTCOME_NAMES = tuple(VVE_OUTCOMES)  # Literal needs a tuple
 
@@ -160,6 +181,7 @@ class VveBudgetParams(NotebookParams):
     the early-years outcomes of the cohorts it reached?"""
 
     notebook: ClassVar[str] = "vve_budget"
+    sources: ClassVar[tuple[Source, ...]] = ("vve",)
 
     title: str = Field(
         "VVE-budget en vroege uitkomsten: herverdeling OAB 2019",
@@ -199,7 +221,7 @@ class VveBudgetParams(NotebookParams):
     def _outcomes_in_data(cls, outcomes: list[str], info: ValidationInfo) -> list[str]:
         if len(set(outcomes)) != len(outcomes):
             raise ValueError(f"an outcome is listed twice: {outcomes}")
-        if (inventory := _inventory(info)) is not None:
+        if (inventory := _inventory(cls, info)) is not None:
             for outcome in outcomes:
                 inventory.check_outcome(outcome)
         return outcomes
@@ -207,20 +229,34 @@ class VveBudgetParams(NotebookParams):
     @field_validator("gemeenten")
     @classmethod
     def _known_gemeenten(cls, codes: list[str] | None, info: ValidationInfo) -> list[str] | None:
-        return _check_codes(codes, info) or None
+        return _check_codes(cls, codes, info) or None
 
     @field_validator("marked")
     @classmethod
     def _well_formed(cls, codes: list[str]) -> list[str]:
-        return _check_codes(codes, None) or []
+        return _check_codes(cls, codes, None) or []
+
+    def design_problems(self, checker: DataChecker) -> list[str]:
+        from evaluatie.studies.vve import design_problems
+
+        return design_problems(
+            checker.load(self.raw_dir, "vve"),
+            outcomes=self.outcomes,
+            comparison_band=self.comparison_band,
+            gemeenten=self.gemeenten,
+            degree=self.degree,
+            num_knots=self.num_knots,
+        )
 
 
-def _check_codes(codes: list[str] | None, info: ValidationInfo | None) -> list[str] | None:
+def _check_codes(
+    cls: type[NotebookParams], codes: list[str] | None, info: ValidationInfo | None
+) -> list[str] | None:
     """Refuse malformed codes, and (given ``info``) codes absent from the data when checked."""
     bad = [c for c in codes or [] if not re.fullmatch(r"GM\d{4}", c)]
     if bad:
         raise ValueError(f"gemeente codes must look like GM0546, not {bad}")
-    if codes and info is not None and (inventory := _inventory(info)) is not None:
+    if codes and info is not None and (inventory := _inventory(cls, info)) is not None:
         inventory.check_gemeenten(codes)
     return codes
 
@@ -290,6 +326,7 @@ def validate(
     *,
     source: str = "parameters",
     root: Path | None = None,
+    checker: DataChecker | None = None,
 ) -> NotebookParams:
     """Validate ``values`` against the notebook's model, reporting *all* problems at once.
 
@@ -301,21 +338,63 @@ def validate(
         raise ParameterError(
             f"{source}: 'parameters' must be a mapping, got {type(values).__name__}"
         )
-    context = {DATA_CONTEXT: DataChecker(root)} if root is not None else None
+    if checker is None and root is not None:
+        checker = DataChecker(root)
+    context = {DATA_CONTEXT: checker} if checker is not None else None
     try:
-        return model.model_validate(values, context=context)
+        params = model.model_validate(values, context=context)
     except ValidationError as exc:
-        raise ParameterError(_format_errors(exc, model, source)) from None
+        raise ParameterError(_format_errors(exc, model, source, set(values))) from None
+    if checker is not None:
+        try:
+            problems = params.design_problems(checker)
+        except (ValueError, EvaluatieError) as exc:  # e.g. a selection the data cannot serve
+            problems = [str(exc)]
+        if problems:
+            lines = [f"{source}: {len(problems)} problem(s) with the design of {notebook!r}:"]
+            lines += [f"  - {p}" for p in problems]
+            raise ParameterError("\n".join(lines))
+    return params
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """The safe loader, refusing a key given twice (YAML would keep the last silently)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: dict[Any, int] = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            line = key_node.start_mark.line + 1
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    problem=f"key {key!r} appears twice (lines {seen[key]} and {line}); keep one",
+                    problem_mark=key_node.start_mark,
+                )
+            seen[key] = line
+        return super().construct_mapping(node, deep=deep)
 
 
 def read_yaml_mapping(path: Path, keys: tuple[str, ...]) -> dict[str, Any]:
     """A params or sweep file as a mapping with a ``notebook`` and only ``keys``."""
     if not path.is_file():
-        raise ParameterError(f"params file {path} does not exist")
+        what = "is a folder, not a file" if path.is_dir() else "does not exist"
+        raise ParameterError(f"params file {path} {what}")
+    raw = path.read_bytes()
     try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        raise ParameterError(
+            f"{path}, line {line}: byte 0x{raw[exc.start]:02x} is not UTF-8; save the params "
+            "file as UTF-8"
+        ) from None
+    try:
+        doc = yaml.load(text, Loader=_StrictLoader)  # a SafeLoader subclass
     except yaml.YAMLError as exc:
-        raise ParameterError(f"{path}: not valid YAML: {exc}") from None
+        mark = getattr(exc, "problem_mark", None)
+        where = f", line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ParameterError(f"{path}{where}: not valid YAML: {problem}") from None
     expected = " and ".join(repr(k) for k in keys)
     if not isinstance(doc, dict):
         raise ParameterError(f"{path}: expected a mapping with keys {expected}")
@@ -334,12 +413,16 @@ def read_yaml_mapping(path: Path, keys: tuple[str, ...]) -> dict[str, Any]:
     return doc
 
 
-def read_params_file(path: str | Path, *, root: Path | None = None) -> RunSpec:
+def read_params_file(
+    path: str | Path, *, root: Path | None = None, checker: DataChecker | None = None
+) -> RunSpec:
     """Read and validate a YAML params file (safe loader only); ``root``: check the data too."""
     path = Path(path)
     doc = read_yaml_mapping(path, ("notebook", "parameters"))
     notebook = str(doc["notebook"])
-    params = validate(notebook, doc.get("parameters") or {}, source=str(path), root=root)
+    params = validate(
+        notebook, doc.get("parameters") or {}, source=str(path), root=root, checker=checker
+    )
     return RunSpec(notebook=notebook, params=params, source=path)
 
 
@@ -349,18 +432,39 @@ def closest_hint(name: str, candidates: Any) -> str:
     return f" (did you mean {match[0]!r}?)" if match else ""
 
 
-def _format_errors(exc: ValidationError, model: type[NotebookParams], source: str) -> str:
+def _format_errors(
+    exc: ValidationError, model: type[NotebookParams], source: str, given: set[str]
+) -> str:
+    """One line per problem, each once; a default that fails says it is the default."""
     allowed = sorted(model.model_fields)
-    lines = [f"{source}: {exc.error_count()} problem(s) with the parameters of {model.notebook!r}:"]
+    lines = []
     for err in exc.errors():
         loc = ".".join(str(p) for p in err["loc"]) or "(parameters)"
         if err["type"] == "extra_forbidden":
             lines.append(
-                f"  - unknown parameter {loc!r}{closest_hint(loc, allowed)}; "
+                f"unknown parameter {loc!r}{closest_hint(loc, allowed)}; "
                 f"allowed: {', '.join(allowed)}"
             )
+            continue
+        msg = err["msg"].removeprefix("Value error, ")
+        name = str(err["loc"][0]) if err["loc"] else None
+        if name == "raw_dir":  # data problems: each names its file, line and column
+            lines += [f"{loc}: {m}" if m.startswith("no such") else m for m in msg.split("\n")]
+        elif name is not None and name not in given:
+            lines.append(
+                f"{loc} (default {_plain(err.get('input'))}, not set in the file): {msg}; "
+                f"set {loc} in the params file"
+            )
         else:
-            msg = err["msg"].removeprefix("Value error, ")
-            got = f" (got {err.get('input')!r})" if err["loc"] else ""
-            lines.append(f"  - {loc}: {msg}{got}")
-    return "\n".join(lines)
+            got = f" (got {_plain(err.get('input'))})" if err["loc"] else ""
+            lines.append(f"{loc}: {msg}{got}")
+    head = f"{source}: {len(lines)} problem(s) with the parameters or data of {model.notebook!r}:"
+    return "\n".join([head, *(f"  - {line}" for line in lines)])
+
+
+def _plain(value: Any) -> str:
+    """A parameter value as the params file would spell it (YAML flow style)."""
+    if isinstance(value, tuple):
+        value = list(value)
+    text = yaml.safe_dump(value, default_flow_style=True, width=200)
+    return text.replace("\n...\n", "").strip()  # a lone scalar ends in a document marker

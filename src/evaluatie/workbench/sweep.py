@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from evaluatie.core.errors import ParameterError
+from evaluatie.workbench.datacheck import DataChecker
 from evaluatie.workbench.params import (
     RunSpec,
     closest_hint,
@@ -73,16 +74,19 @@ def _matrix(path: Path, notebook: str, matrix: Any, fixed: dict[str, Any]) -> di
     return matrix
 
 
-def read_sweep(path: str | Path, *, root: Path | None = None) -> list[RunSpec]:
+def read_sweep(
+    path: str | Path, *, root: Path | None = None, checker: DataChecker | None = None
+) -> list[RunSpec]:
     """The runs of a sweep file (a plain params file is a sweep of one run).
 
-    ``root``: also check every run against the data. All runs' problems are collected
-    into one :class:`ParameterError`.
+    ``root``: also check every run against the data (``checker``: reading it through
+    this one, shared with other files). All runs' problems are collected into one
+    :class:`ParameterError`.
     """
     path = Path(path)
     doc = read_yaml_mapping(path, ("notebook", "parameters", "matrix"))
     if "matrix" not in doc:
-        return [read_params_file(path, root=root)]
+        return [read_params_file(path, root=root, checker=checker)]
     notebook = str(doc["notebook"])
     fixed = doc.get("parameters") or {}
     if not isinstance(fixed, dict):
@@ -98,7 +102,7 @@ def read_sweep(path: str | Path, *, root: Path | None = None) -> list[RunSpec]:
             shown = ", ".join(f"{k} {value_label(v)}" for k, v in combination.items())
             values["title"] = f"{title} ({shown})"
         try:
-            params = validate(notebook, values, source=name, root=root)
+            params = validate(notebook, values, source=name, root=root, checker=checker)
         except ParameterError as exc:
             problems.append(str(exc))
             continue
@@ -118,12 +122,13 @@ def load_runs(
     ``sweeps=False`` accepts plain params files only (``evaluatie run``).
     """
     specs, problems = [], []
+    checker = DataChecker(root) if root is not None else None  # each folder read once
     for path in paths:
         try:
             if sweeps:
-                specs.extend(read_sweep(path, root=root))
+                specs.extend(read_sweep(path, root=root, checker=checker))
             else:
-                specs.append(read_params_file(path, root=root))
+                specs.append(read_params_file(path, root=root, checker=checker))
         except ParameterError as exc:
             problems.append(str(exc))
     seen: dict[str, RunSpec] = {}
