@@ -1,21 +1,41 @@
 """Command line: ``evaluatie simulate | build | params | run | batch | all | index | lab``.
 
 Every user error (bad params file, parameters the data cannot serve, malformed data
-file, impossible design) ends in a one-paragraph message and exit status 2, before any
-kernel starts; a notebook that fails while running ends in exit status 1 with its
-report still written (other runs of the batch go on). Ctrl-C ends in status 130 and
-leaves no half-written report or run record.
+file, impossible design, an output folder that cannot be written) ends in one message
+listing every problem and exit status 2, before any kernel starts; a notebook that
+fails while running ends in exit status 1 with its report still written (other runs of
+the batch go on). Ctrl-C ends in status 130 and leaves no half-written report or run
+record. Data-quality notes found while checking are printed as ``warning: ...``.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+import tempfile
 import time
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
-from evaluatie.core.errors import EvaluatieError, ParameterError
+from evaluatie.core.errors import DataQualityWarning, EvaluatieError, ParameterError
+
+
+def writable_folder(path: Path, option: str) -> Path:
+    """``path`` as an output folder: created if absent, and proven writable by writing a
+    probe file, so a run never fails on its output after minutes of work."""
+    if path.exists() and not path.is_dir():
+        raise ParameterError(f"{option} {path} is a file; give a folder")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=path, prefix=".evaluatie-probe-"):
+            pass
+    except OSError as exc:
+        raise ParameterError(
+            f"{option} {path}: cannot write there ({exc.strerror}); choose another folder"
+        ) from None
+    return path
 
 
 def _cmd_simulate(args: argparse.Namespace) -> int:
@@ -23,6 +43,9 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
 
     if args.pupils < 0:
         raise ParameterError(f"--pupils must be 0 (none) or a positive number, got {args.pupils}")
+    if args.scale <= 0:
+        raise ParameterError(f"--scale must be positive, got {args.scale}")
+    writable_folder(Path(args.out), "--out")
     t0 = time.perf_counter()
     manifest = simulate(out_dir=args.out, seed=args.seed, scale=args.scale)
     files = getattr(manifest, "files", None) or []
@@ -50,6 +73,7 @@ def _write_pupils(args: argparse.Namespace) -> None:
 def _cmd_build(args: argparse.Namespace) -> int:
     from evaluatie.sources.panel import build_panel
 
+    writable_folder(Path(args.out).parent, "--out (its folder)")
     t0 = time.perf_counter()
     out = build_panel(args.raw, args.out)
     print(f"wrote {out} in {time.perf_counter() - t0:.1f} s")
@@ -75,14 +99,17 @@ def _run_files(paths: Sequence[Path], args: argparse.Namespace, *, sweeps: bool)
     from evaluatie.workbench.run import project_root
     from evaluatie.workbench.sweep import load_runs
 
+    t0 = time.perf_counter()
     if args.jobs < 1:
         raise EvaluatieError(f"-j/--jobs must be at least 1, got {args.jobs}")
     root = project_root()
+    reports = writable_folder(Path(args.reports) if args.reports else root / "reports", "--reports")
     specs = load_runs(paths, root=root, sweeps=sweeps)  # all validated before any kernel
     result = run_batch(
         specs,
+        started=t0,
         root=root,
-        reports_dir=Path(args.reports) if args.reports else None,
+        reports_dir=reports,
         jobs=args.jobs,
         scheduler=args.scheduler,
         force=args.force,
@@ -183,8 +210,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_simulate)
 
     p = sub.add_parser("build", help="read data/raw/ into data/processed/panel.parquet")
-    p.add_argument("--raw", default="data/raw")
-    p.add_argument("--out", default="data/processed/panel.parquet")
+    p.add_argument("--raw", default="data/raw", help="raw-data folder (default: data/raw)")
+    p.add_argument(
+        "--out",
+        default="data/processed/panel.parquet",
+        help="Parquet file to write (default: data/processed/panel.parquet)",
+    )
     p.set_defaults(func=_cmd_build)
 
     p = sub.add_parser("params", help="list the parameters of a notebook")
@@ -202,9 +233,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_batch)
 
     p = sub.add_parser("all", help="simulate data if absent, then run every params/*.yaml")
-    p.add_argument("--raw", default="data/raw")
-    p.add_argument("--params-dir", default="params")
-    p.add_argument("--seed", type=int, default=20240601)
+    p.add_argument(
+        "--raw", default="data/raw", help="raw-data folder, simulated if empty (default: data/raw)"
+    )
+    p.add_argument(
+        "--params-dir", default="params", help="folder whose *.yaml are run (default: params)"
+    )
+    p.add_argument("--seed", type=int, default=20240601, help="random seed of the simulation")
     _add_run_options(p)
     p.set_defaults(func=_cmd_all)
 
@@ -212,7 +247,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--reports", default=None, help="reports folder (default: reports/)")
     p.set_defaults(func=_cmd_index)
 
-    p = sub.add_parser("lab", help="register the kernel and start JupyterLab on the project")
+    p = sub.add_parser(
+        "lab",
+        help="register the kernel and start JupyterLab on the project",
+        description="Register the kernel and start JupyterLab on the project. Arguments "
+        "for JupyterLab itself go after --, e.g. `evaluatie lab -- --port 8899 --no-browser`. "
+        "Run as root (a container), --allow-root is added.",
+    )
     p.add_argument(
         "--dry-run", action="store_true", help="print the kernelspec and command, start nothing"
     )
@@ -223,16 +264,40 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _show_warning(
+    message: Warning | str,
+    category: type[Warning],
+    filename: str,
+    lineno: int,
+    file: Any = None,
+    line: str | None = None,
+) -> None:
+    """Data-quality notes as one ``warning:`` line each, without source locations."""
+    if issubclass(category, DataQualityWarning):
+        print(f"warning: {message}", file=sys.stderr)
+    else:
+        _default_show(message, category, filename, lineno, file, line)
+
+
+_default_show = warnings.showwarning
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    try:
-        return args.func(args)
-    except EvaluatieError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("interrupted: no partial output was kept", file=sys.stderr)
-        return 130
+    with warnings.catch_warnings():
+        warnings.showwarning = _show_warning
+        try:
+            return int(args.func(args))
+        except EvaluatieError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        except OSError as exc:  # a disk that fills up, a folder that vanishes mid-run
+            where = f" ({exc.filename})" if exc.filename else ""
+            print(f"error: {exc.strerror or exc}{where}", file=sys.stderr)
+            return 2
+        except KeyboardInterrupt:
+            print("interrupted: no partial output was kept", file=sys.stderr)
+            return 130
 
 
 if __name__ == "__main__":

@@ -124,9 +124,14 @@ def run_batch(
     force: bool = False,
     show_code: bool = False,
     progress: bool = True,
+    started: float | None = None,
 ) -> BatchResult:
-    """Run ``specs`` (validated), skipping cached ones, and rewrite the index at the end."""
-    t0 = time.perf_counter()
+    """Run ``specs`` (validated), skipping cached ones, and rewrite the index at the end.
+
+    ``started``: ``time.perf_counter()`` when the command began, so the reported time
+    includes reading and checking the inputs (else it starts here).
+    """
+    t0 = time.perf_counter() if started is None else started
     root = project_root(root)
     reports = reports_dir or root / "reports"
     outcomes: list[RunOutcome] = []

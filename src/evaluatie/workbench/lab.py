@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
 import tempfile
 from pathlib import Path
@@ -48,7 +49,13 @@ def kernel_spec() -> dict[str, Any]:
 
 
 def lab_command(root: Path, extra: list[str] | None = None) -> list[str]:
-    """The command that starts JupyterLab on ``root``, opening ``notebooks/``."""
+    """The command that starts JupyterLab on ``root``, opening ``notebooks/``.
+
+    As root (a container, a CI box) JupyterLab refuses to start unless told
+    ``--allow-root``; it is added then, since whoever runs ``evaluatie lab`` as root
+    has already chosen to.
+    """
+    as_root = hasattr(os, "geteuid") and os.geteuid() == 0
     return [
         sys.executable,
         "-m",
@@ -56,6 +63,7 @@ def lab_command(root: Path, extra: list[str] | None = None) -> list[str]:
         f"--ServerApp.root_dir={root}",
         f"--ServerApp.contents_manager_class={CONTENTS_MANAGER}",
         "--ContentsManager.preferred_dir=notebooks",
+        *(["--allow-root"] if as_root and "--allow-root" not in (extra or []) else []),
         *(extra or []),
     ]
 

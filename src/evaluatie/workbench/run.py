@@ -11,6 +11,8 @@ those of its last successful record is skipped unless ``force``.
 
 from __future__ import annotations
 
+import os
+import tempfile
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -20,6 +22,7 @@ from typing import Any
 import nbformat
 import papermill as pm
 from papermill.exceptions import PapermillExecutionError
+from traitlets.config import Config
 
 from evaluatie.core.atomic import atomic_open, atomic_path
 from evaluatie.core.errors import ParameterError
@@ -154,9 +157,20 @@ def _execute(
     )
 
 
-#: A kernel that dies before it answers has run nothing: typically two kernels started
-#: at once picked the same free port ("Address already in use"). Such starts are retried.
+#: A kernel that dies before it answers has run nothing: over TCP, two kernels started
+#: at once can pick the same free port ("Address already in use"). Such starts are retried.
 _KERNEL_START_ATTEMPTS = 3
+
+
+def _kernel_config(folder: str) -> Config:
+    """Kernels talk over Unix sockets in ``folder`` where the platform has them: no port
+    to race for between parallel runs, nothing sent in plain text over TCP (and no
+    ipykernel warning saying so on every run). Windows keeps TCP on localhost."""
+    config = Config()
+    if os.name == "posix":
+        config.KernelManager.transport = "ipc"
+        config.KernelManager.ip = os.path.join(folder, "kernel")
+    return config
 
 
 def _execute_notebook(
@@ -164,14 +178,16 @@ def _execute_notebook(
 ) -> None:
     for attempt in range(1, _KERNEL_START_ATTEMPTS + 1):
         try:
-            pm.execute_notebook(
-                str(source),
-                str(target),
-                parameters={"parameters": record["parameters"]},
-                kernel_name=KERNEL,
-                cwd=str(root),
-                progress_bar=progress,
-            )
+            with tempfile.TemporaryDirectory(prefix="evaluatie-kernel-") as sockets:
+                pm.execute_notebook(
+                    str(source),
+                    str(target),
+                    parameters={"parameters": record["parameters"]},
+                    kernel_name=KERNEL,
+                    cwd=str(root),
+                    progress_bar=progress,
+                    config=_kernel_config(sockets),
+                )
             return
         except RuntimeError as exc:
             if "died before replying to kernel_info" not in str(exc):
