@@ -25,7 +25,7 @@ pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
 MATRIX = """matrix:
   outcome: [eindtoets, rekenen_1s, lezen_2f]
-  gemeenten: [null, [GM0037, GM0047]]   # all gemeenten; two without a grant school
+  title: [ok, FAIL]   # the test project's notebook fails after the fit for FAIL
 """
 
 
@@ -126,27 +126,26 @@ def test_matrix_of_six_on_two_workers(
     assert re.search(r"6 runs in [\d.]+ s: 3 done, 3 failed, 0 skipped \(cached\)", out)
     failed = re.findall(r"^  FAILED (\S+): (.*)$", out, flags=re.M)
     assert sorted(name for name, _ in failed) == [
-        f"six--outcome={o}--gemeenten=GM0037+GM0047"
-        for o in ("eindtoets", "lezen_2f", "rekenen_1s")
+        f"six--outcome={o}--title=FAIL" for o in ("eindtoets", "lezen_2f", "rekenen_1s")
     ]
-    assert all("no treatment variation" in error for _, error in failed)
+    assert all("failing on purpose" in error for _, error in failed)
 
     reports = project / "reports"
     index = (reports / "index.html").read_text(encoding="utf-8")
     assert "6 runs, 3 failed." in index
     for outcome in ("eindtoets", "rekenen_1s", "lezen_2f"):
-        for gemeenten in ("all", "GM0037+GM0047"):
-            name = f"six--outcome={outcome}--gemeenten={gemeenten}"
+        for title in ("ok", "FAIL"):
+            name = f"six--outcome={outcome}--title={title}"
             record = json.loads((reports / f"{name}.json").read_text(encoding="utf-8"))
             assert (reports / f"{name}.html").is_file()
             assert f'href="{name}.html"' in index
-            if gemeenten == "all":
+            if title == "ok":
                 assert record["status"] == "ok"
                 assert record["headline"]["label"] == f"TWFE effect on {outcome}"
                 assert f"TWFE effect on {outcome}: " in index
             else:
                 assert record["status"] == "failed"
-    assert index.count("no treatment variation") == 3
+    assert index.count("failing on purpose") == 3
 
 
 def test_batch_on_a_dask_cluster(

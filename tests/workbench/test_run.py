@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 import pytest
+from workbench_project import make_project
 
 from evaluatie.cli import main
 
@@ -79,20 +80,22 @@ def test_failing_notebook_still_writes_the_report(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    monkeypatch.chdir(REPO)
-    reports = tmp_path / "reports"
-    # Two gemeenten without a single grant school: valid parameters, no treatment variation.
-    path = params_file(tmp_path, raw_dir, gemeenten="[GM0037, GM0047]")
+    # Every input the pre-flight can see is refused before a kernel starts, so the test
+    # project's notebook is made to fail after its fit (see workbench_project.FAIL_CELL).
+    project = make_project(tmp_path / "project")
+    monkeypatch.chdir(project)
+    reports = project / "reports"
+    path = params_file(tmp_path, raw_dir, title="FAIL on purpose")
     code = main(["run", str(path), "--reports", str(reports)])
     assert code == 1
     html = (reports / "innovatie_test.html").read_text(encoding="utf-8")
-    error = "DesignError: treatment column 'treated' is constant"
+    error = "RuntimeError: failing on purpose after the fit"
     # the error is in the header, above the notebook's own first heading
     assert "<b>failed</b>" in html and error in html
     assert html.index(error) < html.index("did outcomes improve at grant schools")
     record = json.loads((reports / "innovatie_test.json").read_text(encoding="utf-8"))
-    assert record["status"] == "failed" and "no treatment variation" in record["error"]
-    assert "no treatment variation" in (reports / "index.html").read_text(encoding="utf-8")
+    assert record["status"] == "failed" and "failing on purpose" in record["error"]
+    assert "failing on purpose" in (reports / "index.html").read_text(encoding="utf-8")
     out = capsys.readouterr().out
     assert "FAILED  innovatie_test" in out and "0 done, 1 failed" in out
 

@@ -1,8 +1,10 @@
 """A throw-away evaluatie project for workbench tests: the real notebook plus `publish`.
 
-The project's own notebook is copied unchanged except for one added cell, right after
-the TWFE fit, that publishes the headline estimate, so tests exercise the real analysis
-and the publish mechanism together. Reports go to the project's own ``reports/``.
+The project's own notebook is copied unchanged except for two added cells, right after
+the TWFE fit: one publishes the headline estimate, so tests exercise the real analysis
+and the publish mechanism together; the other fails when the report's title starts with
+``FAIL`` -- every input the pre-flight can see is refused before a kernel starts, so a
+notebook that fails *while running* has to be made to. Reports go to ``reports/``.
 """
 
 from __future__ import annotations
@@ -15,6 +17,10 @@ REPO = Path(__file__).resolve().parents[2]
 PUBLISH_CELL = (
     'from evaluatie.workbench import publish\npublish(fit, label=f"TWFE effect on {p.outcome}")'
 )
+FAIL_CELL = (
+    'if p.title.startswith("FAIL"):\n'
+    '    raise RuntimeError("failing on purpose after the fit (title starts with FAIL)")'
+)
 
 
 def make_project(base: Path) -> Path:
@@ -22,6 +28,7 @@ def make_project(base: Path) -> Path:
     nb = nbformat.read(REPO / "notebooks" / "innovatiebudget.ipynb", as_version=4)
     at = next(i for i, c in enumerate(nb.cells) if c.source.startswith("fit = ev.twfe"))
     nb.cells.insert(at + 1, nbformat.v4.new_code_cell(PUBLISH_CELL))
+    nb.cells.insert(at + 2, nbformat.v4.new_code_cell(FAIL_CELL))
     (base / "notebooks").mkdir(parents=True)
     nbformat.write(nb, base / "notebooks" / "innovatiebudget.ipynb")
     (base / "pyproject.toml").write_text('[project]\nname = "test-project"\n', encoding="utf-8")
