@@ -205,6 +205,31 @@ def empty_raw(raw: Path) -> None:
         path.unlink()
 
 
+def comma_separated(raw: Path) -> None:
+    path = eindscores(raw)
+    path.write_text(path.read_text(encoding="utf-8").replace(";", ","), encoding="utf-8")
+
+
+def utf16(raw: Path) -> None:
+    path = eindscores(raw)
+    path.write_bytes(path.read_text(encoding="utf-8").encode("utf-16"))
+
+
+def empty_file(raw: Path) -> None:
+    eindscores(raw).write_bytes(b"")
+
+
+def unknown_header(raw: Path) -> None:
+    path = eindscores(raw)
+    lines = read_lines(path)
+    lines[0] = lines[0].replace('"CET_GEM"', '"CET_GEMIDDELDE"')
+    write_lines(path, lines)
+
+
+def unrelated_csv(raw: Path) -> None:
+    (raw / "notities.csv").write_text("wat;wanneer\nbellen;maandag\n", encoding="utf-8")
+
+
 def vve_budget_negative(raw: Path) -> None:
     set_field(raw / "oab-budget-gemeenten.csv", 5, "BUDGET_EUR", "-16500")
 
@@ -365,6 +390,39 @@ CASES: tuple[Case, ...] = (
         directory_as_eindscores,
     ),
     Case(
+        "comma-separated",
+        "an eindscores file saved with ',' as separator",
+        (f"eindscores-bo-sbo-{YEAR}.csv", "line 1", "','"),
+        comma_separated,
+    ),
+    Case(
+        "utf-16",
+        "an eindscores file saved as UTF-16",
+        (f"eindscores-bo-sbo-{YEAR}.csv", "UTF-16", "UTF-8"),
+        utf16,
+    ),
+    Case(
+        "empty-file",
+        "an empty eindscores file",
+        (f"eindscores-bo-sbo-{YEAR}.csv", "empty"),
+        empty_file,
+    ),
+    Case(
+        "unknown-header",
+        "a column renamed in an eindscores file's header",
+        (f"eindscores-bo-sbo-{YEAR}.csv", "line 1", "CET_GEMIDDELDE"),
+        unknown_header,
+    ),
+    Case(
+        "unrelated-csv",
+        "a CSV of notes in the raw folder",
+        ("notities.csv", "skipped"),
+        unrelated_csv,
+        exit=0,
+        kernel=True,
+        warns=("notities.csv",),
+    ),
+    Case(
         "xlsx-in-raw",
         "an Excel file in the raw folder",
         ("2024-2025.xlsx", "not read"),
@@ -422,7 +480,32 @@ CASES: tuple[Case, ...] = (
         empty_raw,
         params=VVE,
     ),
+    Case(
+        "vve-band-too-narrow",
+        "comparison_band so narrow no gemeente is a comparison",
+        ("comparison_band", "widen"),
+        params=VVE + "  comparison_band: 0.001\n",
+    ),
     # -- params files
+    Case(
+        "params-unknown-notebook",
+        "a notebook name with a typo",
+        ("run.yaml", "innovatiebudgt", "did you mean 'innovatiebudget'"),
+        params="notebook: innovatiebudgt\nparameters:\n  raw_dir: {raw}\n",
+    ),
+    Case(
+        "params-not-a-mapping",
+        "parameters given as a list",
+        ("'parameters' must be a mapping",),
+        params="notebook: innovatiebudget\nparameters: [raw_dir, {raw}]\n",
+    ),
+    Case(
+        "params-years-reversed",
+        "first_year after last_year",
+        ("first_year (2020) must be before last_year (2016)",),
+        params="notebook: innovatiebudget\nparameters:\n  raw_dir: {raw}\n"
+        "  first_year: 2020\n  last_year: 2016\n",
+    ),
     Case(
         "params-latin1",
         "a params file saved as latin-1",

@@ -333,7 +333,10 @@ def validate(
     With ``root`` (the project folder, against which a relative ``raw_dir`` is read) the
     values are also checked against the data.
     """
-    model = params_model(notebook)
+    try:
+        model = params_model(notebook)
+    except ParameterError as exc:
+        raise ParameterError(f"{source}: {exc}") from None
     if not isinstance(values, dict):
         raise ParameterError(
             f"{source}: 'parameters' must be a mapping, got {type(values).__name__}"
