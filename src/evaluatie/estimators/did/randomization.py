@@ -191,7 +191,9 @@ def _plans(c: Collapsed, layout: CellLayout, method: Randomization) -> tuple[np.
 def _collect(c: Collapsed, layout: CellLayout, plans: np.ndarray, plan: Plan | None) -> Statistics:
     """:func:`assignment_statistics` of all ``plans``, in blocks that bound the memory."""
     n_rows = len(layout.t_idx) if plan is None else len(plan.levels) + 1
-    widest = max(len(layout.t_idx), layout.treated.shape[0], n_rows)
+    # Cells need only (assignments x groups x units) arrays; aggregations also build
+    # (assignments x units x cells) ones.
+    widest = layout.treated.shape[0] if plan is None else max(len(layout.t_idx), n_rows)
     size = max(1, _BLOCK // (c.n * widest))
     blocks = [
         assignment_statistics(c, layout, plans[i : i + size], plan)
@@ -227,18 +229,24 @@ def assignment_statistics(
     if plan is not None:
         n_cohorts = len(layout.cohorts)
         pg = size[:, :n_cohorts] / c.n
-    thetas, psis = [], []
+    thetas, psis, changes, betas = [], [], [], []
+    with np.errstate(invalid="ignore", divide="ignore"):
+        alpha = treated / s_t[:, None, :] - control / s_c[:, None, :]  # D x H x K
     for values in (c.y, observed_path):
         dy = values[:, layout.t_idx] - values[:, layout.b_idx]  # A x K
         totals = np.matmul(by_group, w[:, None] * dy)  # D x H x K
         with np.errstate(invalid="ignore", divide="ignore"):
             m1 = np.einsum("dhk,hk->dk", totals, treated) / s_t
             m0 = np.einsum("dhk,hk->dk", totals, control) / s_c
-            alpha = treated / s_t[:, None, :] - control / s_c[:, None, :]  # D x H x K
             beta = treated * (m1 / s_t)[:, None, :] - control * (m0 / s_c)[:, None, :]
-        psi = w[None, :, None] * (alpha[draw, groups] * dy[None] - beta[draw, groups])
         theta = m1 - m0
         theta[:, fixed] = 0.0
+        thetas.append(theta)
+        if plan is None:
+            changes.append(dy)
+            betas.append(beta)
+            continue
+        psi = w[None, :, None] * (alpha[draw, groups] * dy[None] - beta[draw, groups])
         psi[:, :, fixed] = 0.0
         if plan is not None:
             levels, overall = plan.combine(theta, pg)
@@ -252,7 +260,46 @@ def assignment_statistics(
                 np.matmul(psi, a)
                 + (w[None, :, None] * by_cohort[draw, groups] - shares[:, None, :]) / c.n
             )
-        thetas.append(theta)
+        thetas[-1] = theta
         psis.append(psi)
-    (n0, n1), (p0, p1) = thetas, psis
+    n0, n1 = thetas
+    if plan is None:
+        d00, d01, d11 = _cell_variance_terms(by_group, w, alpha, changes, betas)
+        for d in (d00, d01, d11):
+            d[:, fixed] = 0.0
+        return Statistics(n0, n1, d00, d01, d11)
+    p0, p1 = psis
     return Statistics(n0, n1, (p0 * p0).sum(axis=1), (p0 * p1).sum(axis=1), (p1 * p1).sum(axis=1))
+
+
+def _cell_variance_terms(
+    by_group: np.ndarray,
+    w: np.ndarray,
+    alpha: np.ndarray,
+    changes: list[np.ndarray],
+    betas: list[np.ndarray],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``Σ_a ψ0 ψ0``, ``Σ_a ψ0 ψ1``, ``Σ_a ψ1 ψ1`` per assignment and cell, from sums
+    over each cohort group instead of (assignments x units x cells) arrays.
+
+    With ``ψ_j,ak = w_a (α_hk ΔY_j,ak - β_j,hk)`` for the group ``h`` of unit ``a``,
+    ``Σ_a ψ_i ψ_j = Σ_h [α² S(ΔY_i ΔY_j) - α β_j S(ΔY_i) - α β_i S(ΔY_j) + β_i β_j S(1)]``
+    where ``S(f)_hk = Σ_{a in h} w_a² f_ak``: one matrix product for all of them. The
+    changes are centred per cell first (``β`` shifts to match), so the expansion does
+    not cancel digits when a change's mean is large beside its spread.
+    """
+    n_cells = alpha.shape[2]
+    shift = [dy.mean(axis=0) for dy in changes]
+    d0, d1 = (dy - s for dy, s in zip(changes, shift, strict=True))
+    b0, b1 = (b - alpha * s for b, s in zip(betas, shift, strict=True))
+    w2 = (w * w)[:, None]
+    moments = np.concatenate([w2, w2 * d0, w2 * d1, w2 * d0 * d0, w2 * d0 * d1, w2 * d1 * d1], 1)
+    sums = np.matmul(by_group, moments)  # D x H x (1 + 5K)
+    one = sums[:, :, :1]
+    s0, s1, s00, s01, s11 = (sums[:, :, 1 + i * n_cells : 1 + (i + 1) * n_cells] for i in range(5))
+    a2 = alpha * alpha
+    with np.errstate(invalid="ignore"):
+        d00 = a2 * s00 - 2 * alpha * b0 * s0 + b0 * b0 * one
+        d01 = a2 * s01 - alpha * b1 * s0 - alpha * b0 * s1 + b0 * b1 * one
+        d11 = a2 * s11 - 2 * alpha * b1 * s1 + b1 * b1 * one
+    return d00.sum(axis=1), d01.sum(axis=1), d11.sum(axis=1)
