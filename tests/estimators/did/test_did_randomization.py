@@ -142,3 +142,19 @@ def test_cell_variance_terms_keep_their_digits_under_large_period_shifts():
         np.testing.assert_allclose(
             getattr(moved, name), getattr(base, name), rtol=1e-6, atol=1e-7 * scale
         )
+
+
+def test_pretrend_test_reuses_the_cells_assignments_with_the_same_result():
+    from evaluatie.estimators.did.randomization import joint_test
+
+    data = clustered_panel(n_units=120, n_groups=24, seed=8)
+    res = att_gt(data, **KEYS, inference=Randomization(draws=299, seed=3))
+    assert res.cell_randomization is not None and res.cell_randomization.statistics is not None
+    test = res.pretrend_test()
+    tab = res.table
+    rows = np.flatnonzero(((tab["time"] < tab["cohort"]) & ~tab["reference"]).to_numpy())
+    stat, p, found = joint_test(
+        collapse(res.panel, "group"), res.layout, res.choice.method, rows
+    )  # recomputed from scratch
+    assert test.statistic == pytest.approx(stat, rel=1e-12) and test.p == p
+    assert found.draws == 299 + 1 or found.enumerated

@@ -63,6 +63,8 @@ class AttGtResult(Result):
     settings: CellSettings | None = field(default=None, repr=False)
     choice: Choice | None = field(default=None, repr=False)
     layout: CellLayout | None = field(default=None, repr=False)
+    #: The cells' randomization inference (with each assignment's statistics), if used.
+    cell_randomization: RandomizationResult | None = field(default=None, repr=False)
 
     def aggregate(
         self,
@@ -156,7 +158,9 @@ class AttGtResult(Result):
             and self.layout is not None
         ):
             collapsed = collapse(self.panel, self.settings.cluster_name if self.settings else None)
-            stat, p, found = joint_test(collapsed, self.layout, choice.method, idx)
+            stat, p, found = joint_test(
+                collapsed, self.layout, choice.method, idx, cells=self.cell_randomization
+            )
             df: float = float(idx.size)
             method = "Pre-trend randomization test (sum of squared t, ATT(g,t), t<g)"
             info = replace(info, draws=found.draws)
@@ -406,8 +410,9 @@ def att_gt(
     choice = _choose(method, panel, cluster)
     info = infer.describe()
     info = replace(info, note=choice.reason + ".")
+    cells = None
     if isinstance(choice.method, Randomization):
-        table, info = _randomize_cells(table, panel, fitted.layout, choice, settings)
+        table, info, cells = _randomize_cells(table, panel, fitted.layout, choice, settings)
     elif choice.method == "unavailable":
         table, info = _unavailable(table, info, choice)
     meta: dict[str, object] = {
@@ -444,6 +449,7 @@ def att_gt(
         settings=settings,
         choice=choice,
         layout=fitted.layout,
+        cell_randomization=cells,
     )
 
 
@@ -693,14 +699,15 @@ def _randomize_cells(
     layout: CellLayout,
     choice: Choice,
     settings: CellSettings,
-) -> tuple[pd.DataFrame, Inference]:
+) -> tuple[pd.DataFrame, Inference, RandomizationResult]:
     method = choice.method
     assert isinstance(method, Randomization)
     collapsed = collapse(panel, settings.cluster_name)
     found = randomize(collapsed, layout, method, settings.alpha)
     out = table.copy()
     out["p"], out["ci_low"], out["ci_high"] = found.p, found.ci_low, found.ci_high
-    return out, randomization_inference(found, choice, collapsed, settings.cluster_name)
+    info = randomization_inference(found, choice, collapsed, settings.cluster_name)
+    return out, info, found
 
 
 def randomization_inference(

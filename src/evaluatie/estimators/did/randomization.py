@@ -27,7 +27,7 @@ in ``r``: the interval inverts the test at ``O(draws)`` per trial value
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -110,13 +110,15 @@ class CellLayout:
 
 @dataclass(frozen=True)
 class RandomizationResult:
-    """Per row: the p-value and the interval by inversion; the number of assignments."""
+    """Per row: the p-value and the interval by inversion; the number of assignments;
+    for the cells, each assignment's statistics (the pre-trend test reuses them)."""
 
     p: np.ndarray
     ci_low: np.ndarray
     ci_high: np.ndarray
     draws: int
     enumerated: bool
+    statistics: Statistics | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass(frozen=True)
@@ -157,11 +159,16 @@ def randomize(
             statistic=method.statistic,
             alpha=alpha,
         )
-    return RandomizationResult(p, lo, hi, len(plans), enumerated)
+    return RandomizationResult(p, lo, hi, len(plans), enumerated, stats if plan is None else None)
 
 
 def joint_test(
-    c: Collapsed, layout: CellLayout, method: Randomization, rows: np.ndarray
+    c: Collapsed,
+    layout: CellLayout,
+    method: Randomization,
+    rows: np.ndarray,
+    *,
+    cells: RandomizationResult | None = None,
 ) -> tuple[float, float, RandomizationResult]:
     """Randomization test that the cells ``rows`` are all zero (the pre-trends).
 
@@ -170,9 +177,14 @@ def joint_test(
     inverse of the cells' covariance, which is nearly singular when few clusters are
     treated; the randomization distribution makes any statistic a valid test.
     Returns the statistic, its p-value and the draws (as a result without intervals).
+    ``cells``: the cells' randomization result under the same ``method``, whose
+    assignments' statistics are reused instead of recomputed.
     """
-    plans, enumerated = _plans(c, layout, method)
-    stats = _collect(c, layout, plans, None)
+    if cells is not None and cells.statistics is not None:
+        stats, n_plans, enumerated = cells.statistics, cells.draws, cells.enumerated
+    else:
+        plans, enumerated = _plans(c, layout, method)
+        stats, n_plans = _collect(c, layout, plans, None), len(plans)
     squares = stats.n0[:, rows] ** 2
     if method.statistic == "t":
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -180,7 +192,7 @@ def joint_test(
     total = squares.sum(axis=1)
     p = permutation_p(float(np.sqrt(total[0])), np.sqrt(total))
     nan = np.full(1, np.nan)
-    return float(total[0]), p, RandomizationResult(np.array([p]), nan, nan, len(plans), enumerated)
+    return float(total[0]), p, RandomizationResult(np.array([p]), nan, nan, n_plans, enumerated)
 
 
 def _plans(c: Collapsed, layout: CellLayout, method: Randomization) -> tuple[np.ndarray, bool]:
