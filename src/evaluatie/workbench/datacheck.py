@@ -118,19 +118,20 @@ class _Read:
     notes: tuple[str, ...]
 
 
-_Signature = tuple[str, tuple[tuple[str, bool, int, int], ...]]
-_CACHE: dict[tuple[_Signature, Source], _Read] = {}
+_Signature = tuple[tuple[str, bool, int, int], ...]
+#: The last read of each folder and source, with the signature it was read under: a
+#: long-lived process (JupyterLab) keeps one copy per folder, never stale ones.
+_CACHE: dict[tuple[str, Source], tuple[_Signature, _Read]] = {}
 
 
 def _signature(path: Path) -> _Signature:
-    """Folder path plus every entry's name, kind, size and mtime: changes with the data."""
+    """Every entry's name, kind, size and mtime: changes when the data change."""
     entries = [path] if path.is_file() else sorted(path.iterdir())
-    stats = tuple(
+    return tuple(
         (p.name, p.is_dir(), (s := p.stat()).st_size, s.st_mtime_ns)
         for p in entries
         if not p.name.startswith(".")
     )
-    return str(path.resolve()), stats
 
 
 def _read(path: Path, source: Source) -> _Read:
@@ -156,16 +157,18 @@ class DataChecker:
     def __init__(self, root: Path) -> None:
         self.root = root
         self._noted: set[str] = set()
+        # Within one check the data do not change: each inventory is built once.
+        self._inventories: dict[tuple[str, tuple[Source, ...]], DataInventory] = {}
 
     def load(self, raw_dir: str, source: Source) -> Any:
         """``source`` read from ``raw_dir``; ValueError with one line per problem."""
         path = resolve_raw_dir(self.root, raw_dir)
         if not path.exists():
             raise ValueError(f"no such file or folder: {path}")
-        key = (_signature(path), source)
-        if key not in _CACHE:
-            _CACHE[key] = _read(path, source)
-        found = _CACHE[key]
+        key, signature = (str(path.resolve()), source), _signature(path)
+        if key not in _CACHE or _CACHE[key][0] != signature:
+            _CACHE[key] = (signature, _read(path, source))
+        found = _CACHE[key][1]
         # A relative raw_dir is shown as the user wrote it, not from the filesystem root.
         prefix = f"{self.root}{os.sep}" if not Path(raw_dir).is_absolute() else None
 
@@ -182,6 +185,8 @@ class DataChecker:
 
     def inventory(self, raw_dir: str, sources: tuple[Source, ...]) -> DataInventory:
         """What ``sources`` of ``raw_dir`` contain; ValueError naming every problem."""
+        if (raw_dir, sources) in self._inventories:
+            return self._inventories[raw_dir, sources]
         problems: list[str] = []
         loaded: dict[Source, Any] = {}
         for source in sources:
@@ -191,7 +196,8 @@ class DataChecker:
                 problems.extend(p for p in str(exc).split("\n") if p not in problems)
         if problems:
             raise ValueError("\n".join(problems))
-        return _inventory(raw_dir, loaded)
+        found = self._inventories[raw_dir, sources] = _inventory(raw_dir, loaded)
+        return found
 
 
 def _inventory(raw_dir: str, loaded: dict[Source, Any]) -> DataInventory:
