@@ -45,6 +45,8 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
         raise ParameterError(f"--pupils must be 0 (none) or a positive number, got {args.pupils}")
     if args.scale <= 0:
         raise ParameterError(f"--scale must be positive, got {args.scale}")
+    if args.seed < 0:  # numpy's generators take non-negative seeds only
+        raise ParameterError(f"--seed must be 0 or a positive whole number, got {args.seed}")
     writable_folder(Path(args.out), "--out")
     t0 = time.perf_counter()
     manifest = simulate(out_dir=args.out, seed=args.seed, scale=args.scale)
@@ -155,7 +157,7 @@ def _cmd_index(args: argparse.Namespace) -> int:
     from evaluatie.workbench.run import project_root
 
     reports = Path(args.reports) if args.reports else project_root() / "reports"
-    print(f"wrote {write_index(reports)}")
+    print(f"wrote {write_index(writable_folder(reports, '--reports'))}")
     return 0
 
 

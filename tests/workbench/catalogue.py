@@ -261,8 +261,8 @@ class Case:
     ``params`` is the params file's text (``{raw}`` is replaced by the raw folder);
     ``argv`` the CLI arguments after ``evaluatie`` (``{params}``, ``{reports}``,
     ``{raw}`` and ``{tmp}`` replaced). ``expect`` are fragments that must all appear in
-    stderr (case-insensitive, whitespace-normalised); ``exit`` the status. ``kernel``:
-    whether a notebook may run (only for inputs accepted with a warning, ``warns``).
+    stderr (case-insensitive, whitespace-normalised): in the one ``error:`` message, or
+    for an ``accepted`` input (used, with a warning) in a ``warning:`` line.
     """
 
     name: str
@@ -271,10 +271,13 @@ class Case:
     mutate: Mutation | None = None
     params: str = "notebook: innovatiebudget\nparameters:\n  raw_dir: {raw}\n"
     argv: tuple[str, ...] = ("run", "{params}", "--reports", "{reports}")
-    exit: int = 2
-    kernel: bool = False
-    warns: tuple[str, ...] = ()
+    accepted: bool = False
     read_only_reports: bool = False
+
+    @property
+    def exit(self) -> int:
+        """The exit status: 0 when the input is used (the notebook runs), else 2."""
+        return 0 if self.accepted else 2
 
 
 VVE = "notebook: vve_budget\nparameters:\n  raw_dir: {raw}\n"
@@ -418,18 +421,14 @@ CASES: tuple[Case, ...] = (
         "a CSV of notes in the raw folder",
         ("notities.csv", "skipped"),
         unrelated_csv,
-        exit=0,
-        kernel=True,
-        warns=("notities.csv",),
+        accepted=True,
     ),
     Case(
         "xlsx-in-raw",
         "an Excel file in the raw folder",
         ("2024-2025.xlsx", "not read"),
         xlsx_in_raw,
-        exit=0,
-        kernel=True,
-        warns=("2024-2025.xlsx",),
+        accepted=True,
     ),
     Case(
         "empty-raw",
@@ -575,6 +574,18 @@ CASES: tuple[Case, ...] = (
         "the reports folder cannot be written",
         ("reports", "cannot write"),
         read_only_reports=True,
+    ),
+    Case(
+        "simulate-negative-seed",
+        "simulate --seed -1",
+        ("--seed", "-1"),
+        argv=("simulate", "--out", "{tmp}/sim", "--seed", "-1"),
+    ),
+    Case(
+        "index-reports-is-file",
+        "index --reports names an existing file",
+        ("--reports", "is a file"),
+        argv=("index", "--reports", "{params}"),
     ),
     Case(
         "jobs-zero",
