@@ -73,13 +73,13 @@ def _write_pupils(args: argparse.Namespace) -> None:
 
 
 def _cmd_build(args: argparse.Namespace) -> int:
-    from evaluatie.sources.panel import build_panel, files_of_kind
+    from evaluatie.sources.panel import build_panel, files_by_kind
 
     writable_folder(Path(args.out).parent, "--out (its folder)")
     t0 = time.perf_counter()
     out = build_panel(args.raw, args.out)
     print(f"wrote {out} in {time.perf_counter() - t0:.1f} s")
-    if Path(args.raw).is_dir() and not files_of_kind(args.raw, "subsidies"):
+    if Path(args.raw).is_dir() and "subsidies" not in files_by_kind(args.raw):
         # Fine for descriptive work; the innovatiebudget study will refuse it.
         warnings.warn(
             f"no grant table in {args.raw} (layout innovatiebudget-subsidies): cohort is 0 "

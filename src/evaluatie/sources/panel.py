@@ -388,15 +388,23 @@ def build_panel(
     return Path(out_path)
 
 
-def files_of_kind(raw_dir: str | Path, kind: str) -> list[Path]:
-    """The CSV files in ``raw_dir`` whose header matches a layout of ``kind`` (sorted).
+def files_by_kind(raw_dir: str | Path) -> dict[str, list[Path]]:
+    """The CSV files in ``raw_dir`` by the kind of layout their header matches (sorted).
 
-    Only the header line is read, so finding the one budget table in a folder of large
+    Only header lines are read, so finding the one budget table in a folder of large
     eindscores files is cheap; a file whose name promises data but does not parse is
-    an error, as in :func:`load_panel`.
+    an error, as in :func:`load_panel` (one error naming every such file).
     """
-    return [
-        p
-        for p in csv_paths(Path(raw_dir))
-        if (layout := _sniff(p)) is not None and layout.kind == kind
-    ]
+    found: dict[str, list[Path]] = {}
+    errors: list[DataFormatError] = []
+    for path in csv_paths(Path(raw_dir)):
+        try:
+            layout = _sniff(path)
+        except DataFormatError as exc:
+            errors.append(exc)
+            continue
+        if layout is not None:
+            found.setdefault(layout.kind, []).append(path)
+    if errors:
+        raise DataFormatError.combine(errors)
+    return found

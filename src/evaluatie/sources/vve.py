@@ -22,7 +22,7 @@ import pandas as pd
 
 from evaluatie.core.errors import DataFormatError, ParameterError
 from evaluatie.sources.duo import read_duo
-from evaluatie.sources.panel import files_of_kind
+from evaluatie.sources.panel import files_by_kind
 
 
 @dataclass(frozen=True)
@@ -52,8 +52,8 @@ class VveData:
     files: dict[str, str]  # kind -> file name
 
 
-def _one(raw: Path, kind: str, what: str) -> Path:
-    paths = files_of_kind(raw, kind)
+def _one(raw: Path, found: dict[str, list[Path]], kind: str, what: str) -> Path:
+    paths = found.get(kind, [])
     if not paths:
         raise DataFormatError(
             f"no {what} in this folder (a CSV with the header of layout "
@@ -79,6 +79,7 @@ def outcome_column(outcome: str) -> str:
 def load_vve(raw_dir: str | Path = "data/raw") -> VveData:
     """The budget table and the early-years outcomes of ``raw_dir`` (read-only)."""
     raw = Path(raw_dir)
+    found = files_by_kind(raw)
     # Both tables are read before anything is raised: one error names every problem.
     errors: list[DataFormatError] = []
     frames: dict[str, pd.DataFrame] = {}
@@ -88,7 +89,7 @@ def load_vve(raw_dir: str | Path = "data/raw") -> VveData:
         ("vve", "table of early-years outcomes", "vve-uitkomsten"),
     ):
         try:
-            paths[kind] = _one(raw, kind, what)
+            paths[kind] = _one(raw, found, kind, what)
             frames[kind] = read_duo(paths[kind], layout)
         except DataFormatError as exc:
             errors.append(exc)
