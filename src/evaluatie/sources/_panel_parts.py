@@ -177,6 +177,12 @@ def _at_most_one(files: list[pd.DataFrame], what: str) -> None:
         )
 
 
+def _some(items: list[str], shown: int = 5) -> str:
+    """The first ``shown`` items and how many more: a warning stays one readable line."""
+    more = f" and {len(items) - shown} more" if len(items) > shown else ""
+    return ", ".join(items[:shown]) + more
+
+
 def _report(message: str, path: str, column: str, unmatched: str) -> None:
     if unmatched == "error":
         raise DataFormatError(message, path=path, column=column)
@@ -192,10 +198,8 @@ def add_grants(panel: pd.DataFrame, files: list[pd.DataFrame], unmatched: str) -
     known = set(panel["vestiging"].unique())
     lost = grants[[v not in known for v in grants["vestiging"]]]
     if len(lost):
-        listed = ", ".join(
-            f"{v} ({y})"
-            for v, y in zip(lost["vestiging"][:5], lost["eerste_schooljaar"][:5], strict=True)
-        ) + (f" and {len(lost) - 5} more" if len(lost) > 5 else "")
+        pairs = zip(lost["vestiging"], lost["eerste_schooljaar"], strict=True)
+        listed = _some([f"{v} ({y})" for v, y in pairs])
         message = f"{len(lost)} grant(s) for vestigingen in no eindscores file: {listed}"
         _report(message, grants.attrs["path"], "VESTIGINGSCODE", unmatched)
     g = grants.set_index("vestiging")
@@ -224,9 +228,7 @@ def add_budget(panel: pd.DataFrame, files: list[pd.DataFrame], unmatched: str) -
     if no_gemeente:
         _report(
             f"budget rows not in the panel: {len(no_gemeente)} gemeente(n) with no vestiging "
-            "in the outcome data: "
-            + ", ".join(no_gemeente[:5])
-            + (f" and {len(no_gemeente) - 5} more" if len(no_gemeente) > 5 else ""),
+            f"in the outcome data: {_some(no_gemeente)}",
             budget.attrs["path"],
             "GEMEENTECODE",
             unmatched,
