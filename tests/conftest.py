@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 DUO_DIR = Path(__file__).parent / "data" / "duo"
 REAL_EINDSCORES = DUO_DIR / "eindscores-bo-sbo-2022-2023-first-4693-rows.csv"
+
+
+@pytest.fixture
+def english() -> Iterator[None]:
+    """Generated text in English for the test (reports are Dutch by default); tests of
+    sentence logic read the English texts, the Dutch ones are tested apart."""
+    from evaluatie.core.language import use_language
+
+    with use_language("en"):
+        yield
 
 
 @pytest.fixture(scope="session")

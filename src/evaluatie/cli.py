@@ -114,6 +114,11 @@ def _run_files(paths: Sequence[Path], args: argparse.Namespace, *, sweeps: bool)
         raise EvaluatieError(f"-j/--jobs must be at least 1, got {args.jobs}")
     root = project_root()
     reports = writable_folder(Path(args.reports) if args.reports else root / "reports", "--reports")
+    browser = None
+    if getattr(args, "pdf", False):
+        from evaluatie.workbench.pdf import find_browser
+
+        browser = find_browser()  # refused now, not after the runs
     specs = load_runs(paths, root=root, sweeps=sweeps)  # all validated before any kernel
     result = run_batch(
         specs,
@@ -126,6 +131,12 @@ def _run_files(paths: Sequence[Path], args: argparse.Namespace, *, sweeps: bool)
         show_code=args.show_code,
     )
     print(result.summary())
+    if browser is not None:
+        from evaluatie.workbench.pdf import print_pdf
+
+        for outcome in result.outcomes:
+            if outcome.status != "failed" and outcome.html.is_file():
+                print(f"pdf: {print_pdf(outcome.html, browser)}")
     return 1 if result.failed else 0
 
 
@@ -157,7 +168,8 @@ def _cmd_index(args: argparse.Namespace) -> int:
     from evaluatie.workbench.run import project_root
 
     reports = Path(args.reports) if args.reports else project_root() / "reports"
-    print(f"wrote {write_index(writable_folder(reports, '--reports'))}")
+    folder = writable_folder(reports, "--reports")
+    print(f"wrote {write_index(folder, language=args.language)}")
     return 0
 
 
@@ -191,6 +203,11 @@ def _add_run_options(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument(
         "--force", action="store_true", help="rerun even if inputs are unchanged since the last run"
+    )
+    p.add_argument(
+        "--pdf",
+        action="store_true",
+        help="also print each report to <name>.pdf with a headless Chromium (on PATH)",
     )
 
 
@@ -255,6 +272,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("index", help="rewrite reports/index.html from the run records")
     p.add_argument("--reports", default=None, help="reports folder (default: reports/)")
+    p.add_argument(
+        "--language",
+        choices=["nl", "en"],
+        default="nl",
+        help="language of the index page (default: nl)",
+    )
     p.set_defaults(func=_cmd_index)
 
     p = sub.add_parser(

@@ -35,8 +35,15 @@ def record(name: str, **fields: Any) -> dict[str, Any]:
 @pytest.fixture
 def reports(tmp_path: Path) -> Path:
     folder = tmp_path / "reports"
-    headline = {"label": "TWFE effect", "estimate": 0.8912, "ci_low": 0.17, "ci_high": 1.62}
-    write_sidecar(folder, record("b_ok", headline=headline))
+    headline = {
+        "label": "TWFE effect",
+        "estimate": 0.8912,
+        "ci_low": -0.17,
+        "ci_high": 1.62,
+        "unit": "punten",
+    }
+    simulated = {"files": {"a.csv": "0" * 64, "b.csv": "1" * 64}, "simulated": ["a.csv"]}
+    write_sidecar(folder, record("b_ok", headline=headline, data=simulated))
     write_sidecar(
         folder,
         record(
@@ -56,16 +63,27 @@ def test_index_lists_every_run_with_headline_status_and_error(reports: Path) -> 
     path = write_index(reports)
     page = path.read_text(encoding="utf-8")
     assert [r["name"] for r in load_records(reports)] == ["a_failed", "b_ok", "c_crashed"]
-    assert "3 runs, 2 failed." in page
-    assert '<a href="b_ok.html">b_ok</a>' in page and '<a href="a_failed.html">' in page
-    assert "<td>c_crashed</td>" in page  # no report to link to, but listed with its error
-    assert "TWFE effect: 0.891 (95% CI 0.170 to 1.62)" in page
+    assert '<html lang="nl">' in page and "3 runs, waarvan 2 mislukt." in page
+    assert '<a href="b_ok.html">T<br><small>b_ok</small></a>' in page
+    assert '<a href="a_failed.html">' in page
+    assert "<td>T<br><small>c_crashed</small></td>" in page  # no report: listed, not linked
+    assert "TWFE effect: +0,891 punten (95%-BI \u22120,170 tot +1,62)" in page
     assert "DesignError: &lt;no&gt; treatment variation" in page  # escaped, shown
     assert "worker died" in page
-    assert "<code>gemeenten</code>=[&#x27;GM0037&#x27;]" in page  # non-default parameter
-    assert "7.2 s" in page and "commit aaaaaaaaaa" in page
+    assert "<code>gemeenten</code>=Stadskanaal (GM0037)" in page  # named, non-default
+    assert "7,2 s" in page and "commit aaaaaaaaaa" in page
+    # one of three runs is on simulated data: a banner says so and the run is marked
+    assert "1 van de 3 rapportages rekenen op gesimuleerde gegevens" in page
+    assert page.count('<span class="tag">gesimuleerd</span>') == 1
     assert page.index("a_failed") < page.index("b_ok") < page.index("c_crashed")
     assert not list(reports.glob(".*tmp*"))
+
+
+def test_index_in_english_and_without_a_banner_for_real_data(reports: Path) -> None:
+    (reports / "b_ok.json").unlink()
+    page = write_index(reports, language="en").read_text(encoding="utf-8")
+    assert '<html lang="en">' in page and "2 runs, 2 failed." in page
+    assert 'class="ev-banner"' not in page and "simulated" not in page
 
 
 def test_key_parameters_are_the_non_defaults() -> None:

@@ -81,10 +81,10 @@ def test_record_holds_inputs_outputs_and_headline(
     assert headline["ci_low"] < headline["estimate"] < headline["ci_high"]
     # the same record heads the report and feeds the index
     html = first_run["html"]
-    assert "Provenance" in html and record["cache_key"] in html
+    assert "Herkomst" in html and record["cache_key"] in html
     assert f"sha256 {record['notebook_sha256'][:16]}" in html
-    assert "Headline</b>: TWFE effect on eindtoets: " in html
-    assert html.index("Headline") < html.index("Parameters of this run")
+    assert "Kernresultaat</b>: TWFE effect on eindtoets: " in html
+    assert html.index("Kernresultaat") < html.index("Parameters van deze run")
     assert 'href="prov.html"' in first_run["index"]
     assert "TWFE effect on eindtoets: " in first_run["index"]
 
@@ -261,10 +261,11 @@ def test_headline_from_a_result_or_numbers() -> None:
     payload = headline.headline_payload(math.nan, label="y")
     assert payload == {"label": "y", "estimate": None, "ci_low": None, "ci_high": None}
     assert headline.format_headline(payload) == ""
-    text = headline.format_headline(headline.headline_payload(1.234, ci=(0.5, 2), label="ATT"))
-    assert text == "ATT: 1.23 (95% CI 0.500 to 2.00)"
-    one = headline.format_headline(headline.headline_payload(1.003, ci=(0.735, 1.27)))
-    assert one == "1.00 (95% CI 0.735 to 1.27)"  # trailing zeros kept
+    payload = headline.headline_payload(1.234, ci=(-0.5, 2), label="ATT", unit="points")
+    text = headline.format_headline(payload, language="en")
+    assert text == "ATT: +1.23 points (95% CI \u22120.500 to +2.00)"
+    one = headline.format_headline(headline.headline_payload(1.003, ci=(0.735, 12700.0)))
+    assert one == "+1,00 (95%-BI +0,735 tot +12.700)"  # Dutch by default; zeros kept
 
 
 def test_publish_displays_a_bundle_the_runner_reads_back(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -272,7 +273,10 @@ def test_publish_displays_a_bundle_the_runner_reads_back(monkeypatch: pytest.Mon
     monkeypatch.setattr("IPython.display.display", lambda bundle, raw: shown.append(bundle))
     headline.publish(0.8, ci=(0.2, 1.4), label="first")
     headline.publish(0.9, ci=(0.3, 1.5), label="second")
-    assert shown[0]["text/plain"] == "Headline — first: 0.800 (95% CI 0.200 to 1.40)"
+    assert (
+        shown[0]["text/plain"]
+        == "Kernresultaat van deze rapportage: first: +0,800 (95%-BI +0,200 tot +1,40)"
+    )
     nb = nbformat.v4.new_notebook()
     for bundle in shown:
         cell = nbformat.v4.new_code_cell("publish(...)")

@@ -19,7 +19,9 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from evaluatie.core.language import current_language, significant, use_language
 from evaluatie.core.results import Result
+from evaluatie.workbench.texts import TEXT
 
 MIME = "application/vnd.evaluatie.headline+json"
 
@@ -35,8 +37,10 @@ def headline_payload(
     *,
     term: str | None = None,
     label: str = "",
+    unit: str = "",
 ) -> dict[str, Any]:
-    """The published record: ``label``, ``estimate``, ``ci_low``, ``ci_high`` (floats or None).
+    """The published record: ``label``, ``estimate``, ``ci_low``, ``ci_high`` (floats or
+    None) and, when given, the ``unit`` of the estimate ("punten", "procentpunt").
 
     ``headline`` is a number, or an evaluatie ``Result``: its
     :meth:`~evaluatie.core.results.Result.headline` (the overall estimate, or the row
@@ -50,26 +54,31 @@ def headline_payload(
     else:
         estimate = headline
     low, high = ci if ci is not None else (math.nan, math.nan)
-    return {
+    payload = {
         "label": label,
         "estimate": _number(estimate),
         "ci_low": _number(low),
         "ci_high": _number(high),
     }
+    if unit:
+        payload["unit"] = unit
+    return payload
 
 
-def _sig3(x: float) -> str:
-    """Three significant digits, trailing zeros kept (1.003 -> '1.00', not '1')."""
-    return f"{x:#.3g}".rstrip(".")
-
-
-def format_headline(payload: dict[str, Any] | None) -> str:
-    """``label: 0.89 (95% CI 0.17 to 1.62)``; empty for no headline."""
+def format_headline(payload: dict[str, Any] | None, *, language: str | None = None) -> str:
+    """``label: +0,89 punten (95%-BI +0,17 tot +1,62)``, three significant digits with
+    trailing zeros kept (1.003 -> 1,00), in ``language`` (default: the current one);
+    empty for no headline."""
     if not payload or payload.get("estimate") is None:
         return ""
-    text = _sig3(payload["estimate"])
-    if payload.get("ci_low") is not None and payload.get("ci_high") is not None:
-        text += f" (95% CI {_sig3(payload['ci_low'])} to {_sig3(payload['ci_high'])})"
+    with use_language(language or current_language()):
+        text = significant(payload["estimate"], 3, signed=True)
+        if payload.get("unit"):
+            text += f" {payload['unit']}"
+        if payload.get("ci_low") is not None and payload.get("ci_high") is not None:
+            low = significant(payload["ci_low"], 3, signed=True)
+            high = significant(payload["ci_high"], 3, signed=True)
+            text += f" ({TEXT('ci.short', low=low, high=high)})"
     return f"{payload['label']}: {text}" if payload.get("label") else text
 
 
@@ -79,13 +88,17 @@ def publish(
     *,
     term: str | None = None,
     label: str = "",
-) -> dict[str, Any]:
-    """Publish the notebook's headline estimate (see the module docstring); returns it."""
+    unit: str = "",
+) -> None:
+    """Publish the notebook's headline estimate (see the module docstring).
+
+    Returns nothing, so that a call ending a cell shows the headline once, not also
+    its payload (:func:`headline_payload` gives the payload)."""
     from IPython.display import display
 
-    payload = headline_payload(headline, ci, term=term, label=label)
-    display({MIME: payload, "text/plain": f"Headline — {format_headline(payload)}"}, raw=True)
-    return payload
+    payload = headline_payload(headline, ci, term=term, label=label, unit=unit)
+    line = f"{TEXT('published')}: {format_headline(payload)}"
+    display({MIME: payload, "text/markdown": f"**{line}**", "text/plain": line}, raw=True)
 
 
 def read_published(nb: Any) -> dict[str, Any] | None:

@@ -1,10 +1,12 @@
 """``reports/index.html``: one table of every run, built from the JSON sidecars.
 
-One row per run record (:mod:`evaluatie.workbench.provenance`): the report's name
-(linked to it), notebook, the parameters that differ from the notebook's defaults,
-the published headline with its CI, status (a failed run shows its error), duration,
-start time and code version. The page is rewritten atomically after every run or
-batch, so it never shows a half-written table.
+One row per run record (:mod:`evaluatie.workbench.provenance`): the report's title
+and name (linked to it), notebook, the parameters that differ from the notebook's
+defaults (gemeenten by name), the published headline with its unit and CI, status (a
+failed run shows its error), duration, start time and code version. Runs on simulated
+data are marked, and a banner above the table counts them. The page is Dutch unless
+asked otherwise, and is rewritten atomically after every run or batch, so it never
+shows a half-written table.
 """
 
 from __future__ import annotations
@@ -15,9 +17,13 @@ from typing import Any
 
 from evaluatie.core.atomic import atomic_open
 from evaluatie.core.errors import ParameterError
+from evaluatie.core.language import DEFAULT_LANGUAGE, number, use_language
+from evaluatie.sources.gemeenten import gemeente_names
 from evaluatie.workbench.headline import format_headline
 from evaluatie.workbench.params import params_model
 from evaluatie.workbench.provenance import code_summary, read_sidecar
+from evaluatie.workbench.report import STYLE, record_title
+from evaluatie.workbench.texts import TEXT
 
 INDEX_FILE = "index.html"
 
@@ -28,6 +34,9 @@ th, td { border-bottom: 1px solid #ddd; padding: 0.35em 0.6em; text-align: left;
          vertical-align: top; }
 th { background: #f4f4f4; }
 tr.failed td { background: #fff0f0; }
+.tag { display: inline-block; font-size: 0.8em; padding: 0 0.4em; border-radius: 3px;
+       background: #fff4ce; border: 1px solid #c98a00; }
+small { color: #555; }
 .error { color: #a00; font-family: monospace; white-space: pre-wrap; }
 code { font-size: 0.95em; }
 """
@@ -51,25 +60,38 @@ def key_parameters(record: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in params.items() if k not in defaults or defaults[k] != v}
 
 
-def _row(record: dict[str, Any]) -> str:
+def _named(value: Any, names: dict[str, str]) -> str:
+    """A parameter value with every gemeente code written as "Leiden (GM0546)"."""
+    if isinstance(value, list):
+        return ", ".join(_named(v, names) for v in value)
+    if isinstance(value, str) and value in names:
+        return f"{names[value]} ({value})"
+    return str(value)
+
+
+def _row(record: dict[str, Any], names: dict[str, str]) -> str:
     name = html.escape(str(record.get("name")))
+    title = html.escape(record_title(record))
     report = record.get("report")
-    link = f'<a href="{html.escape(str(report))}">{name}</a>' if report else name
+    shown = f"{title}<br><small>{name}</small>" if title != name else name
+    link = f'<a href="{html.escape(str(report))}">{shown}</a>' if report else shown
+    if (record.get("data") or {}).get("simulated"):
+        link += f' <span class="tag">{TEXT("index.simulated")}</span>'
     params = "<br>".join(
-        f"<code>{html.escape(k)}</code>={html.escape(str(v))}"
+        f"<code>{html.escape(k)}</code>={html.escape(_named(v, names))}"
         for k, v in key_parameters(record).items()
     )
-    status = html.escape(str(record.get("status")))
+    status = html.escape(TEXT(f"status.{record.get('status')}"))
     if record.get("error"):
         status += f'<div class="error">{html.escape(str(record["error"]))}</div>'
     duration = record.get("duration_s")
     cells = [
         link,
         html.escape(str(record.get("notebook"))),
-        params or "(defaults)",
+        params or TEXT("params.none"),
         html.escape(format_headline(record.get("headline"))) or "—",
         status,
-        f"{duration:.1f} s" if isinstance(duration, int | float) else "—",
+        f"{number(duration, 1)} s" if isinstance(duration, int | float) else "—",
         html.escape(str(record.get("started") or "—")),
         html.escape(code_summary(record.get("code", {}))),
     ]
@@ -77,35 +99,39 @@ def _row(record: dict[str, Any]) -> str:
     return f"<tr{css}>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>"
 
 
-def render_index(records: list[dict[str, Any]]) -> str:
+def render_index(records: list[dict[str, Any]], *, language: str = DEFAULT_LANGUAGE) -> str:
     """The index page for ``records`` as one self-contained HTML string."""
-    failed = sum(r.get("status") != "ok" for r in records)
-    head = "".join(
-        f"<th>{h}</th>"
-        for h in (
-            "Report",
-            "Notebook",
-            "Parameters (non-default)",
-            "Headline (95% CI)",
-            "Status",
-            "Duration",
-            "Started",
-            "Code",
-        )
+    with use_language(language):
+        return _page(records, language)
+
+
+def _page(records: list[dict[str, Any]], language: str) -> str:
+    names = gemeente_names()
+    failed = sum(r.get("status") not in ("ok", "cached") for r in records)
+    columns = ("report", "notebook", "params", "headline", "status", "duration", "started")
+    head = "".join(f"<th>{TEXT(f'index.col.{c}')}</th>" for c in (*columns, "code"))
+    rows = "\n".join(_row(r, names) for r in records)
+    simulated = sum(bool((r.get("data") or {}).get("simulated")) for r in records)
+    banner = (
+        f'<div class="ev-banner"><b>{TEXT("index.banner", n=simulated, runs=len(records))}'
+        "</b></div>\n"
+        if simulated
+        else ""
     )
-    rows = "\n".join(_row(r) for r in records)
+    title = TEXT("index.title")
     return (
-        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
-        f"<title>evaluatie reports</title><style>{_STYLE}</style></head><body>\n"
-        f"<h1>evaluatie reports</h1>\n<p>{len(records)} runs, {failed} failed.</p>\n"
+        f'<!DOCTYPE html>\n<html lang="{language}"><head><meta charset="utf-8">'
+        f"<title>{title}</title><style>{_STYLE}{STYLE}</style></head><body>\n"
+        f"{banner}<h1>{title}</h1>\n"
+        f"<p>{TEXT('index.count', runs=len(records), failed=failed)}</p>\n"
         f"<table><thead><tr>{head}</tr></thead><tbody>\n{rows}\n</tbody></table>\n"
         "</body></html>\n"
     )
 
 
-def write_index(reports: Path) -> Path:
+def write_index(reports: Path, *, language: str = DEFAULT_LANGUAGE) -> Path:
     """Rewrite ``reports/index.html`` (atomically) from the sidecars in ``reports``."""
     path = reports / INDEX_FILE
     with atomic_open(path, newline="\n") as fh:
-        fh.write(render_index(load_records(reports)))
+        fh.write(render_index(load_records(reports), language=language))
     return path

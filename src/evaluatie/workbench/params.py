@@ -40,6 +40,7 @@ from pydantic import (
 )
 
 from evaluatie.core.errors import EvaluatieError, ParameterError
+from evaluatie.core.language import DEFAULT_LANGUAGE, Language
 from evaluatie.sources.vve import VVE_OUTCOMES
 from evaluatie.workbench.datacheck import DATA_CONTEXT, DataChecker, DataInventory, Source
 
@@ -57,6 +58,10 @@ class NotebookParams(BaseModel):
     sources: ClassVar[tuple[Source, ...]]
 
     title: str = Field("Evaluatie", description="Report title shown at the top of the report.")
+    language: Language = Field(
+        DEFAULT_LANGUAGE,
+        description="Language of the report: nl (Nederlands) or en (English).",
+    )
     raw_dir: str = Field("data/raw", description="Folder with the DUO-format input files.")
 
     @field_validator("raw_dir")

@@ -60,6 +60,27 @@ def data_files(raw: Path) -> dict[str, str]:
     return {p.name: sha256_file(p) for p in input_files(raw)}
 
 
+#: Written by ``evaluatie simulate`` beside the files it made (name -> sha256 and rows).
+SIMULATION_MANIFEST = "manifest.json"
+
+
+def simulated_files(raw: Path, files: dict[str, str]) -> list[str]:
+    """The input files the simulator wrote: those the folder's simulation manifest lists.
+
+    A user's real file dropped into a simulated folder is not listed; a simulated file
+    edited by hand still is (it is still made-up data, even if its truth no longer holds).
+    """
+    folder = raw if raw.is_dir() else raw.parent
+    try:
+        manifest = json.loads((folder / SIMULATION_MANIFEST).read_text(encoding="utf-8"))
+        listed = manifest["files"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return []
+    if not isinstance(listed, dict):
+        return []
+    return sorted(name for name in files if name in listed)
+
+
 def _git(args: list[str], cwd: Path) -> bytes | None:
     try:
         done = subprocess.run(["git", *args], cwd=cwd, capture_output=True, check=True)
@@ -148,15 +169,21 @@ def run_record(spec: RunSpec, root: Path, notebook: Path, *, show_code: bool) ->
         "params_file": str(spec.source) if spec.source else None,
         "parameters": values,
         "show_code": show_code,
-        "data": {
-            "raw_dir": str(raw) if raw else None,
-            "files": data_files(raw) if raw else {},
-        },
+        "data": _data(raw),
         "code": code_version(),
         "environment": environment(),
     }
     record["cache_key"] = cache_key(record)
     return record
+
+
+def _data(raw: Path | None) -> dict[str, Any]:
+    files = data_files(raw) if raw else {}
+    return {
+        "raw_dir": str(raw) if raw else None,
+        "files": files,
+        "simulated": simulated_files(raw, files) if raw else [],
+    }
 
 
 def cache_key(record: dict[str, Any]) -> str:

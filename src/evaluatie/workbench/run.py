@@ -2,8 +2,10 @@
 
 Parameters are validated (:mod:`evaluatie.workbench.params`) before a kernel starts.
 A run writes ``<reports>/<name>.ipynb`` (the executed notebook), ``<name>.html`` (the
-report, provenance at the top) and, last, ``<name>.json`` (the run record: see
-:mod:`evaluatie.workbench.provenance`), each under a temporary name renamed into place
+report, provenance at the top), the report's tables as ``<name>.xlsx`` and
+``<name>_tabellen/*.csv`` (:mod:`evaluatie.workbench.exports`) and, last,
+``<name>.json`` (the run record: see :mod:`evaluatie.workbench.provenance`), each
+under a temporary name renamed into place
 only when complete, so an interrupted run leaves nothing half-written. A failing
 notebook still yields a report, with the error at the top. A run whose inputs equal
 those of its last successful record is skipped unless ``force``.
@@ -26,10 +28,17 @@ from traitlets.config import Config
 
 from evaluatie.core.atomic import atomic_open, atomic_path
 from evaluatie.core.errors import ParameterError
+from evaluatie.workbench.exports import read_tables, write_exports
 from evaluatie.workbench.headline import read_published
 from evaluatie.workbench.params import RunSpec
 from evaluatie.workbench.provenance import cache_hit, run_record, write_sidecar
-from evaluatie.workbench.report import header_cell, to_html
+from evaluatie.workbench.report import (
+    header_cell,
+    lift_summary,
+    record_language,
+    record_title,
+    to_html,
+)
 
 KERNEL = "python3"
 #: File names in reports/ that are not run names.
@@ -148,9 +157,21 @@ def _execute(
             "report": out_html.name,
             "executed_notebook": out_nb.name,
         }
+        exported = write_exports(
+            reports, spec.name, read_tables(nb), language=record_language(final)
+        )
+        final["exports"] = [p.relative_to(reports).as_posix() for p in exported]
+        lift_summary(nb, record_language(final))
         nb.cells.insert(0, header_cell(final))
         with atomic_open(out_html) as fh:
-            fh.write(to_html(nb, show_code=show_code))
+            fh.write(
+                to_html(
+                    nb,
+                    show_code=show_code,
+                    language=record_language(final),
+                    title=record_title(final),
+                )
+            )
     write_sidecar(reports, final)  # last: the record is also the cache entry
     return RunOutcome(
         spec.name, final["status"], out_html, out_nb, seconds, error, final["headline"]

@@ -1,0 +1,154 @@
+"""Report language: Dutch by default, English on request; numbers, tables and exports."""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from evaluatie.core.errors import ParameterError
+from evaluatie.core.language import (
+    Catalogue,
+    current_language,
+    number,
+    percent,
+    pvalue,
+    set_language,
+    significant,
+    use_language,
+)
+from evaluatie.reporting.tables import TABLE_MIME, formatted, show_table, table_payload
+
+
+def test_numbers_are_written_the_dutch_way_by_default() -> None:
+    assert current_language() == "nl"
+    assert number(-12345.678, 1) == "\u221212.345,7"  # typographic minus, point groups
+    assert number(2019, 0) == "2019"  # four digits stay ungrouped: years read as years
+    assert number(0.5, 2, signed=True) == "+0,50" and number(0.0, 2, signed=True) == "0,00"
+    assert number(math.nan) == "–" and number(None) == "–" and number(-math.inf) == "\u2212∞"
+    assert significant(1.003, 3) == "1,00" and significant(0.0692, 3) == "0,0692"
+    assert percent(-0.207, 1) == "\u221220,7%"
+    assert (
+        pvalue(1.5e-10) == "<\u00a00,001" and pvalue(0.0432) == "0,043" and pvalue(0.78) == "0,78"
+    )
+    with use_language("en"):
+        assert number(-12345.678, 1) == "\u221212,345.7" and pvalue(0.0432) == "0.043"
+    assert current_language() == "nl"  # the block restores the language
+
+
+def test_language_is_checked_and_set_per_context() -> None:
+    with pytest.raises(ParameterError, match="language must be one of nl, en, got 'de'"):
+        set_language("de")
+    with use_language("en"):
+        assert current_language() == "en"
+        with use_language("nl"):
+            assert current_language() == "nl"
+        assert current_language() == "en"
+
+
+def test_a_catalogue_refuses_a_missing_translation_or_placeholder() -> None:
+    texts = Catalogue({"a": {"nl": "{n} scholen", "en": "{n} schools"}})
+    assert texts("a", n=3) == "3 scholen"
+    with use_language("en"):
+        assert texts("a", n=3) == "3 schools"
+    with pytest.raises(ValueError, match="message 'b' has no text in en"):
+        Catalogue({"b": {"nl": "x"}})
+    with pytest.raises(ValueError, match="placeholders differ"):
+        Catalogue({"c": {"nl": "{n} scholen", "en": "{m} schools"}})
+
+
+def test_every_catalogue_of_the_package_is_complete() -> None:
+    """Import every module that defines a catalogue: construction checks each one."""
+    import evaluatie.plots.labels
+    import evaluatie.reporting
+    import evaluatie.studies.innovatiebudget
+    import evaluatie.studies.vve
+    import evaluatie.workbench.texts
+
+    catalogues = [
+        evaluatie.plots.labels.LABELS,
+        evaluatie.reporting.interpret.TEXT,
+        evaluatie.reporting.compare.TEXT,
+        evaluatie.reporting.power.TEXT,
+        evaluatie.studies.innovatiebudget.text.SECTIONS,
+        evaluatie.studies.vve.text.TEXT,
+        evaluatie.studies.vve.text.SECTIONS,
+        evaluatie.studies.vve.tables.COLUMNS,
+        evaluatie.workbench.texts.TEXT,
+    ]
+    for catalogue in catalogues:
+        for key in catalogue:
+            for language in ("nl", "en"):
+                with use_language(language):
+                    assert catalogue.texts()[key].strip(), (key, language)
+
+
+def _table() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "estimate": [1.23456, -0.5, np.nan],
+            "p": [1.5e-10, 0.78, np.nan],
+            "n_obs": [15166.0, 3.0, 4580.0],
+            "reference": [False, True, False],
+            "side": ["gain", "loss", "gain"],
+        },
+        index=pd.Index([-1, 0, 1], name="rel_time"),
+    )
+
+
+def test_a_table_is_shown_in_the_readers_words_and_numbers() -> None:
+    shown = formatted(_table(), labels={"gain": "winst", "side": "kant"})
+    assert list(shown.columns) == ["schatting", "p", "waarnemingen", "referentiejaar", "kant"]
+    assert shown.index.name == "jaren sinds start" and list(shown.index) == ["\u22121", "0", "1"]
+    assert list(shown["schatting"]) == ["1,23", "\u22120,50", "–"]  # no "nan"
+    assert list(shown["p"]) == ["<\u00a00,001", "0,78", "–"]
+    # a count stored as float: no decimals, and the whole column grouped alike
+    assert list(shown["waarnemingen"]) == ["15.166", "3", "4.580"]
+    assert list(shown["referentiejaar"]) == ["nee", "ja", "nee"]
+    assert list(shown["kant"]) == ["winst", "loss", "winst"]
+
+
+def test_show_table_displays_html_and_hands_the_values_to_the_exports(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    shown: list[dict[str, object]] = []
+    monkeypatch.setattr("IPython.display.display", lambda bundle, raw: shown.append(bundle))
+    assert show_table(_table(), name="tabel", title="Titel") is None  # nothing echoed
+    bundle = shown[0]
+    assert "<b>Titel</b>" in str(bundle["text/html"]) and "15.166" in str(bundle["text/html"])
+    payload = bundle[TABLE_MIME]
+    assert payload == table_payload(_table(), name="tabel", title="Titel", labels=None)
+    assert payload["columns"][0] == "jaren sinds start"
+    assert payload["rows"][0][:3] == [-1, 1.23456, 1.5e-10]  # full precision
+    assert payload["rows"][2][1] is None  # NaN exported as empty, not as "nan"
+
+
+def test_exports_write_one_workbook_and_csv_files_reproducibly(tmp_path: Path) -> None:
+    from openpyxl import load_workbook
+
+    from evaluatie.workbench.exports import write_exports
+
+    tables = [
+        table_payload(_table(), name="event study", title="Effect per jaar", labels=None),
+        table_payload(_table(), name="event study", title="", labels=None),  # a twin name
+    ]
+    written = write_exports(tmp_path, "run", tables, language="nl")
+    assert [p.name for p in written] == ["run.xlsx", "01_event_study.csv", "02_event_study_2.csv"]
+    book = load_workbook(tmp_path / "run.xlsx")
+    assert book.sheetnames == ["event study", "event study_2"]
+    assert book["event study"]["A1"].value == "Effect per jaar"
+    assert [c.value for c in book["event study"][4]][:3] == [-1, 1.23456, 1.5e-10]
+    text = (tmp_path / "run_tabellen" / "01_event_study.csv").read_text(encoding="utf-8-sig")
+    rows = list(csv.reader(io.StringIO(text), delimiter=";"))
+    assert rows[1][:3] == ["-1", "1,23456", "1,5e-10"] and rows[3][1] == ""
+    first = {p.name: p.read_bytes() for p in written}
+    again = write_exports(tmp_path, "run", tables, language="nl")
+    assert {p.name: p.read_bytes() for p in again} == first  # same bytes on a rerun
+    # a rerun without tables leaves no stale exports behind
+    assert write_exports(tmp_path, "run", [], language="nl") == []
+    assert not (tmp_path / "run.xlsx").exists() and not (tmp_path / "run_tabellen").exists()
