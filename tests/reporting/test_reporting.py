@@ -18,6 +18,8 @@ from evaluatie.reporting import (
     warnings_as_notes,
 )
 
+pytestmark = pytest.mark.usefixtures("english")
+
 
 def result(est: float, se: float) -> RegressionResult:
     table = inference_table(np.array([est]), np.array([se]), pd.Index(["treated"], name="term"))
@@ -94,7 +96,7 @@ def test_event_study_table_one_column_per_method() -> None:
     res = RegressionResult(table=table, method="twfe")
     out = event_study_table({"A": res, "B": res})
     assert list(out.columns) == ["A", "B"]
-    assert out.loc[-1, "A"] == "0.00" and out.loc[0, "A"].startswith("1.00 [0.61, 1.39]")
+    assert out.loc[-1, "A"] == "0.00" and out.loc[0, "A"].startswith("1.00 [0.61; 1.39]")
 
 
 def test_warnings_become_notes_once(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -129,7 +131,7 @@ def test_mde_sentence_and_table_follow_the_result() -> None:
     assert "With 6 treated units (by unit)" in text and f"{row['estimate']:.2f} points" in text
     assert f"12: {result.table.loc[12, 'estimate']:.2f} points" in text
     table = mde_table(result)
-    assert list(table.index) == [6, 12] and table.loc[6, "MDE"] == round(row["estimate"], 3)
+    assert list(table.index) == [6, 12] and table.loc[6, "MDE"] == row["estimate"]
     # one treated unit among 5: too few re-assignments for any p-value below 5%
     tiny = mde(_policy_panel(6, 1, seed=2), outcome="y", unit="unit", time="year", treatment="d")
     assert "no effect on the score, however large" in mde_sentence(tiny, outcome_label="the score")
@@ -144,14 +146,16 @@ def test_inference_alternatives_rerun_the_headline() -> None:
     data = _policy_panel(30, 4, seed=3)
     fit = twfe(data, outcome="y", unit="unit", time="year", treatment="d")
     table = inference_alternatives(fit, data)
-    assert list(table.index) == ["analytic", "wild", "randomization"]
-    for method in table.index:
+    methods = {"analytic": "analytic", "wild": "wild cluster bootstrap"}
+    methods["randomization"] = "randomization"
+    assert list(table.index) == list(methods.values())  # named for a reader
+    for method, shown in methods.items():
         direct = twfe(data, outcome="y", unit="unit", time="year", treatment="d", inference=method)
-        assert table.loc[method, "p"] == pytest.approx(direct.overall.p)
-        assert table.loc[method, "estimate"] == pytest.approx(fit.overall.estimate)
-    assert table.loc["wild", "how"].startswith("wild cluster bootstrap")
+        assert table.loc[shown, "p"] == pytest.approx(direct.overall.p)
+        assert table.loc[shown, "estimate"] == pytest.approx(fit.overall.estimate)
+    assert table.loc["wild cluster bootstrap", "how"].startswith("wild cluster bootstrap")
     # a convention without clusters has no bootstrap: the reason instead of numbers
     hc1 = twfe(data, outcome="y", unit="unit", time="year", treatment="d", vcov="HC1")
     refused = inference_alternatives(hc1, data)
-    assert refused.loc["wild", "how"].startswith("not available: ")
-    assert np.isnan(refused.loc["wild", "p"])
+    assert refused.loc["wild cluster bootstrap", "how"].startswith("not available: ")
+    assert np.isnan(refused.loc["wild cluster bootstrap", "p"])

@@ -6,13 +6,17 @@ import matplotlib.pyplot as plt
 import seaborn as sns
 from matplotlib.axes import Axes
 
+from evaluatie.core.language import significant
 from evaluatie.estimators.bacon import TYPES, BaconResult
+from evaluatie.plots.labels import LABELS, localize, outside_legend
 
 
 def bacon_plot(result: BaconResult, ax: Axes | None = None, *, title: str | None = None) -> Axes:
     """Scatter of the 2×2 estimates (y) against their weights (x), coloured by comparison
     type, with a horizontal line at the TWFE coefficient (their weighted average;
-    Goodman-Bacon 2021, Figure 6)."""
+    Goodman-Bacon 2021, Figure 6). Where the weights span more than a factor 20 the
+    x-axis is logarithmic: on a linear one the many small comparisons lie flat on the
+    y-axis."""
     if ax is None:
         _, ax = plt.subplots(figsize=(7, 4.5))
     tab = result.table
@@ -27,16 +31,22 @@ def bacon_plot(result: BaconResult, ax: Axes | None = None, *, title: str | None
             color=palette[kind],
             marker=markers[kind],
             s=45,
-            label=kind,
+            label=LABELS(kind) if kind in LABELS else kind,
         )
     beta = result.twfe_estimate
-    ax.axhline(beta, color="0.3", lw=1, ls="--", label=f"TWFE = {beta:.3g}")
+    twfe = LABELS("twfe_line", beta=significant(beta, 3))
+    ax.axhline(beta, color="0.3", lw=1, ls="--", label=twfe)
     ax.axhline(0, color="0.6", lw=0.6)
-    ax.set_xlabel("weight")
-    ax.set_ylabel("2x2 DiD estimate")
-    ax.set_xlim(left=0)
+    weights = tab.loc[tab["weight"] > 0, "weight"]
+    if len(weights) and weights.max() / weights.min() > 20:
+        ax.set_xscale("log")
+        ax.set_xlabel(LABELS("weight"))
+    else:
+        ax.set_xlim(left=0)
+        ax.set_xlabel(LABELS("weight.linear"))
+    ax.set_ylabel(LABELS("bacon_estimate"))
     if title:
         ax.set_title(title)
-    ax.legend(frameon=False)
+    outside_legend(ax)
     sns.despine(ax=ax)
-    return ax
+    return localize(ax)

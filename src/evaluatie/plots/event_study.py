@@ -12,6 +12,7 @@ from matplotlib.axes import Axes
 
 from evaluatie.core.errors import EvaluatieError
 from evaluatie.core.results import Result
+from evaluatie.plots.labels import LABELS, localize, outside_legend
 
 
 def event_study_plot(
@@ -19,7 +20,7 @@ def event_study_plot(
     *,
     ax: Axes | None = None,
     title: str | None = None,
-    ylabel: str = "effect",
+    ylabel: str | None = None,
     truth: pd.Series | None = None,
     bands: bool = True,
 ) -> Axes:
@@ -55,19 +56,19 @@ def event_study_plot(
                 color=colour,
                 alpha=0.12,
                 lw=0,
-                label=f"{label}: 95% uniform band",
+                label=LABELS("uniform_band", label=label),
             )
     if truth is not None:
-        ax.plot(truth.index, truth.to_numpy(), "k--", lw=1, label="true effect")
+        ax.plot(truth.index, truth.to_numpy(), "k--", lw=1, label=LABELS("true_effect"))
     ax.axhline(0, color="0.4", lw=0.8)
     ax.axvline(-0.5, color="0.6", lw=0.8, ls=":")
-    ax.set_xlabel("years relative to first grant (reference: -1)")
-    ax.set_ylabel(ylabel)
+    ax.set_xlabel(LABELS("years_since"))
+    ax.set_ylabel(ylabel or LABELS("effect"))
     if title:
         ax.set_title(title)
-    ax.legend(frameon=False)
+    outside_legend(ax)
     sns.despine(ax=ax)
-    return ax
+    return localize(ax)
 
 
 def _band(result: Result) -> pd.DataFrame | None:

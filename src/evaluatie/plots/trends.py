@@ -7,6 +7,8 @@ import pandas as pd
 import seaborn as sns
 from matplotlib.axes import Axes
 
+from evaluatie.plots.labels import LABELS, localize, outside_legend
+
 
 def trends_by_cohort(
     panel: pd.DataFrame,
@@ -24,22 +26,23 @@ def trends_by_cohort(
     """
     if ax is None:
         _, ax = plt.subplots(figsize=(8, 4.5))
-    wave = panel[cohort].fillna(0).astype(int)
-    label = wave.map(lambda g: "never treated" if g == 0 else f"wave {g}")
-    means = panel.groupby([label.rename("group"), panel[time]])[outcome].mean().unstack(0)
+    wave = panel[cohort].fillna(0).astype(int).rename("group")
+    means = panel.groupby([wave, panel[time]])[outcome].mean().unstack(0)
     years = range(int(means.index.min()), int(means.index.max()) + 1)
     means = means.reindex(years)
-    groups = sorted(means.columns, key=lambda s: (s != "never treated", s))
+    groups = sorted(means.columns)  # 0 (never treated) first, then the waves in order
     palette = dict(zip(groups, sns.color_palette("colorblind", len(groups)), strict=True))
     for group in groups:
-        style = "--" if group == "never treated" else "-"
+        never = group == 0
+        label = LABELS("never_treated") if never else LABELS("wave", year=group)
+        style = "--" if never else "-"
         ax.plot(
-            means.index, means[group], style, marker="o", ms=4, color=palette[group], label=group
+            means.index, means[group], style, marker="o", ms=4, color=palette[group], label=label
         )
-        if group != "never treated":
-            ax.axvline(int(group.split()[-1]), color=palette[group], lw=0.8, ls=":")
-    ax.set_xlabel("school year (end year)")
+        if not never:
+            ax.axvline(int(group), color=palette[group], lw=0.8, ls=":")
+    ax.set_xlabel(LABELS("school_year"))
     ax.set_ylabel(ylabel or outcome)
-    ax.legend(frameon=False, ncol=2)
+    outside_legend(ax)
     sns.despine(ax=ax)
-    return ax
+    return localize(ax)

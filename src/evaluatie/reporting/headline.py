@@ -15,6 +15,7 @@ class Headline:
     result: Result
     term: Any
     label: str
+    unit: str = ""
 
     @property
     def value(self) -> Overall:

@@ -6,6 +6,10 @@ import sys
 import warnings
 from typing import TextIO
 
+from evaluatie.core.language import Catalogue
+
+TEXT = Catalogue({"note": {"nl": "Opmerking", "en": "Note"}})
+
 
 def warnings_as_notes() -> None:
     """Route :mod:`warnings` to a one-line note in the notebook output, each text once.
@@ -33,7 +37,7 @@ def warnings_as_notes() -> None:
         except ImportError:  # pragma: no cover - IPython is a dependency of the notebooks
             print(note, file=file or sys.stderr)
             return
-        display(Markdown(f"> **Note:** {text}"))
+        display(Markdown(f"> **{TEXT('note')}:** {text}"))
 
     warnings.showwarning = show
     warnings.simplefilter("always")

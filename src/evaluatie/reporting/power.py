@@ -14,15 +14,72 @@ from collections.abc import Sequence
 import pandas as pd
 
 from evaluatie.core.errors import EvaluatieError, ParameterError
+from evaluatie.core.language import Catalogue, number, percent
 from evaluatie.core.results import Result
+
+TEXT = Catalogue(
+    {
+        "head": {
+            "nl": "Wat had deze opzet kunnen vinden? Met {n} behandelde eenheden (per {level}) ",
+            "en": "What could this design detect? With {n} treated units (by {level}) ",
+        },
+        "none": {
+            "nl": "wordt geen effect op {outcome}, hoe groot ook, met {power} kans "
+            "gevonden door de toets die hier gebruikt wordt: er zijn te weinig manieren "
+            "om de behandeling opnieuw toe te wijzen voor een kleine p-waarde. Daarvoor "
+            "is een opzet met meer behandelde eenheden nodig, of een vergelijking van één "
+            "gemeente met haar eigen verleden en met andere gemeenten (single_unit_did).",
+            "en": "no effect on {outcome}, however large, is found with {power} probability "
+            "by the test used here: there are too few ways to re-assign the treatment for "
+            "a small p-value. A design with more treated units, or a comparison of one "
+            "gemeente with its own past and with others (single_unit_did), is needed.",
+        },
+        "some": {
+            "nl": "en de eigen ruis van dit panel wordt een effect op {outcome} van "
+            "{mde} {unit} ({sd} standaardafwijking) in een van beide richtingen met {power} "
+            "kans gevonden door de toets hierboven (randomisatie-inferentie); de simulatie "
+            "plaatst dit tussen {low} en {high}. Kleinere effecten kunnen goed onopgemerkt "
+            "blijven: een niet-significante uitkomst laat niet zien dat er geen effect van "
+            "die grootte was.",
+            "en": "and this panel's own noise, an effect on {outcome} of {mde} {unit} ({sd} "
+            "standard deviations) in either direction is found with {power} probability by "
+            "the test used above (randomization inference); the simulation puts this "
+            "between {low} and {high}. Smaller effects may well go unnoticed: a result that "
+            "is not significant does not show that there was no effect of that size.",
+        },
+        "others": {
+            "nl": " Met andere aantallen behandelde eenheden: {others}.",
+            "en": " With other numbers of treated units: {others}.",
+        },
+        "the_outcome": {"nl": "de uitkomst", "en": "the outcome"},
+        "points": {"nl": "punten", "en": "points"},
+        "no_size": {"nl": "geen effectgrootte", "en": "no effect size"},
+        "range": {"nl": "{low} tot {high}", "en": "{low} to {high}"},
+        "col.treated": {"nl": "behandelde eenheden", "en": "treated units"},
+        "col.mde": {"nl": "MDE", "en": "MDE"},
+        "col.mde_sd": {"nl": "MDE (in sd)", "en": "MDE (sd)"},
+        "col.range": {"nl": "simulatiebereik", "en": "simulation range"},
+        "col.size": {"nl": "onterechte verwerpingen bij nul", "en": "size at zero effect"},
+        "col.analytic_mde": {"nl": "MDE, analytische SE", "en": "MDE, analytic SE"},
+        "col.analytic_size": {
+            "nl": "onterecht verworpen, analytische SE",
+            "en": "size, analytic SE",
+        },
+        "col.how": {"nl": "hoe", "en": "how"},
+        "method.analytic": {"nl": "analytisch (clusterrobuust)", "en": "analytic"},
+        "method.wild": {"nl": "wild cluster bootstrap", "en": "wild cluster bootstrap"},
+        "method.randomization": {"nl": "randomisatie", "en": "randomization"},
+        "unavailable": {"nl": "niet beschikbaar: {error}", "en": "not available: {error}"},
+    }
+)
 
 
 def _amount(value: float, unit_label: str) -> str:
-    return f"{value:.2f} {unit_label}" if math.isfinite(value) else "no effect size"
+    return f"{number(value, 2)} {unit_label}" if math.isfinite(value) else TEXT("no_size")
 
 
 def mde_sentence(
-    result: Result, *, outcome_label: str = "the outcome", unit_label: str = "points"
+    result: Result, *, outcome_label: str | None = None, unit_label: str | None = None
 ) -> str:
     """One paragraph on an :func:`evaluatie.mde` result: the effect this design finds
     with the target power, in outcome units and standard deviations, and the others."""
@@ -36,24 +93,21 @@ def mde_sentence(
     level = str(meta["assignment_level"])
     row = table.loc[n]
     power = float(meta["power"])
-    head = f"What could this design detect? With {n} treated units (by {level}) "
+    outcome_label = outcome_label or TEXT("the_outcome")
+    unit_label = unit_label or TEXT("points")
+    head = TEXT("head", n=n, level=level)
     if not math.isfinite(row["estimate"]):
-        text = (
-            head + f"no effect on {outcome_label}, however large, is found with "
-            f"{power:.0%} probability by the test used here: there are too few ways to "
-            "re-assign the treatment for a small p-value. A design with more treated "
-            "units, or a comparison of one gemeente with its own past and with others "
-            "(single_unit_did), is needed."
-        )
+        text = head + TEXT("none", outcome=outcome_label, power=percent(power))
     else:
-        text = (
-            head + f"and this panel's own noise, an effect on {outcome_label} of "
-            f"{row['estimate']:.2f} {unit_label} ({row['estimate_sd']:.2f} standard "
-            f"deviations) in either direction is found with {power:.0%} probability by the "
-            "test used above (randomization inference); the simulation puts this between "
-            f"{row['ci_low']:.2f} and {row['ci_high']:.2f}. Smaller effects may well go "
-            "unnoticed: a result that is not significant does not show that there was no "
-            "effect of that size."
+        text = head + TEXT(
+            "some",
+            outcome=outcome_label,
+            mde=number(row["estimate"], 2),
+            unit=unit_label,
+            sd=number(row["estimate_sd"], 2),
+            power=percent(power),
+            low=number(row["ci_low"], 2),
+            high=number(row["ci_high"], 2),
         )
     others = [
         f"{int(k)}: {_amount(float(r['estimate']), unit_label)}"
@@ -61,27 +115,29 @@ def mde_sentence(
         if int(k) != n
     ]
     if others:
-        text += " With other numbers of treated units: " + "; ".join(others) + "."
+        text += TEXT("others", others="; ".join(others))
     return text
 
 
 def mde_table(result: Result) -> pd.DataFrame:
     """The MDE per number of treated units, for a report (rounded, plain names)."""
     t = result.table
+    ranges = [
+        TEXT("range", low=number(lo, 2), high=number(hi, 2))
+        for lo, hi in zip(t["ci_low"], t["ci_high"], strict=True)
+    ]
     out = pd.DataFrame(
         {
-            "MDE": t["estimate"],
-            "MDE (sd)": t["estimate_sd"],
-            "simulation range": [
-                f"{lo:.2f} to {hi:.2f}" for lo, hi in zip(t["ci_low"], t["ci_high"], strict=True)
-            ],
-            "size at zero effect": t["size"],
-            "MDE, analytic SE": t["analytic_mde"],
-            "size, analytic SE": t["analytic_size"],
+            TEXT("col.mde"): t["estimate"],
+            TEXT("col.mde_sd"): t["estimate_sd"],
+            TEXT("col.range"): ranges,
+            TEXT("col.size"): t["size"],
+            TEXT("col.analytic_mde"): t["analytic_mde"],
+            TEXT("col.analytic_size"): t["analytic_size"],
         },
-        index=t.index.rename("treated"),
+        index=t.index.rename(TEXT("col.treated")),
     )
-    return out.round(3)
+    return out
 
 
 def inference_alternatives(
@@ -108,10 +164,11 @@ def inference_alternatives(
                 "p": head.p,
                 "ci_low": head.ci_low,
                 "ci_high": head.ci_high,
-                "how": f"{info.procedure}: {info.se}" if info is not None else "",
+                TEXT("col.how"): f"{info.procedure}: {info.se}" if info is not None else "",
             }
         except EvaluatieError as error:
-            rows[method] = {"how": f"not available: {error}"}
+            rows[method] = {TEXT("col.how"): TEXT("unavailable", error=error)}
     table = pd.DataFrame.from_dict(rows, orient="index")
+    table.index = [TEXT(f"method.{m}") if f"method.{m}" in TEXT else m for m in table.index]
     table.index.name = "inference"
     return table

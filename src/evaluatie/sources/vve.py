@@ -22,24 +22,39 @@ import pandas as pd
 
 from evaluatie.core.errors import DataFormatError, ParameterError
 from evaluatie.sources.duo import read_duo
+from evaluatie.sources.outcomes import OUTCOMES
 from evaluatie.sources.panel import files_by_kind
 
 
 @dataclass(frozen=True)
 class VveOutcome:
-    """An early-years outcome: what it is, its unit and the pupil count that weights it."""
+    """An early-years outcome and the pupil count that weights it; its label and unit
+    (in the report's language) come from :data:`evaluatie.sources.outcomes.OUTCOMES`."""
 
-    label: str
-    unit: str
+    name: str
     weight: str
+
+    @property
+    def label(self) -> str:
+        return OUTCOMES[self.name].label
+
+    @property
+    def unit(self) -> str:
+        return OUTCOMES[self.name].unit
+
+    @property
+    def subject(self) -> str:
+        return OUTCOMES[self.name].subject
+
+    @property
+    def level_unit(self) -> str:
+        return OUTCOMES[self.name].level_unit
 
 
 #: The outcomes a change in VVE funding can reach within a few years.
 VVE_OUTCOMES: dict[str, VveOutcome] = {
-    "kleuterverlenging": VveOutcome(
-        "groep-2 pupils repeating groep 2", "percentage points", "n_groep2"
-    ),
-    "groep3": VveOutcome("mean groep-3 score", "points", "n_groep3"),
+    "kleuterverlenging": VveOutcome("kleuterverlenging", "n_groep2"),
+    "groep3": VveOutcome("groep3", "n_groep3"),
 }
 
 

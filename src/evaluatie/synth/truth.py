@@ -45,8 +45,14 @@ def true_att(
     provider: str = "CET",
     by: str | None = None,
     window: tuple[int, int] | None = None,
+    sample: pd.DataFrame | None = None,
 ) -> float | pd.Series:
     """The true ATT over treated school-years with an observed ``provider`` mean.
+
+    ``sample`` (a panel with ``cohort``, ``jaar`` and the outcome ``eindtoets``) limits
+    the average to the treated school-years of that sample with an observed outcome, each
+    counted once: the truth of exactly what a run estimates (a run on one gemeente's
+    schools has its own mix of grant waves and years, not the national one).
 
     ``truth`` as :func:`load_truth` returns it. ``by="rel_time"`` (the file's
     ``EVENT_TIJD``) or ``"cohort"`` gives a Series of the same average within each group.
@@ -59,6 +65,13 @@ def true_att(
     if window is not None and by != "rel_time":
         raise ParameterError("window bins relative times: it needs by='rel_time'")
     cells = truth[(truth["event_tijd"] >= 0) & (truth["aanbieder"] == provider)]
+    if sample is not None:
+        treated = sample[(sample["cohort"] > 0) & (sample["jaar"] >= sample["cohort"])].dropna(
+            subset=["eindtoets"]
+        )
+        counts = treated.groupby(["cohort", "jaar"]).size().rename("n_sample").reset_index()
+        cells = cells.merge(counts, on=["cohort", "jaar"], how="inner")
+        cells = cells.assign(n_waargenomen=cells["n_sample"])
     cells = cells[cells["n_waargenomen"] > 0]
     if cells.empty:
         raise ParameterError(f"no treated cells with an observed {provider} mean")
@@ -76,15 +89,17 @@ def known_effect(
     outcome: str,
     by: str | None = None,
     window: tuple[int, int] | None = None,
+    sample: pd.DataFrame | None = None,
 ) -> float | pd.Series | None:
     """The true eindtoets effect when ``raw_dir`` holds simulated data, else ``None``.
 
     Only the eindtoets (CET) has a simulated grant effect; for other outcomes, or a
-    user's real data, there is no truth to show. ``by`` and ``window`` as in :func:`true_att`.
+    user's real data, there is no truth to show. ``by``, ``window`` and ``sample`` as in
+    :func:`true_att`.
     """
     if outcome != "eindtoets" or not is_simulated(raw_dir):
         return None
-    return true_att(load_truth(raw_dir), by=by, window=window)
+    return true_att(load_truth(raw_dir), by=by, window=window, sample=sample)
 
 
 def load_vve_truth(raw_dir: str | Path = "data/raw") -> pd.DataFrame:

@@ -61,7 +61,7 @@ def test_no_band_without_analytic_inference() -> None:
         analytic.uniform_band()
 
 
-def test_plot_shades_the_band_only_where_there_is_one() -> None:
+def test_plot_shades_the_band_only_where_there_is_one(english: None) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
