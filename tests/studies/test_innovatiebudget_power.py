@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from evaluatie.studies.innovatiebudget import detectable_effect
+
+pytestmark = pytest.mark.usefixtures("english")
 
 
 def _schools(n_schools: int, n_grant: int, seed: int) -> pd.DataFrame:
@@ -22,17 +25,18 @@ def _schools(n_schools: int, n_grant: int, seed: int) -> pd.DataFrame:
 
 
 def test_paragraph_and_table_agree() -> None:
-    text, table = detectable_effect(
+    text, table, mde = detectable_effect(
         _schools(60, 6, 1), outcome="eindtoets", cluster="gemeente_code"
     )
     # the grants went to whole gemeenten here (2 of 20): sizes in gemeenten; 50 do not fit
     assert table is not None and list(table.index) == [2, 10]
     assert f"{table.loc[2, 'MDE']:.2f} points" in text and "With 2 treated units" in text
+    assert mde == table.loc[2, "MDE"]  # the design's own MDE, for the summary
 
 
 def test_a_design_that_cannot_be_simulated_is_said_not_shown() -> None:
-    text, table = detectable_effect(
+    text, table, mde = detectable_effect(
         _schools(20, 12, 2), outcome="eindtoets", cluster="gemeente_code"
     )
-    assert table is None
+    assert table is None and mde is None
     assert text.startswith("The minimum detectable effect cannot be simulated for this panel")

@@ -28,6 +28,8 @@ from evaluatie.studies.vve.text import (
 
 PHASE = {2019: 0.25, 2020: 0.5, 2021: 0.75}
 
+pytestmark = pytest.mark.usefixtures("english")
+
 
 def _budget(per_child: dict[str, tuple[float, float]], kids: int = 100) -> pd.DataFrame:
     rows = []
@@ -251,7 +253,10 @@ def test_generated_sentences_follow_the_numbers() -> None:
         fits[side], side=side, comparison_band=0.25, outcome_label="x", unit_label="pt"
     )
     row = fits[side].table.loc["ATT_o"]
-    assert f"{row['estimate']:+.2f}" in text and f"{fits[side].meta['n_treated']} gemeenten" in text
+    assert (
+        f"{row['estimate']:+.2f}".replace("-", "\u2212") in text
+        and f"{fits[side].meta['n_treated']} gemeenten" in text
+    )
     assert ("fit the data" in text) == bool(row["ci_low"] <= 0 <= row["ci_high"])
     assert missing_sides_sentence(study, {side: fits[side]}).startswith(" Fewer than 10")
     assert missing_sides_sentence(study, fits) == ""

@@ -17,6 +17,9 @@ def _close() -> None:
     plt.close("all")
 
 
+pytestmark = pytest.mark.usefixtures("english")
+
+
 def test_budget_change_plot_names_the_marked_gemeenten() -> None:
     doses = pd.DataFrame(
         {"budget_change_pct": [-20.7, 176.2, 5.0], "dose": [-3.1, 8.1, 0.2]},
@@ -27,7 +30,13 @@ def test_budget_change_plot_names_the_marked_gemeenten() -> None:
     )
     texts = [t.get_text() for ax in fig.axes for t in ax.texts]
     # GM9999 is not in the data: not drawn; names fall back to the code.
-    assert texts == ["Leiden (-20.7)", "GM0034 (+176.2)", "Leiden (-3.1)", "GM0034 (+8.1)"]
+    # the budget change is a percentage and says so; a typographic minus, never a hyphen
+    assert texts == [
+        "Leiden (\u221220.7%)",
+        "GM0034 (+176.2%)",
+        "Leiden (\u22123.1)",
+        "GM0034 (+8.1)",
+    ]
 
 
 def _curve(lo: float, hi: float) -> Result:
@@ -48,7 +57,10 @@ def test_dose_response_plot_draws_each_side_and_its_truth() -> None:
     ax = dose_response_plot(curves, truth=truth, slope=0.1, comparison_band=0.5)
     labels = [line.get_label() for line in ax.get_lines()]
     # one estimate and one truth line per side (legend entries once), plus the TWFE line
-    assert labels.count("ATT(d), continuous DiD") == 1 and labels.count("true effect") == 1
+    assert (
+        labels.count("ATT(d), continuous DiD") == 1
+        and labels.count("true effect (simulation)") == 1
+    )
     solid = [ln for ln in ax.get_lines() if ln.get_color() == ax.get_lines()[0].get_color()]
     assert len(solid) == 2 and "TWFE (linear)" in labels
 

@@ -132,7 +132,7 @@ def test_matrix_of_six_on_two_workers(
 
     reports = project / "reports"
     index = (reports / "index.html").read_text(encoding="utf-8")
-    assert "6 runs, 3 failed." in index
+    assert "6 runs, waarvan 3 mislukt." in index
     for outcome in ("eindtoets", "rekenen_1s", "lezen_2f"):
         for title in ("ok", "FAIL"):
             name = f"six--outcome={outcome}--title={title}"

@@ -8,6 +8,7 @@ import re
 from pathlib import Path
 
 import pytest
+from render_check import chromium, console_errors, report_problems
 from workbench_project import make_project
 
 from evaluatie.cli import main
@@ -35,7 +36,7 @@ def params_file(tmp_path: Path, raw: Path, **extra: object) -> Path:
 
 
 def _without_provenance(html: str) -> str:
-    start = html.index("<summary>Provenance</summary>")
+    start = html.index("<summary>Herkomst</summary>")
     return html[:start] + html[html.index("</details>", html.index("</table>", start)) :]
 
 
@@ -50,20 +51,70 @@ def test_run_writes_a_self_contained_reproducible_report(
     assert (reports / "innovatie_test.ipynb").is_file()
     # figures embedded as data URIs, at least the trends and the event-study plot
     assert len(re.findall(r'<img[^>]+src="data:image/png;base64,', html)) >= 2
-    assert "<table" in html and "ci_low" in html  # the estimate tables
-    assert "Parameters of this run" in html and str(raw_dir) in html
-    assert "95% CI" in html  # the generated interpretation
+    assert "<table" in html and "95%-BI onder" in html  # the estimate tables, in Dutch
+    assert '<html lang="nl">' in html and "<title>Notebook</title>" not in html
+    assert "Parameters van deze run" in html and str(raw_dir) in html
+    assert "95%-betrouwbaarheidsinterval" in html  # the generated interpretation
+    assert 'class="ev-banner"' in html and "Gesimuleerde gegevens" in html
     assert "InnovatiebudgetParams" not in html  # code hidden by default
+    assert report_problems(html) == []
     assert not re.search(r'<script[^>]+src="https?://', html)  # no network needed
     assert not list(reports.glob(".*.tmp*"))  # no temporary files left behind
     # byte-reproducible: a forced rerun differs only inside the provenance block (start
     # time, duration); cell ids and pandas' table ids are numbered, not random
-    assert re.search(r'id="T_t0001', html) and not re.search(r'id="T_[0-9a-f]{5}', html)
+    assert not re.search(r'id="T_[0-9a-f]{5}', html)
     assert 'id="cell-id=cell-0"' in html
+    exports = _exports(reports / "innovatie_test")
     code = main(["run", str(params_file(tmp_path, raw_dir)), "--reports", str(reports), "--force"])
     again = (reports / "innovatie_test.html").read_text(encoding="utf-8")
     assert code == 0 and again != html
     assert _without_provenance(again) == _without_provenance(html)
+    assert _exports(reports / "innovatie_test") == exports  # the same bytes, xlsx included
+
+
+def _exports(stem: Path) -> dict[str, bytes]:
+    """The run's .xlsx and CSV files by name (bytes)."""
+    folder = stem.parent / f"{stem.name}_tabellen"
+    files = [stem.with_suffix(".xlsx"), *sorted(folder.iterdir())]
+    return {p.name: p.read_bytes() for p in files}
+
+
+def test_exports_hold_every_table_of_the_report(
+    tmp_path: Path, raw_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import nbformat
+    from openpyxl import load_workbook
+
+    from evaluatie.workbench.exports import read_tables
+
+    monkeypatch.chdir(REPO)
+    reports = tmp_path / "reports"
+    path = params_file(tmp_path, raw_dir, language="en", title="English run")
+    assert main(["run", str(path), "--reports", str(reports)]) == 0
+    html = (reports / "innovatie_test.html").read_text(encoding="utf-8")
+    assert '<html lang="en">' in html and "Simulated data" in html and "95% CI low" in html
+    assert report_problems(html) == []
+    shown = read_tables(nbformat.read(reports / "innovatie_test.ipynb", as_version=4))
+    assert len(shown) >= 8  # every show_table of the notebook
+    book = load_workbook(reports / "innovatie_test.xlsx")
+    assert len(book.sheetnames) == len(shown)
+    csvs = sorted((reports / "innovatie_test_tabellen").glob("*.csv"))
+    assert len(csvs) == len(shown)
+    for sheet, table, csv in zip(book.worksheets, shown, csvs, strict=True):
+        assert sheet.title == table["name"][:31]
+        header_row = 3 if table["title"] else 1
+        header = [c.value for c in sheet[header_row]]
+        assert header == table["columns"]
+        values = [[c.value for c in row] for row in sheet.iter_rows(min_row=header_row + 1)]
+        # full precision, not the rounded display (Excel keeps 15-17 significant digits)
+        assert len(values) == len(table["rows"])
+        for got, want in zip(values, table["rows"], strict=True):
+            assert got == [pytest.approx(w, rel=1e-14) if isinstance(w, float) else w for w in want]
+        lines = csv.read_text(encoding="utf-8-sig").splitlines()
+        assert lines[0].split(",")[0] == table["columns"][0]
+        assert len(lines) == len(table["rows"]) + 1
+    record = json.loads((reports / "innovatie_test.json").read_text(encoding="utf-8"))
+    assert record["exports"][0] == "innovatie_test.xlsx" and len(record["exports"]) == 1 + len(csvs)
 
 
 def test_show_code_flag(
@@ -100,8 +151,8 @@ def test_failing_notebook_still_writes_the_report(
     html = (reports / "innovatie_test.html").read_text(encoding="utf-8")
     error = "RuntimeError: failing on purpose after the fit"
     # the error is in the header, above the notebook's own first heading
-    assert "<b>failed</b>" in html and error in html
-    assert html.index(error) < html.index("did outcomes improve at grant schools")
+    assert '<span class="ev-status-failed">mislukt</span>' in html and error in html
+    assert html.index(error) < html.index("Scholen kregen in verschillende jaren een subsidie")
     record = json.loads((reports / "innovatie_test.json").read_text(encoding="utf-8"))
     assert record["status"] == "failed" and "failing on purpose" in record["error"]
     assert "failing on purpose" in (reports / "index.html").read_text(encoding="utf-8")
@@ -121,25 +172,43 @@ def test_bad_params_refused_before_the_kernel_starts(
     assert not reports.exists() or not any(reports.iterdir())
 
 
-def test_vve_report_for_one_gemeente(
-    tmp_path: Path, raw_dir: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.chdir(REPO)
-    path = tmp_path / "vve_test.yaml"
+@pytest.fixture(scope="module")
+def vve_reports(tmp_path_factory: pytest.TempPathFactory, raw_dir: Path) -> Path:
+    """The VVE report for Leiden, run once for the tests below."""
+    folder = tmp_path_factory.mktemp("vve")
+    path = folder / "vve_test.yaml"
     path.write_text(
         f"notebook: vve_budget\nparameters:\n  raw_dir: {raw_dir}\n  gemeenten: [GM0546]\n",
         encoding="utf-8",
     )
-    reports = tmp_path / "reports"
-    assert main(["run", str(path), "--reports", str(reports)]) == 0
+    reports = folder / "reports"
+    with pytest.MonkeyPatch.context() as mp:
+        mp.chdir(REPO)
+        assert main(["run", str(path), "--reports", str(reports)]) == 0
+    return reports
+
+
+def test_reports_render_in_headless_chromium(vve_reports: Path) -> None:
+    browser = chromium()
+    if browser is None:
+        pytest.skip("no chromium / google-chrome on PATH: headless rendering not checked")
+    for page in (vve_reports / "vve_test.html", vve_reports / "index.html"):
+        assert console_errors(browser, page) == [], page.name
+
+
+def test_vve_report_for_one_gemeente(vve_reports: Path) -> None:
+    reports = vve_reports
     html = (reports / "vve_test.html").read_text(encoding="utf-8")
     # budget plot, two dose event studies, two dose-response plots
     assert len(re.findall(r'<img[^>]+src="data:image/png;base64,', html)) >= 5
-    assert "eindtoets cannot reflect the 2019 change yet" in html  # the computed timing
-    assert "In Leiden," in html and "placebo interval" in html  # the focus gemeente
-    assert "Simulated data:" in html and "ATT_o" in html
+    assert "eindtoets kan de verandering van 2019 nog niet laten zien" in html  # timing
+    assert "In Leiden veranderde" in html and "placebo-interval" in html  # focus gemeente
+    assert "Gesimuleerde gegevens:" in html and "gemiddeld effect (ATT)" in html
+    assert report_problems(html) == []
     record = json.loads((reports / "vve_test.json").read_text(encoding="utf-8"))
-    assert record["status"] == "ok" and "average slope" in record["headline"]["label"]
+    # a run about Leiden leads with Leiden's own estimate, in the outcome's unit
+    assert record["status"] == "ok" and record["headline"]["label"].startswith("Leiden, ")
+    assert record["headline"]["unit"] == "procentpunt"
 
 
 def test_a_second_concurrent_run_of_the_same_report_stops_before_the_kernel(

@@ -26,7 +26,7 @@ FAIL_CELL = (
 def make_project(base: Path) -> Path:
     """``base`` with pyproject.toml and notebooks/innovatiebudget.ipynb (publishing)."""
     nb = nbformat.read(REPO / "notebooks" / "innovatiebudget.ipynb", as_version=4)
-    at = next(i for i, c in enumerate(nb.cells) if c.source.startswith("fit = ev.twfe"))
+    at = next(i for i, c in enumerate(nb.cells) if "fit = ev.twfe(" in c.source)
     nb.cells.insert(at + 1, nbformat.v4.new_code_cell(PUBLISH_CELL))
     nb.cells.insert(at + 2, nbformat.v4.new_code_cell(FAIL_CELL))
     (base / "notebooks").mkdir(parents=True)

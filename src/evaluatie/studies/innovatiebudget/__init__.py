@@ -3,10 +3,11 @@
 Staggered adoption at a handful of schools per gemeente; :mod:`.sample` selects the
 school-years and checks the design can be estimated on them; :mod:`.design` runs the event
 studies side by side and states which truth (on simulated data) each is compared with,
-:mod:`.tables` describes the panel.
+:mod:`.tables` describes the panel and :mod:`.text` holds the report's prose in Dutch and
+English.
 """
 
-from evaluatie.studies.innovatiebudget import tables
+from evaluatie.studies.innovatiebudget import tables, text
 from evaluatie.studies.innovatiebudget.design import (
     POWER_SIZES,
     ROBUST_ESTIMATORS,
@@ -14,9 +15,13 @@ from evaluatie.studies.innovatiebudget.design import (
     event_studies,
     headline,
     overall_estimates,
+    rpe,
+    summary,
     true_event_path,
+    truth_sentence,
 )
 from evaluatie.studies.innovatiebudget.sample import CLUSTER_COLUMNS, design_problems, study_panel
+from evaluatie.studies.innovatiebudget.text import section
 
 __all__ = [
     "CLUSTER_COLUMNS",
@@ -27,7 +32,12 @@ __all__ = [
     "event_studies",
     "headline",
     "overall_estimates",
+    "rpe",
+    "section",
     "study_panel",
+    "summary",
     "tables",
+    "text",
     "true_event_path",
+    "truth_sentence",
 ]

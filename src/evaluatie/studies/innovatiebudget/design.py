@@ -22,7 +22,16 @@ from evaluatie.estimators.did import AttGtResult
 from evaluatie.estimators.event import event_study
 from evaluatie.estimators.power import mde
 from evaluatie.reporting.headline import Headline
+from evaluatie.reporting.interpret import describe_effect, signed
 from evaluatie.reporting.power import mde_sentence, mde_table
+from evaluatie.reporting.summary import (
+    Finding,
+    inference_words,
+    rpe_sections,
+    summary_sentences,
+)
+from evaluatie.sources.outcomes import outcome_info
+from evaluatie.studies.innovatiebudget.text import SECTIONS
 from evaluatie.synth.truth import known_effect
 
 #: Report label -> ``event_study(estimator=...)`` of the heterogeneity-robust estimators.
@@ -61,12 +70,24 @@ def event_studies(
     return out
 
 
-def true_event_path(raw_dir: str | Path, outcome: str, window: tuple[int, int]) -> pd.Series | None:
-    """On simulated data, the true effect by years since the first grant, binned as the
-    event studies bin it (the last bin averages every school-year at or beyond it,
-    weighted by the school-years with an observed outcome); ``None`` on real data."""
-    truth = known_effect(raw_dir, outcome, by="rel_time", window=window)
+def true_event_path(
+    raw_dir: str | Path, outcome: str, window: tuple[int, int], panel: pd.DataFrame
+) -> pd.Series | None:
+    """On simulated data, the true effect by years since the first grant over the
+    school-years of ``panel``, binned as the event studies bin it (the last bin averages
+    every school-year at or beyond it); ``None`` on real data."""
+    truth = known_effect(raw_dir, outcome, by="rel_time", window=window, sample=panel)
     return None if truth is None else pd.Series(truth)
+
+
+def truth_sentence(raw_dir: str | Path, outcome: str, panel: pd.DataFrame) -> str | None:
+    """On simulated data, the true average effect over the treated school-years of
+    ``panel`` (the run's own sample, not the national mix of grant waves); else None."""
+    truth = known_effect(raw_dir, outcome, sample=panel)
+    if truth is None:
+        return None
+    info = outcome_info(outcome)
+    return SECTIONS("truth", truth=signed(float(truth)), unit=info.unit)
 
 
 def overall_estimates(twfe: Result, cs: AttGtResult) -> dict[str, Overall]:
@@ -74,14 +95,15 @@ def overall_estimates(twfe: Result, cs: AttGtResult) -> dict[str, Overall]:
     school-year, weighted by wave size) and its average over relative times."""
     return {
         "TWFE": twfe.headline(),
-        "Callaway–Sant'Anna (simple)": cs.aggregate("simple").headline(),
-        "Callaway–Sant'Anna (event-time average)": cs.aggregate("dynamic").headline(),
+        SECTIONS("cs.simple"): cs.aggregate("simple").headline(),
+        SECTIONS("cs.dynamic"): cs.aggregate("dynamic").headline(),
     }
 
 
 def headline(twfe: RegressionResult, outcome: str) -> Headline:
     """The report's headline, by rule: the TWFE coefficient on the grant indicator."""
-    return Headline(twfe, None, f"TWFE effect on {outcome}")
+    info = outcome_info(outcome)
+    return Headline(twfe, None, SECTIONS("headline", outcome=info.subject), unit=info.unit)
 
 
 #: Numbers of grant schools the report also shows the MDE for, where the panel has room.
@@ -90,11 +112,12 @@ POWER_SIZES = (10, 50)
 
 def detectable_effect(
     panel: pd.DataFrame, *, outcome: str, cluster: str
-) -> tuple[str, pd.DataFrame | None]:
-    """The report's "what could this design detect" paragraph and table: the MDE of
-    the grant design (:func:`evaluatie.mde`), also for :data:`POWER_SIZES` treated
-    units where they fit. Where the design cannot be simulated (e.g. more grant
-    schools than schools without one) the paragraph says why and there is no table."""
+) -> tuple[str, pd.DataFrame | None, float | None]:
+    """The report's "what could this design detect" paragraph, table and the MDE of
+    the grant design itself (:func:`evaluatie.mde`; ``inf`` when no effect is
+    detectable), the table also for :data:`POWER_SIZES` treated units where they fit.
+    Where the design cannot be simulated (e.g. more grant schools than schools without
+    one) the paragraph says why and there is no table and no MDE."""
     try:
         result = mde(
             panel,
@@ -106,5 +129,74 @@ def detectable_effect(
             n_treated=list(POWER_SIZES),
         )
     except DesignError as error:
-        return f"The minimum detectable effect cannot be simulated for this panel: {error}.", None
-    return mde_sentence(result, outcome_label=f"the {outcome}"), mde_table(result)
+        return SECTIONS("mde.impossible", error=error), None, None
+    info = outcome_info(outcome)
+    text = mde_sentence(result, outcome_label=info.subject, unit_label=info.unit)
+    own = float(result.table.loc[int(result.meta["n_treated"]), "estimate"])
+    return text, mde_table(result), own
+
+
+def rpe(
+    fit: RegressionResult,
+    panel: pd.DataFrame,
+    *,
+    outcome: str,
+    agreement: str,
+    pretrend: str,
+    simulated: bool,
+) -> list[tuple[str, str]]:
+    """The RPE questions answered for this run (:func:`evaluatie.reporting.rpe_sections`):
+    ``agreement`` and ``pretrend`` are the report's own sentences on the robust
+    estimators and the pre-trend test, so the answer repeats what the detail shows."""
+    info = outcome_info(outcome)
+    effect = describe_effect(
+        fit,
+        outcome_label=info.subject,
+        unit_label=info.unit,
+        treated_label=SECTIONS("treated_label"),
+    )
+    limits = [SECTIONS("limit.selection")]
+    years = set(panel["jaar"].unique())
+    if min(years) < 2020 < max(years):
+        limits.append(SECTIONS("limit.2020"))
+    if max(years) >= 2021:
+        limits.append(SECTIONS("limit.npo"))
+    if simulated:
+        limits.append(SECTIONS("limit.simulated"))
+    return rpe_sections(
+        policy=SECTIONS("rpe.policy", outcome=info.subject),
+        effect=SECTIONS("rpe.effect", effect=effect),
+        design=SECTIONS("rpe.design"),
+        robustness=SECTIONS(
+            "rpe.robustness",
+            inference=inference_words(getattr(fit.inference, "procedure", None)),
+            agreement=agreement,
+            pretrend=pretrend,
+        ),
+        limitations=limits,
+    )
+
+
+def summary(
+    fit: RegressionResult, panel: pd.DataFrame, *, outcome: str, mde: float | None
+) -> list[str]:
+    """The bestuurlijke samenvatting: the TWFE effect on the grant schools, relative to
+    their level and spread before the grant, its interval, certainty and the MDE."""
+    info = outcome_info(outcome)
+    head = fit.headline()
+    before = panel[(panel["cohort"] > 0) & (panel["jaar"] < panel["cohort"])][outcome].dropna()
+    finding = Finding(
+        who=SECTIONS("summary.who"),
+        subject=info.subject,
+        unit=info.unit,
+        estimate=head.estimate,
+        ci_low=head.ci_low,
+        ci_high=head.ci_high,
+        p=head.p,
+        inference=inference_words(getattr(fit.inference, "procedure", None)),
+        baseline=float(before.mean()) if len(before) else None,
+        sd=float(before.std()) if len(before) > 1 else None,
+        mde=mde,
+        level_unit=info.level_unit,
+    )
+    return summary_sentences(finding)

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 import pandas as pd
 
 from evaluatie.core.errors import DesignError
+from evaluatie.sources.outcomes import outcome_info
 from evaluatie.sources.sample import select
 
 #: The params file's ``cluster`` choice -> the panel column.
@@ -31,7 +32,11 @@ def study_panel(
     cluster: str = "gemeente",
 ) -> pd.DataFrame:
     """The school-year rows of ``first_year..last_year`` (and ``gemeenten``); a
-    :class:`DesignError` listing every problem of :func:`design_problems`."""
+    :class:`DesignError` listing every problem of :func:`design_problems`.
+
+    A share outcome (pupils reaching a referentieniveau) is returned in percent, so
+    that effects on it read in percentage points (:mod:`evaluatie.sources.outcomes`).
+    """
     sample, problems = checked_sample(
         panel,
         outcome=outcome,
@@ -42,6 +47,9 @@ def study_panel(
     )
     if problems:
         raise DesignError("; ".join(problems))
+    factor = outcome_info(outcome).factor
+    if factor != 1.0:
+        sample = sample.assign(**{outcome: sample[outcome] * factor})
     return sample
 
 

@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from evaluatie.core.errors import DesignError, ParameterError
+from evaluatie.core.language import Catalogue
 from evaluatie.core.results import RegressionResult, Result
 from evaluatie.estimators.contdid import ContDidResult, cont_did
 from evaluatie.estimators.dose_event import DoseEventResult, dose_event_study
@@ -498,13 +499,46 @@ def focus_estimates(
     return one, (float(est[0]), float(se[0]))
 
 
+_HEADLINE = Catalogue(
+    {
+        "gain": {
+            "nl": "{outcome}: gemiddeld effect bij gemeenten die erop vooruitgingen",
+            "en": "{outcome}: average effect where funding rose",
+        },
+        "loss": {
+            "nl": "{outcome}: gemiddeld effect bij gemeenten die erop achteruitgingen",
+            "en": "{outcome}: average effect where funding fell",
+        },
+        "focus": {
+            "nl": "{name}, {outcome}: verschil met de vergelijkingsgemeenten",
+            "en": "{name}, {outcome}: difference from the comparison gemeenten",
+        },
+    }
+)
+
+
 def headline(
-    curves: Mapping[str, Mapping[str, ContDidResult]], outcomes: Sequence[str]
+    curves: Mapping[str, Mapping[str, ContDidResult]],
+    outcomes: Sequence[str],
+    *,
+    studies: Mapping[str, VveStudy] | None = None,
+    focus: tuple[str, str] | None = None,
 ) -> Headline:
-    """The report's headline, by rule: the average slope ``ACRT^o`` (per EUR 1,000 of
-    policy dose) of the first listed outcome, on the first side in :data:`SIDES` order
-    (gains before losses) that has a dose-response."""
+    """The report's headline, by rule, for the first listed outcome.
+
+    A run about one gemeente (``focus``: its code and name, with ``studies``) leads with
+    that gemeente's own difference from the comparison group (:func:`focus_estimates`),
+    not with the national curve. Otherwise: the average effect ``ATT^o`` (in the
+    outcome's unit) on the first side in :data:`SIDES` order (gains before losses) that
+    has a dose-response.
+    """
     first = outcomes[0]
+    outcome = VVE_OUTCOMES[first]
+    if focus is not None and studies is not None:
+        code, name = focus
+        if code in set(studies[first].gemeenten["gemeente_code"]):
+            one, _ = focus_estimates(studies[first], curves[first], code)
+            label = _HEADLINE("focus", name=name, outcome=outcome.label)
+            return Headline(one, None, label, unit=outcome.unit)
     side, result = next(iter(curves[first].items()))
-    label = f"{first}: average slope per EUR 1,000 of policy dose ({side})"
-    return Headline(result, "ACRT_o", label)
+    return Headline(result, "ATT_o", _HEADLINE(side, outcome=outcome.label), unit=outcome.unit)

@@ -6,12 +6,76 @@ from collections.abc import Iterable, Mapping
 
 import pandas as pd
 
+from evaluatie.core.language import Catalogue
 from evaluatie.estimators.contdid import ContDidResult
 from evaluatie.sources.exposure import exposure_timing, exposure_weights
 from evaluatie.studies.vve.design import VveStudy
 
 #: Outcomes shown in the timing table besides the study's own (context for readers).
 CONTEXT_OUTCOMES = ("eindtoets",)
+
+#: The study's column and index names as a reader sees them (``show_table(labels=...)``
+#: with ``COLUMNS.texts()``); the tables keep their plain names for the code.
+COLUMNS = Catalogue(
+    {
+        "outcome": {"nl": "uitkomst", "en": "outcome"},
+        "side": {"nl": "kant", "en": "side"},
+        "groep": {"nl": "groep", "en": "groep"},
+        "last data year (study)": {"nl": "laatste jaar met gegevens", "en": "last data year"},
+        "VVE years of that cohort": {
+            "nl": "VVE-jaren van dat cohort",
+            "en": "VVE years of that cohort",
+        },
+        # "after 2018": the change began in 2019; whole exposure to the *fully phased-in*
+        # allocation (2022 on) comes later, and the text says so separately
+        "first year, any exposure": {
+            "nl": "eerste jaar, deels na 2018",
+            "en": "first year, partly after 2018",
+        },
+        "first year, mostly exposed": {
+            "nl": "eerste jaar, grotendeels na 2018",
+            "en": "first year, mostly after 2018",
+        },
+        "first year, fully exposed": {
+            "nl": "eerste jaar, geheel na 2018",
+            "en": "first year, wholly after 2018",
+        },
+        "status in the data": {"nl": "stand in de gegevens", "en": "status in the data"},
+        "gemeente": {"nl": "gemeente", "en": "gemeente"},
+        "budget_before": {"nl": "budget 2018 (€ mln.)", "en": "budget 2018 (EUR m)"},
+        "budget_after": {"nl": "budget 2022 (€ mln.)", "en": "budget 2022 (EUR m)"},
+        "change_pct": {"nl": "verandering (%)", "en": "change (%)"},
+        "per_child_before": {"nl": "per kind vóór (€)", "en": "per child before (EUR)"},
+        "per_child_after": {"nl": "per kind na (€)", "en": "per child after (EUR)"},
+        "dose": {"nl": "dosis (× € 1.000)", "en": "dose (EUR 1,000)"},
+        "group": {"nl": "groep", "en": "group"},
+        "share": {
+            "nl": "aandeel van de beleidsdosis ontvangen",
+            "en": "share of the policy dose received",
+        },
+        "time": {"nl": "jaar", "en": "year"},
+        "pre": {"nl": "vóór de start (placebo)", "en": "before the start (placebo)"},
+        "att": {"nl": "ATT", "en": "ATT"},
+        "att_se": {"nl": "standaardfout", "en": "standard error"},
+        "att_ci_low": {"nl": "95%-BI onder", "en": "95% CI low"},
+        "att_ci_high": {"nl": "95%-BI boven", "en": "95% CI high"},
+        "exposure": {
+            "nl": "financiering op VVE-leeftijd (× € 1.000)",
+            "en": "funding at VVE age (EUR 1,000)",
+        },
+        "ATT_o": {"nl": "gemiddeld effect (ATT)", "en": "average effect (ATT)"},
+        "ACRT_o": {"nl": "gemiddelde helling (ACRT)", "en": "average slope (ACRT)"},
+        "kleuterverlenging": {"nl": "kleuterverlenging", "en": "kleuterverlenging"},
+        # values of the timing table's status column and of the dose groups
+        "none": {"nl": "nog niet", "en": "none"},
+        "partial": {"nl": "deels", "en": "partial"},
+        "majority": {"nl": "grotendeels", "en": "majority"},
+        "full": {"nl": "geheel", "en": "full"},
+        "gain": {"nl": "winst", "en": "gain"},
+        "loss": {"nl": "verlies", "en": "loss"},
+        "comparison": {"nl": "vergelijking", "en": "comparison"},
+    }
+)
 
 
 def timing_table(
@@ -60,26 +124,30 @@ def dose_table(doses: pd.DataFrame, codes: Iterable[str], names: Mapping[str, st
     out = pd.DataFrame(
         {
             "gemeente": [names.get(c, c) for c in rows.index],
-            "budget 2018 (EUR m)": rows["budget_before"] / 1e6,
-            "budget 2022 (EUR m)": rows["budget_after"] / 1e6,
-            "change (%)": rows["budget_change_pct"],
-            "per child before (EUR)": rows["per_child_before"],
-            "per child after (EUR)": rows["per_child_after"],
-            "dose (EUR 1,000)": rows["dose"],
+            "budget_before": rows["budget_before"] / 1e6,
+            "budget_after": rows["budget_after"] / 1e6,
+            "change_pct": rows["budget_change_pct"],
+            "per_child_before": rows["per_child_before"],
+            "per_child_after": rows["per_child_after"],
+            "dose": rows["dose"],
             "group": rows.get("group"),
         },
-        index=rows.index,
+        index=rows.index.rename("gemeente_code"),
     )
-    return out.round(
-        {"budget 2018 (EUR m)": 3, "budget 2022 (EUR m)": 3, "change (%)": 1,
-         "per child before (EUR)": 0, "per child after (EUR)": 0, "dose (EUR 1,000)": 2}
-    )  # fmt: skip
+    if "group" in out:
+        out["group"] = out["group"].map(lambda g: COLUMNS(g) if g in COLUMNS else g)
+    return out
+
+
+#: Decimals of :func:`dose_table`'s columns in a report.
+DOSE_DIGITS = {"budget_before": 2, "budget_after": 2, "change_pct": 1,
+               "per_child_before": 0, "per_child_after": 0, "dose": 2}  # fmt: skip
 
 
 def share_table(shares: Mapping[str, pd.Series]) -> pd.DataFrame:
     """Received share of the policy dose by measured year (rows: outcomes)."""
-    table = pd.DataFrame({o: s for o, s in shares.items()}).T.round(2)
-    return table.rename_axis(index="share of the policy dose received")
+    table = pd.DataFrame({o: s for o, s in shares.items()}).T
+    return table.rename_axis(index="share")
 
 
 def stack_tables(tables: Mapping[object, pd.DataFrame]) -> pd.DataFrame:
