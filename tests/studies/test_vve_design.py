@@ -276,3 +276,18 @@ def test_gemeenten_without_a_budget_are_listed_not_silently_lost() -> None:
     assert "1 gemeente(n) with outcomes but no budget in both policy years (GM9998)" in (
         dropped_sentence(study)
     )
+
+
+def test_the_focus_sentence_says_whether_own_estimate_and_prediction_agree() -> None:
+    from evaluatie.core.results import Result
+    from evaluatie.studies.vve.text import single_unit_sentence
+
+    table = pd.DataFrame({"estimate": [-0.54], "ci_low": [-0.9], "ci_high": [-0.2], "p": [0.02]})
+    meta = {"treated_change": -0.6, "comparison_change": -0.06, "n_comparison": 40}
+    own = Result(table=table, method="single_unit_did", meta=meta)
+    kwargs = {"name": "Leiden", "outcome_label": "the score", "unit_label": "points"}
+    far = single_unit_sentence(own, predicted=(0.23, 0.1), **kwargs)  # CI 0.03 to 0.43
+    assert "differ by more than their uncertainty allows" in far
+    near = single_unit_sentence(own, predicted=(-0.3, 0.1), **kwargs)  # CI -0.50 to -0.10
+    assert "agree within their uncertainty" in near
+    assert "agree" not in single_unit_sentence(own, **kwargs)  # nothing predicted

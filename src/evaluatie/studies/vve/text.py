@@ -128,6 +128,20 @@ TEXT = Catalogue(
             "en": " The dose-response estimated on all gemeenten of its side predicts "
             "{estimate} {unit} at {name}'s dose (95% CI {low} to {high}).",
         },
+        "single.agree": {
+            "nl": " De eigen schatting en de voorspelling passen binnen hun onzekerheid bij "
+            "elkaar.",
+            "en": " The own estimate and the prediction agree within their uncertainty.",
+        },
+        "single.differ": {
+            "nl": " De eigen schatting en de voorspelling verschillen meer dan hun "
+            "onzekerheid toelaat: {name} reageerde anders dan gemeenten met een "
+            "vergelijkbare dosis gemiddeld deden, of de aanname van één curve voor "
+            "iedereen klopt hier niet.",
+            "en": " The own estimate and the prediction differ by more than their "
+            "uncertainty allows: {name} responded differently from the average gemeente "
+            "with a similar dose, or one curve for all does not hold here.",
+        },
         "redistribution": {
             "nl": "{n_gain} gemeenten kregen samen € {gain} mln. meer, {n_loss} kregen € "
             "{loss} mln. minder; het kleinste budget na de verandering is € {smallest} "
@@ -383,14 +397,20 @@ def single_unit_sentence(result: Result, *, name: str, outcome_label: str, unit_
         text += TEXT("single.few")
     if predicted is not None:
         est, se = predicted
+        low, high = est - _Z95 * se, est + _Z95 * se
         text += TEXT(
             "single.predicted",
             estimate=signed(est),
             unit=unit_label,
             name=name,
-            low=signed(est - _Z95 * se),
-            high=signed(est + _Z95 * se),
+            low=signed(low),
+            high=signed(high),
         )
+        # the two intervals overlapping is the reader's question: do they contradict?
+        if max(low, row["ci_low"]) <= min(high, row["ci_high"]):
+            text += TEXT("single.agree")
+        else:
+            text += TEXT("single.differ", name=name)
     return text
 
 
