@@ -152,3 +152,52 @@ def test_exports_write_one_workbook_and_csv_files_reproducibly(tmp_path: Path) -
     # a rerun without tables leaves no stale exports behind
     assert write_exports(tmp_path, "run", [], language="nl") == []
     assert not (tmp_path / "run.xlsx").exists() and not (tmp_path / "run_tabellen").exists()
+
+
+def test_the_estimators_frequent_notes_read_in_dutch() -> None:
+    """The estimators' own warnings (not copies of their text) become Dutch notes."""
+    import warnings
+
+    from evaluatie import att_gt
+    from evaluatie.reporting.notes import in_report_language
+
+    rng = np.random.default_rng(4)
+    units, years = np.repeat(np.arange(40), 6), np.tile(np.arange(2015, 2021), 40)
+    cohort = np.where(np.arange(40) < 10, 2018, 0)[units]
+    y = rng.normal(size=units.size)
+    y[0] = np.nan  # one missing outcome: a row dropped, and its unit with it
+    data = pd.DataFrame({"u": units, "t": years, "g": cohort, "y": y})
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        att_gt(data, outcome="y", unit="u", time="t", cohort="g", inference="analytic")
+    notes = [in_report_language(str(w.message)) for w in caught]
+    assert "1 rij(en) weggelaten met een ontbrekende waarde in 'y'." in notes
+    assert any(n.startswith("Het panel is niet gebalanceerd: 1 van de 40 eenheden") for n in notes)
+    with use_language("en"):
+        assert in_report_language("Dropped 1 row(s) with a missing value in ['y'].").startswith(
+            "Dropped"
+        )
+    assert in_report_language("something new") == "something new"  # unknown: as it is
+
+
+def test_the_event_study_notes_read_in_dutch() -> None:
+    """A wave first treated right after a year without data (2020: no eindtoets) has no
+    reference year; the Sun-Abraham event study drops it and says so."""
+    import warnings
+
+    from evaluatie import event_study
+    from evaluatie.reporting.notes import in_report_language
+
+    rng = np.random.default_rng(4)
+    years = [y for y in range(2015, 2024) if y != 2020]
+    units, t = np.repeat(np.arange(60), len(years)), np.tile(years, 60)
+    cohort = np.select([np.arange(60) < 10, np.arange(60) < 20], [2018, 2021], 0)[units]
+    data = pd.DataFrame({"u": units, "t": t, "g": cohort, "y": rng.normal(size=t.size)})
+    data["c"] = data["u"] // 3
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        event_study(data, outcome="y", unit="u", time="t", cohort="g", window=(-3, 3),
+                    estimator="sun_abraham", cluster="c", inference="analytic")  # fmt: skip
+    notes = [in_report_language(str(w.message)) for w in caught]
+    assert "cohort(en) '2021' hebben geen waarneming in de referentieperiode -1" in notes[0]
+    assert notes[1].startswith("relatieve perioden [2] hebben geen waarnemingen")

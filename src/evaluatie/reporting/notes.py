@@ -1,14 +1,61 @@
-"""Warnings shown as short notes in a report, not as stderr blocks with source lines."""
+"""Warnings shown as short notes in a report, not as stderr blocks with source lines.
+
+The estimators warn in English (their messages are also read in logs and tests). The
+notes a report shows most often are given in Dutch here (:data:`DUTCH`, matched on the
+estimators' exact wording, which the tests pin); any other note is shown as it is.
+"""
 
 from __future__ import annotations
 
+import re
 import sys
 import warnings
 from typing import TextIO
 
-from evaluatie.core.language import Catalogue
+from evaluatie.core.language import Catalogue, current_language
 
 TEXT = Catalogue({"note": {"nl": "Opmerking", "en": "Note"}})
+
+#: The estimators' most frequent notes (pattern of the English text) in Dutch.
+DUTCH: tuple[tuple[re.Pattern[str], str], ...] = (
+    (
+        re.compile(r"Dropped (\d+) row\(s\) with a missing value in \[(.*)\]\.$"),
+        "{0} rij(en) weggelaten met een ontbrekende waarde in {1}.",
+    ),
+    (
+        re.compile(
+            r"The panel is unbalanced: dropped (\d+) of (\d+) unit\(s\) not observed "
+            r"\(with complete data\) in all (\d+) periods\.$"
+        ),
+        "Het panel is niet gebalanceerd: {0} van de {1} eenheden weggelaten die niet in "
+        "alle {2} perioden (met volledige gegevens) zijn waargenomen.",
+    ),
+    (
+        re.compile(
+            r"cohorts \[(.*)\] have no observation at the reference period (-?\d+), so "
+            r"their interactions are not identified; they are dropped$"
+        ),
+        "cohort(en) {0} hebben geen waarneming in de referentieperiode {1}; hun effecten "
+        "zijn niet te schatten en zijn weggelaten.",
+    ),
+    (
+        re.compile(
+            r"relative periods (.*) have no observations of treated units in the "
+            r"estimation sample; they are left out$"
+        ),
+        "relatieve perioden {0} hebben geen waarnemingen van behandelde eenheden; ze zijn "
+        "weggelaten.",
+    ),
+)
+
+
+def in_report_language(text: str) -> str:
+    """An estimator's note in the report's language, where :data:`DUTCH` knows it."""
+    if current_language() == "nl":
+        for pattern, dutch in DUTCH:
+            if found := pattern.match(text):
+                return dutch.format(*found.groups())
+    return text
 
 
 def warnings_as_notes() -> None:
@@ -37,7 +84,7 @@ def warnings_as_notes() -> None:
         except ImportError:  # pragma: no cover - IPython is a dependency of the notebooks
             print(note, file=file or sys.stderr)
             return
-        display(Markdown(f"> **{TEXT('note')}:** {text}"))
+        display(Markdown(f"> **{TEXT('note')}:** {in_report_language(text)}"))
 
     warnings.showwarning = show
     warnings.simplefilter("always")

@@ -16,6 +16,7 @@ import pandas as pd
 from evaluatie.core.errors import EvaluatieError, ParameterError
 from evaluatie.core.language import Catalogue, number, percent
 from evaluatie.core.results import Result
+from evaluatie.reporting.summary import inference_words
 
 TEXT = Catalogue(
     {
@@ -164,7 +165,8 @@ def inference_alternatives(
                 "p": head.p,
                 "ci_low": head.ci_low,
                 "ci_high": head.ci_high,
-                TEXT("col.how"): f"{info.procedure}: {info.se}" if info is not None else "",
+                # in words (the technical convention is in the result's meta)
+                TEXT("col.how"): inference_words(info.procedure) if info is not None else "",
             }
         except EvaluatieError as error:
             rows[method] = {TEXT("col.how"): TEXT("unavailable", error=error)}
