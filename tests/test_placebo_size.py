@@ -145,3 +145,29 @@ def test_cr2_analytic_p_values_hold_their_size(panel, n_treated):
 
     rates = _rates(panel, n_treated, {"CR2": cr2})
     assert BAND[0] <= rates["CR2"] <= BAND[1], (n_treated, rates)
+
+
+def test_single_unit_did_p_value_and_interval_agree_on_the_real_panel():
+    """Each gemeente in turn as the treated one: its p-value is below 5% exactly when
+    its 95% placebo interval excludes zero (a report showed -3.81 to -0.02 beside
+    p = 0.10 when p came from absolute draws and the interval from both tails)."""
+    data = vo_gemeenten()
+    gemeenten = data["gemeente"].unique()
+    disagree = []
+    for g in gemeenten:
+        row = single_unit_did(
+            data,
+            outcome="y",
+            unit="gemeente",
+            time="year",
+            treated=g,
+            comparison=[c for c in gemeenten if c != g],
+            pre=[2019, 2020],
+            post=[2022, 2023],
+            size="size",
+        ).table.iloc[0]
+        excludes_zero = row["ci_low"] > 0 or row["ci_high"] < 0
+        if excludes_zero != (row["p"] < 0.05):
+            disagree.append((g, row["ci_low"], row["ci_high"], row["p"]))
+    print(f"single_unit_did: p and interval disagree for {len(disagree)} of {len(gemeenten)}")
+    assert disagree == []

@@ -137,7 +137,8 @@ def test_single_unit_did_by_hand() -> None:
     # Size rescaling: B's placebo * sqrt(400/100) = 3, C's * sqrt(25/100) = -0.75.
     q = np.quantile([0.0, 3.0, -0.75], [0.25, 0.75])
     assert scaled.table["ci_high"].iloc[0] == pytest.approx(2.0 - q[0])
-    assert plain.table["p"].iloc[0] == pytest.approx(1 / 4)
+    # equal-tailed: 2.0 lies beyond every draw, so p is the floor 2 / (3 + 1)
+    assert plain.table["p"].iloc[0] == pytest.approx(2 / 4)
     # Estimated variance A + B/M: a straight line through (1/M, placebo^2) by polyfit
     b, a = np.polyfit([1 / 100, 1 / 400, 1 / 25], [0.0, 2.25, 2.25], 1)
     assert fitted.meta["variance_model"] == {"A": pytest.approx(a), "B": pytest.approx(b)}

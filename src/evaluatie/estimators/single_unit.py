@@ -63,6 +63,20 @@ def _long_difference(data: pd.DataFrame, outcome: str, unit: str, time: str,
     return (means[1] - means[0]).dropna()
 
 
+def _equal_tailed_p(draws: np.ndarray, estimate: float) -> float:
+    """The p-value that matches the placebo interval: twice the smaller tail share of
+    the draws beyond ``estimate``, on the same interpolated scale as ``np.quantile``, so
+    that ``p < alpha`` exactly when zero lies outside the ``1 - alpha`` interval. A p from
+    the absolute draws disagreed with the interval when the draws were skewed (a report
+    showed an interval of -3.81 to -0.02 beside p = 0.10). It is never below
+    ``2 / (n + 1)``: an estimate beyond every draw is as extreme as n draws can show,
+    not impossible under the null (below that level the interval is flagged too:
+    ``few_placebos``)."""
+    ordered = np.sort(draws)
+    level = float(np.interp(estimate, ordered, np.linspace(0.0, 1.0, len(ordered))))
+    return float(min(1.0, max(2 * min(level, 1 - level), 2 / (len(ordered) + 1))))
+
+
 def single_unit_did(
     data: pd.DataFrame,
     *,
@@ -84,8 +98,9 @@ def single_unit_did(
     treated unit's size, with the variance model ``A + B / size`` estimated from the
     comparison units (``heteroskedasticity="estimated"``) or ``∝ 1 / size``
     (``"proportional"``); ``meta["variance_model"]`` holds ``A`` and ``B``. The interval is ``estimate - q`` for the ``alpha/2`` and
-    ``1 - alpha/2`` quantiles ``q`` of the placebo draws; ``p`` is the share of draws
-    at least as large in absolute value as the estimate (with the estimate counted).
+    ``1 - alpha/2`` quantiles ``q`` of the placebo draws; ``p`` is the equal-tailed
+    p-value that matches it (:func:`_equal_tailed_p`): ``p < alpha`` exactly when the
+    interval excludes zero.
     ``treated`` is the label of the one treated unit, ``comparison`` the labels of the
     comparison units; ``overall`` is the treated unit's estimate.
     """
@@ -124,7 +139,7 @@ def single_unit_did(
         target = max(model[0] + model[1] / sizes[treated], _FLOOR * np.mean(placebo**2))
         placebo = placebo * np.sqrt(target / variance)
     lo_q, hi_q = np.quantile(placebo, [alpha / 2, 1 - alpha / 2])
-    p = (1 + np.sum(np.abs(placebo) >= abs(estimate))) / (n + 1)
+    p = _equal_tailed_p(placebo, estimate)
     table = pd.DataFrame(
         {
             "estimate": [estimate],
