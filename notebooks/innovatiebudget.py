@@ -147,7 +147,7 @@ display(Markdown(pretrend))
 study.section("bacon")
 bal = ev.sources.balanced(panel, [p.outcome])
 bacon = ev.bacon(bal, outcome=p.outcome, unit="vestiging", time="jaar", cohort="cohort")
-ev.plots.bacon_plot(bacon)
+ev.plots.bacon_plot(bacon, unit=outcome.unit)
 plt.show()
 kept = bal.attrs["balanced"]
 study.section("balanced", kept=kept["kept"], dropped=kept["dropped"])

@@ -86,3 +86,21 @@ def test_the_report_lifts_the_summary_to_the_top(monkeypatch: pytest.MonkeyPatch
     again = nbformat.v4.new_notebook()
     again.cells = [nbformat.v4.new_markdown_cell("x")]
     assert lift_summary(again, "en").cells[0].source == "x"  # nothing to lift
+
+
+def test_the_technical_detail_after_the_summary_is_folded_and_opens_for_print() -> None:
+    from evaluatie.workbench.report import header_cell, to_html
+
+    nb = nbformat.v4.new_notebook()
+    summary = nbformat.v4.new_markdown_cell("## Bestuurlijke samenvatting\n\nZin.")
+    summary.metadata["tags"] = ["evaluatie-summary"]
+    record = {"name": "r", "status": "ok", "parameters": {}, "data": {}}
+    nb.cells = [header_cell(record), summary, nbformat.v4.new_markdown_cell("## Methode")]
+    page = to_html(nb)
+    fold = page.index('<details class="ev-technical">')
+    assert page.index('id="cell-id=cell-1"') < fold < page.index('id="cell-id=cell-2"')
+    assert page.index("</details>\n</main>") > page.index("Methode")
+    assert "Technische verantwoording" in page and "beforeprint" in page
+    plain = nbformat.v4.new_notebook()
+    plain.cells = [header_cell(record), nbformat.v4.new_markdown_cell("## Methode")]
+    assert 'ev-technical">' not in to_html(plain)  # no summary: nothing folded

@@ -11,12 +11,18 @@ from evaluatie.estimators.bacon import TYPES, BaconResult
 from evaluatie.plots.labels import LABELS, localize, outside_legend
 
 
-def bacon_plot(result: BaconResult, ax: Axes | None = None, *, title: str | None = None) -> Axes:
+def bacon_plot(
+    result: BaconResult,
+    ax: Axes | None = None,
+    *,
+    title: str | None = None,
+    unit: str | None = None,
+) -> Axes:
     """Scatter of the 2×2 estimates (y) against their weights (x), coloured by comparison
     type, with a horizontal line at the TWFE coefficient (their weighted average;
     Goodman-Bacon 2021, Figure 6). Where the weights span more than a factor 20 the
     x-axis is logarithmic: on a linear one the many small comparisons lie flat on the
-    y-axis."""
+    y-axis. ``unit`` (the outcome's) is named on the y-axis."""
     if ax is None:
         _, ax = plt.subplots(figsize=(7, 4.5))
     tab = result.table
@@ -44,7 +50,7 @@ def bacon_plot(result: BaconResult, ax: Axes | None = None, *, title: str | None
     else:
         ax.set_xlim(left=0)
         ax.set_xlabel(LABELS("weight.linear"))
-    ax.set_ylabel(LABELS("bacon_estimate"))
+    ax.set_ylabel(LABELS("bacon_estimate") + (f" ({unit})" if unit else ""))
     if title:
         ax.set_title(title)
     outside_legend(ax)

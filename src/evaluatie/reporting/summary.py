@@ -34,8 +34,12 @@ TEXT = Catalogue(
         "rpe.robustness": {"nl": "Robuustheid", "en": "Robustness"},
         "rpe.limits": {"nl": "Beperkingen", "en": "Limitations"},
         "rpe.details": {
-            "nl": "De technische verantwoording volgt hieronder.",
-            "en": "The technical detail follows below.",
+            "nl": "De technische verantwoording staat hieronder (uitklappen).",
+            "en": "The technical detail is below (click to unfold).",
+        },
+        "technical": {
+            "nl": "Technische verantwoording: methoden, tabellen en figuren",
+            "en": "Technical detail: methods, tables and figures",
         },
         "effect": {
             "nl": "{who} veranderde {subject} na de start met gemiddeld {estimate} {unit}",

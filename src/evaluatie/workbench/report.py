@@ -43,6 +43,9 @@ STYLE = """
   border: 2px solid #c98a00; color: #3d2a00; padding: 0.6em 1em; margin: 0 0 1em;
   font-size: 1.05em; }
 .ev-status-ok { color: #0a6b2d; font-weight: 600; }
+details.ev-technical > summary { font-size: 1.3em; font-weight: 600; cursor: pointer;
+  font-family: var(--jp-content-font-family, system-ui, sans-serif);
+  padding: 0.5em 0; border-top: 1px solid #ccc; margin-top: 1em; }
 .ev-status-failed { color: #a00000; font-weight: 600; }
 @media print {
   @page { size: A4; margin: 18mm 16mm; }
@@ -198,6 +201,29 @@ def _export_links(exports: list[str]) -> str:
     return f"{TEXT('exports')}: {' · '.join(links)}<br>"
 
 
+#: Printing opens the folded technical detail: a PDF is read without clicking.
+_OPEN_FOR_PRINT = (
+    "<script>window.addEventListener('beforeprint',function(){"
+    "document.querySelectorAll('details.ev-technical').forEach(function(d){d.open=true;});"
+    "});</script>"
+)
+
+
+def _fold_technical(body: str, first: int, language: str) -> str:
+    """Wrap the cells from cell number ``first`` on in one folded ``<details>``: the
+    report opens with the header, the summary and the RPE answers; the methods, tables
+    and figures behind them are one click away (RPE: technical detail below)."""
+    start = body.find(f'id="cell-id=cell-{first}"')
+    end = body.rfind("</main>")
+    if start < 0 or end < start:
+        return body
+    start = body.rfind("<div", 0, start)
+    with use_language(language):
+        label = SUMMARY_TEXT("technical")
+    opening = f'<details class="ev-technical"><summary>{html.escape(label)}</summary>\n'
+    return body[:start] + opening + body[start:end] + "</details>\n" + body[end:]
+
+
 def to_html(
     nb: Any,
     *,
@@ -205,7 +231,10 @@ def to_html(
     language: str = DEFAULT_LANGUAGE,
     title: str = "evaluatie",
 ) -> str:
-    """Render ``nb`` (a NotebookNode) to one self-contained HTML string in ``language``."""
+    """Render ``nb`` (a NotebookNode) to one self-contained HTML string in ``language``.
+
+    When ``nb`` opens with a header and a lifted summary (:func:`lift_summary`), the
+    cells after them are folded into one "technical detail" block."""
     exporter = HTMLExporter(
         template_name="lab",
         exclude_input=not show_code,
@@ -221,6 +250,10 @@ def to_html(
     body = re.sub(r"<html[^>]*>", f'<html lang="{html.escape(language)}">', body, count=1)
     body = re.sub(r"<title>.*?</title>", f"<title>{html.escape(title)}</title>", body, count=1)
     body = body.replace("</head>", f"<style>{STYLE}</style>\n</head>", 1)
+    tags = [cell.get("metadata", {}).get("tags", []) for cell in nb.cells[:2]]
+    if len(tags) == 2 and "evaluatie-summary" in tags[1]:
+        body = _fold_technical(body, 2, language)
+        body = body.replace("</body>", f"{_OPEN_FOR_PRINT}\n</body>", 1)
     return _stable_table_ids(body)
 
 
