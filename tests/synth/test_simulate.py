@@ -265,3 +265,25 @@ def test_known_effect_only_for_simulated_eindtoets(tmp_path: Path) -> None:
     assert known_effect(tmp_path, "eindtoets") == pytest.approx(manifest["att_cet"], abs=1e-9)
     assert known_effect(tmp_path, "rekenen_1s") is None
     assert known_effect(tmp_path / "elsewhere", "eindtoets") is None
+
+
+def test_the_truth_of_a_run_is_that_of_its_own_school_years(small_raw: Path) -> None:
+    """The known effect over a sample's treated school-years: the whole panel gives the
+    national truth; one gemeente's schools give their own mix of waves and years."""
+    from evaluatie import load_panel
+    from evaluatie.synth import known_effect
+    from evaluatie.synth.truth import load_truth
+
+    panel = load_panel(small_raw)
+    whole = known_effect(small_raw, "eindtoets", sample=panel)
+    assert whole == pytest.approx(known_effect(small_raw, "eindtoets"), abs=1e-12)
+    treated = panel[(panel["cohort"] > 0) & (panel["jaar"] >= panel["cohort"])]
+    gemeente = treated.dropna(subset=["eindtoets"])["gemeente_code"].value_counts().index[0]
+    own = panel[panel["gemeente_code"] == gemeente]
+    # by hand: the truth of each of the gemeente's treated school-years, averaged
+    truth = load_truth(small_raw).query("aanbieder == 'CET'").set_index(["cohort", "jaar"])["tau"]
+    rows = own[(own["cohort"] > 0) & (own["jaar"] >= own["cohort"])].dropna(subset=["eindtoets"])
+    by_hand = float(
+        np.mean([truth[(c, j)] for c, j in zip(rows["cohort"], rows["jaar"], strict=True)])
+    )
+    assert known_effect(small_raw, "eindtoets", sample=own) == pytest.approx(by_hand, abs=1e-12)
