@@ -585,8 +585,8 @@ def rpe(
     outcome = VVE_OUTCOMES[study.outcome]
     if focus is not None:
         effect = focus_gemeente(study, curves, *focus)
-    else:
-        effect = interpretation(study, curves, fit, received=received)
+    else:  # the TWFE slope belongs to robustness below, not said twice
+        effect = interpretation(study, curves, fit, received=received, with_twfe=False)
     limits = [TEXT("limit.hours"), TEXT("limit.npo"), TEXT("limit.dose"), TEXT("limit.phase")]
     if focus is not None:
         limits.append(TEXT("limit.one"))
@@ -611,9 +611,10 @@ def interpretation(
     fit: RegressionResult,
     *,
     received: float,
+    with_twfe: bool = True,
 ) -> str:
     """The interpretation paragraph of one outcome: each side's dose-response, the sides
-    not estimated, and the TWFE slope in policy-dose units."""
+    not estimated, and (``with_twfe``) the TWFE slope in policy-dose units."""
     outcome = VVE_OUTCOMES[study.outcome]
     text = [
         dose_response_sentence(
@@ -626,7 +627,8 @@ def interpretation(
         for side, c in curves.items()
     ]
     text.append(missing_sides_sentence(study, curves))
-    text.append(twfe_sentence(fit, received=received, unit_label=outcome.unit))
+    if with_twfe:
+        text.append(twfe_sentence(fit, received=received, unit_label=outcome.unit))
     return f"**{outcome.label}.** " + " ".join(t.strip() for t in text if t.strip())
 
 
