@@ -21,6 +21,13 @@ from typing import Any
 
 from evaluatie.core.errors import DataQualityWarning, EvaluatieError, ParameterError
 
+# nbformat validates notebooks with jsonschema, which on import also loads
+# rfc3987_syntax (it builds a lark grammar: ~1 s) for an "iri" format checker that the
+# notebook schema never uses. jsonschema skips that checker when the import fails, so
+# this process marks the module absent. Kernels and JupyterLab run in their own
+# processes and are unaffected.
+sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
+
 
 def writable_folder(path: Path, option: str) -> Path:
     """``path`` as an output folder: created if absent, and proven writable by writing a

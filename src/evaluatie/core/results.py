@@ -33,7 +33,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import special
 
 from evaluatie.core.errors import ParameterError
 
@@ -61,9 +61,15 @@ def inference_table(
     se = np.asarray(se, dtype=float)
     with np.errstate(divide="ignore", invalid="ignore"):
         t = estimate / se
-    dist = stats.norm if df is None else stats.t(df)
-    p = 2.0 * dist.sf(np.abs(t))
-    crit = dist.ppf(1.0 - alpha / 2.0)
+    # scipy.special's functions are what scipy.stats.norm and .t evaluate (the same
+    # numbers, bit for bit), without importing scipy.stats (~0.5 s for every process)
+    if df is None:
+        p = 2.0 * special.ndtr(-np.abs(t))
+        crit = special.ndtri(1.0 - alpha / 2.0)
+    else:
+        df = np.asarray(df, dtype=float)
+        p = 2.0 * special.stdtr(df, -np.abs(t))
+        crit = special.stdtrit(df, 1.0 - alpha / 2.0)
     return pd.DataFrame(
         {
             "estimate": estimate,
