@@ -506,6 +506,12 @@ CASES: tuple[Case, ...] = (
         "  first_year: 2020\n  last_year: 2016\n",
     ),
     Case(
+        "params-language-unknown",
+        "language: de (reports are nl or en)",
+        ("language", "'nl' or 'en'", "got de"),
+        params="notebook: innovatiebudget\nparameters:\n  raw_dir: {raw}\n  language: de\n",
+    ),
+    Case(
         "params-latin1",
         "a params file saved as latin-1",
         ("run.yaml", "UTF-8"),
