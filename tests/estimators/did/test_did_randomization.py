@@ -57,11 +57,23 @@ def _refit(c, cohort: np.ndarray, y: np.ndarray, settings: CellSettings, kind: s
 
 @pytest.mark.parametrize("kind", [None, "simple", "group", "dynamic", "calendar"])
 @pytest.mark.parametrize("control", ["never_treated", "not_yet_treated"])
-def test_vectorized_statistics_equal_refitting_each_assignment(kind, control):
+@pytest.mark.parametrize("weighted", [True, False])
+def test_vectorized_statistics_equal_refitting_each_assignment(kind, control, weighted):
+    """Weighted clusters take the general path; units without weights (all weights
+    equal) the one that never builds (assignments x units x cells) arrays."""
     data = _panel(3)
-    res = att_gt(data, **KEYS, weights="w", control=control, inference="analytic")
-    c = collapse(res.panel, "group")
-    assert c.level == "group clusters"
+    if weighted:
+        res = att_gt(data, **KEYS, weights="w", control=control, inference="analytic")
+        c = collapse(res.panel, "group")
+        assert c.level == "group clusters"
+    else:
+        # no cluster column at all: the units are the assignment units, weights all 1
+        keys = {k: v for k, v in KEYS.items() if k != "cluster"}
+        data = data.drop(columns="group")
+        res = att_gt(data, **keys, control=control, inference="analytic")
+        c = collapse(res.panel, None)
+        assert c.n == data["unit"].nunique()
+    assert np.all(c.weights == c.weights[0]) != weighted
     settings = CellSettings(
         control=control, est_method="dr", anticipation=0, base_period="varying", alpha=0.05
     )

@@ -204,8 +204,14 @@ def _collect(c: Collapsed, layout: CellLayout, plans: np.ndarray, plan: Plan | N
     """:func:`assignment_statistics` of all ``plans``, in blocks that bound the memory."""
     n_rows = len(layout.t_idx) if plan is None else len(plan.levels) + 1
     # Cells need only (assignments x groups x units) arrays; aggregations also build
-    # (assignments x units x cells) ones.
-    widest = layout.treated.shape[0] if plan is None else max(len(layout.t_idx), n_rows)
+    # (assignments x units x cells) ones, except with equal weights (_aggregated_influence)
+    n_groups = layout.treated.shape[0]
+    if plan is None:
+        widest = n_groups
+    elif np.all(c.weights == c.weights[0]):
+        widest = max(n_groups, n_rows)
+    else:
+        widest = max(len(layout.t_idx), n_rows)
     size = max(1, _BLOCK // (c.n * widest))
     blocks = [
         assignment_statistics(c, layout, plans[i : i + size], plan)
@@ -241,6 +247,9 @@ def assignment_statistics(
     if plan is not None:
         n_cohorts = len(layout.cohorts)
         pg = size[:, :n_cohorts] / c.n
+        # Equal weights keep every group's size, so the cells' α and the aggregation's
+        # weights on the cells, the same in every re-assignment (their counts are kept)
+        equal_weights = bool(np.all(w == w[0]))
     thetas, psis, changes, betas = [], [], [], []
     with np.errstate(invalid="ignore", divide="ignore"):
         alpha = treated / s_t[:, None, :] - control / s_c[:, None, :]  # D x H x K
@@ -258,16 +267,19 @@ def assignment_statistics(
             changes.append(dy)
             betas.append(beta)
             continue
-        psi = w[None, :, None] * (alpha[draw, groups] * dy[None] - beta[draw, groups])
-        psi[:, :, fixed] = 0.0
-        if plan is not None:
-            levels, overall = plan.combine(theta, pg)
-            a = np.concatenate([levels.a, overall.a], axis=2)  # D x K x m
-            coef = np.concatenate([levels.c, overall.c], axis=2)  # D x C x m
-            theta = np.concatenate([levels.theta, overall.theta], axis=1)
-            # the cohort shares' term: (w_a coef[cohort of a] - Σ_c P_c coef_c) / n
-            by_cohort = np.concatenate([coef, np.zeros_like(coef[:, :1])], axis=1)
-            shares = np.einsum("dc,dcm->dm", pg, coef)
+        levels, overall = plan.combine(theta, pg)
+        a = np.concatenate([levels.a, overall.a], axis=2)  # D x K x m
+        coef = np.concatenate([levels.c, overall.c], axis=2)  # D x C x m
+        theta = np.concatenate([levels.theta, overall.theta], axis=1)
+        # the cohort shares' term: (w_a coef[cohort of a] - Σ_c P_c coef_c) / n
+        by_cohort = np.concatenate([coef, np.zeros_like(coef[:, :1])], axis=1)
+        shares = np.einsum("dc,dcm->dm", pg, coef)
+        if equal_weights:
+            psi = _aggregated_influence(w, dy, alpha[0], beta, a[0], fixed, groups)
+            psi += (w[None, :, None] * by_cohort[draw, groups] - shares[:, None, :]) / c.n
+        else:
+            psi = w[None, :, None] * (alpha[draw, groups] * dy[None] - beta[draw, groups])
+            psi[:, :, fixed] = 0.0
             psi = (
                 np.matmul(psi, a)
                 + (w[None, :, None] * by_cohort[draw, groups] - shares[:, None, :]) / c.n
@@ -282,6 +294,35 @@ def assignment_statistics(
         return Statistics(n0, n1, d00, d01, d11)
     p0, p1 = psis
     return Statistics(n0, n1, (p0 * p0).sum(axis=1), (p0 * p1).sum(axis=1), (p1 * p1).sum(axis=1))
+
+
+def _aggregated_influence(
+    w: np.ndarray,
+    dy: np.ndarray,
+    alpha: np.ndarray,
+    beta: np.ndarray,
+    a: np.ndarray,
+    fixed: np.ndarray,
+    groups: np.ndarray,
+) -> np.ndarray:
+    """The aggregation's influence functions (D x A x m) without the cells' (D x A x K)
+    ones, where ``α`` (H x K) and the weights ``a`` (K x m) are the same in every
+    assignment (equal unit weights).
+
+    A unit ``a`` of group ``h`` has ``ψ_am = w_a Σ_k (α_hk ΔY_ak - β_hk) a_km``: the first
+    sum depends on the unit and its group only, so it is one (A x H x m) product for
+    all assignments, gathered per assignment; the second is per group and assignment.
+    """
+    weights = a.copy()
+    weights[fixed] = 0.0  # the fixed reference cells enter no estimate
+    n_groups, n_cells = alpha.shape
+    n_out = weights.shape[1]
+    combined = (alpha[:, :, None] * weights[None]).transpose(1, 0, 2)  # K x H x m
+    own = (dy @ combined.reshape(n_cells, n_groups * n_out)).reshape(-1, n_groups, n_out)
+    per_group = beta @ weights  # D x H x m
+    draw = np.arange(groups.shape[0])[:, None]
+    unit = np.arange(groups.shape[1])[None, :]
+    return w[None, :, None] * (own[unit, groups] - per_group[draw, groups])
 
 
 def _cell_variance_terms(
