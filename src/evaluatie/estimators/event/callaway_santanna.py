@@ -74,6 +74,9 @@ def fit_callaway_santanna(design: EventDesign) -> EventStudyResult:
         cluster=design.cluster,
         weights=design.weights,
         alpha=design.alpha,
+        # the adapter reads the analytic influence functions only (analytic_only below
+        # decides what to show): a randomization fit would be computed and thrown away
+        inference="analytic",
     )
     lower, upper = design.window
     cells = fit.table
