@@ -171,3 +171,18 @@ def test_single_unit_did_p_value_and_interval_agree_on_the_real_panel():
             disagree.append((g, row["ci_low"], row["ci_high"], row["p"]))
     print(f"single_unit_did: p and interval disagree for {len(disagree)} of {len(gemeenten)}")
     assert disagree == []
+
+
+def test_callaway_santanna_event_study_p_holds_its_size_where_it_is_shown(panel):
+    """The Callaway-Sant'Anna event study shows analytic p-values only where enough
+    gemeenten are treated and untreated (84 of the panel's): their size there, at the
+    first post-policy year."""
+
+    def cs(data: pd.DataFrame) -> float:
+        res = event_study(data, **KEYS, cohort="cohort", window=(-3, 2),
+                          estimator="callaway_santanna")  # fmt: skip
+        assert res.meta["inference"].procedure == "analytic"
+        return float(res.table.loc[0, "p"])
+
+    rate = _rates(panel, 84, {"callaway_santanna e=0": cs})["callaway_santanna e=0"]
+    assert BAND[0] <= rate <= BAND[1], rate
