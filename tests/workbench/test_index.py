@@ -119,3 +119,9 @@ def test_index_renders_in_headless_chromium(reports: Path) -> None:
         check=True,
     ).stdout
     assert "<table>" in dom and "b_ok" in dom and "TWFE effect" in dom
+
+
+def test_a_record_with_an_unknown_status_is_listed_not_a_traceback(reports: Path) -> None:
+    write_sidecar(reports, record("d_old", status="interrupted"))  # an older or edited record
+    page = write_index(reports).read_text(encoding="utf-8")
+    assert "<td>interrupted</td>" in page

@@ -149,13 +149,6 @@ class Catalogue:
         language = current_language()
         return {key: texts[language] for key, texts in self._messages.items()}
 
-    def merged(self, other: Catalogue) -> Catalogue:
-        """One catalogue with the keys of both (``other`` may not redefine a key)."""
-        clash = set(self._messages) & set(other._messages)
-        if clash:
-            raise ValueError(f"keys defined twice: {', '.join(sorted(clash))}")
-        return Catalogue({**self._messages, **other._messages})
-
 
 def _fields(text: str) -> set[str]:
     return {name for _, name, _, _ in string.Formatter().parse(text) if name}

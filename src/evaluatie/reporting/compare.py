@@ -10,6 +10,7 @@ from scipy import special
 
 from evaluatie.core.language import Catalogue, number
 from evaluatie.core.results import Overall, Result
+from evaluatie.reporting.interpret import TEXT as WORDS
 
 TEXT = Catalogue(
     {
@@ -29,7 +30,6 @@ TEXT = Catalogue(
             "nl": "{name} ({estimate}; verschil {difference}, z = {z})",
             "en": "{name} ({estimate}; difference {difference}, z = {z})",
         },
-        "points": {"nl": "punten", "en": "points"},
         "agrees": {
             "nl": "De schatting van {reference} ({estimate} {unit}) stemt binnen de "
             "onzekerheid overeen met de robuuste schatters ({others}): verschillen in "
@@ -86,7 +86,7 @@ def disagreement_sentence(
     correlated (as estimates from the same sample are): a flagged difference is real.
     """
     name_ref, ref = reference
-    unit_label = unit_label or TEXT("points")
+    unit_label = unit_label or WORDS("points")
     crit = special.ndtri(1 - alpha / 2)  # the normal quantile, without scipy.stats
     flagged = []
     for name, s in robust.items():

@@ -24,7 +24,6 @@ TEXT = Catalogue(
         "n_units": {"nl": "{n} scholen", "en": "{n} schools"},
         "n_clusters": {"nl": "{n} clusters", "en": "{n} clusters"},
         "n_obs": {"nl": "{n} waarnemingen", "en": "{n} observations"},
-        "and": {"nl": " en ", "en": " and "},
         "excludes_zero": {
             "nl": "Nul ligt buiten het interval: de gegevens laten {direction} zien.",
             "en": "Zero lies outside the interval: the data show {direction}.",
@@ -53,6 +52,7 @@ TEXT = Catalogue(
             "nl": "rusten de schattingen voor de jaren {cells}",
             "en": "the estimates for years {cells} rest",
         },
+        # the defaults of every generated sentence here and in compare and power
         "the_outcome": {"nl": "de uitkomst", "en": "the outcome"},
         "points": {"nl": "punten", "en": "points"},
         "the_treated": {"nl": "de behandelde eenheden", "en": "the treated units"},

@@ -16,6 +16,7 @@ import pandas as pd
 from evaluatie.core.errors import EvaluatieError, ParameterError
 from evaluatie.core.language import Catalogue, number, percent
 from evaluatie.core.results import Result
+from evaluatie.reporting.interpret import TEXT as WORDS
 from evaluatie.reporting.summary import inference_words
 
 TEXT = Catalogue(
@@ -52,8 +53,6 @@ TEXT = Catalogue(
             "nl": " Met andere aantallen behandelde eenheden: {others}.",
             "en": " With other numbers of treated units: {others}.",
         },
-        "the_outcome": {"nl": "de uitkomst", "en": "the outcome"},
-        "points": {"nl": "punten", "en": "points"},
         "no_size": {"nl": "geen effectgrootte", "en": "no effect size"},
         "range": {"nl": "{low} tot {high}", "en": "{low} to {high}"},
         "col.treated": {"nl": "behandelde eenheden", "en": "treated units"},
@@ -94,8 +93,8 @@ def mde_sentence(
     level = str(meta["assignment_level"])
     row = table.loc[n]
     power = float(meta["power"])
-    outcome_label = outcome_label or TEXT("the_outcome")
-    unit_label = unit_label or TEXT("points")
+    outcome_label = outcome_label or WORDS("the_outcome")
+    unit_label = unit_label or WORDS("points")
     head = TEXT("head", n=n, level=level)
     if not math.isfinite(row["estimate"]):
         text = head + TEXT("none", outcome=outcome_label, power=percent(power))

@@ -33,6 +33,16 @@ TEXT = Catalogue(
         "rpe.design": {"nl": "Opzet en aanname", "en": "Design and assumption"},
         "rpe.robustness": {"nl": "Robuustheid", "en": "Robustness"},
         "rpe.limits": {"nl": "Beperkingen", "en": "Limitations"},
+        "rpe.thanks": {
+            "nl": "Dat dit *dankzij* {policy} is, volgt alleen als de aanname hieronder klopt.",
+            "en": "That this is *thanks to* {policy} follows only if the assumption below holds.",
+        },
+        "rpe.simulated": {
+            "nl": "De gegevens zijn gesimuleerd: de uitkomst zegt iets over de methode, niets "
+            "over echte scholen of gemeenten.",
+            "en": "The data are simulated: the result speaks about the method, not about real "
+            "schools or gemeenten.",
+        },
         "rpe.details": {
             "nl": "De technische verantwoording staat hieronder (uitklappen).",
             "en": "The technical detail is below (click to unfold).",
@@ -194,16 +204,21 @@ def rpe_sections(
     *,
     policy: str,
     effect: str,
+    thanks_to: str,
     design: str,
     robustness: str,
     limitations: Sequence[str],
+    simulated: bool,
 ) -> list[tuple[str, str]]:
     """The RPE questions with their answers, as (heading, Markdown) pairs in the
-    report's language; ``limitations`` becomes a list."""
-    limits = "\n".join(f"- {item}" for item in limitations if item)
+    report's language. ``effect`` is followed by the caveat that it is *thanks to*
+    ``thanks_to`` (the policy, as a noun phrase) only under the design's assumption;
+    ``limitations`` becomes a list, with the simulated data last when ``simulated``."""
+    items = [*limitations, TEXT("rpe.simulated")] if simulated else list(limitations)
+    limits = "\n".join(f"- {item}" for item in items if item)
     return [
         (TEXT("rpe.policy"), policy),
-        (TEXT("rpe.effect"), effect),
+        (TEXT("rpe.effect"), f"{effect} {TEXT('rpe.thanks', policy=thanks_to)}"),
         (TEXT("rpe.design"), design),
         (TEXT("rpe.robustness"), robustness),
         (TEXT("rpe.limits"), f"{limits}\n\n{TEXT('rpe.details')}"),

@@ -81,7 +81,8 @@ def _row(record: dict[str, Any], names: dict[str, str]) -> str:
         f"<code>{html.escape(k)}</code>={html.escape(_named(v, names))}"
         for k, v in key_parameters(record).items()
     )
-    status = html.escape(TEXT(f"status.{record.get('status')}"))
+    key = f"status.{record.get('status')}"
+    status = html.escape(TEXT(key) if key in TEXT else str(record.get("status")))
     if record.get("error"):
         status += f'<div class="error">{html.escape(str(record["error"]))}</div>'
     duration = record.get("duration_s")

@@ -8,14 +8,12 @@ TEXT = Catalogue(
     {
         "status.ok": {"nl": "voltooid", "en": "completed"},
         "status.failed": {"nl": "mislukt", "en": "failed"},
-        "status.cached": {"nl": "uit cache", "en": "cached"},
         "status.label": {"nl": "Status", "en": "Status"},
         "failed.where": {
             "nl": "de cel die faalde is hieronder gemarkeerd",
             "en": "the failing cell is marked below",
         },
         "headline": {"nl": "Kernresultaat", "en": "Headline"},
-        "ci": {"nl": "95%-betrouwbaarheidsinterval", "en": "95% confidence interval"},
         "ci.short": {"nl": "95%-BI {low} tot {high}", "en": "95% CI {low} to {high}"},
         "params.file": {"nl": "parameterbestand", "en": "params file"},
         "params.none": {"nl": "(standaardwaarden)", "en": "(defaults)"},

@@ -161,11 +161,10 @@ def rpe(
         limits.append(SECTIONS("limit.2020"))
     if max(years) >= 2021:
         limits.append(SECTIONS("limit.npo"))
-    if simulated:
-        limits.append(SECTIONS("limit.simulated"))
     return rpe_sections(
         policy=SECTIONS("rpe.policy", outcome=info.subject),
-        effect=SECTIONS("rpe.effect", effect=effect),
+        effect=effect,
+        thanks_to=SECTIONS("thanks_to"),
         design=SECTIONS("rpe.design"),
         robustness=SECTIONS(
             "rpe.robustness",
@@ -174,6 +173,7 @@ def rpe(
             pretrend=pretrend,
         ),
         limitations=limits,
+        simulated=simulated,
     )
 
 

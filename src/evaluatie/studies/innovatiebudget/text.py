@@ -186,12 +186,6 @@ SECTIONS = Catalogue(
             "teaching. The goal this report tests: better learning outcomes, measured here "
             "as {outcome}.",
         },
-        "rpe.effect": {
-            "nl": "{effect} Dat dit verschil *dankzij* de subsidie is, volgt alleen als de "
-            "aanname hieronder klopt.",
-            "en": "{effect} That this difference is *thanks to* the grant follows only if "
-            "the assumption below holds.",
-        },
         "rpe.design": {
             "nl": "Verschil-in-verschillen: de verandering op subsidiescholen van vóór naar "
             "na hun eerste subsidie, vergeleken met de verandering op scholen zonder "
@@ -230,12 +224,7 @@ SECTIONS = Catalogue(
             "nl": "In 2020 is geen eindtoets afgenomen (corona): dat jaar ontbreekt.",
             "en": "No eindtoets was taken in 2020 (COVID): that year is missing.",
         },
-        "limit.simulated": {
-            "nl": "De gegevens zijn gesimuleerd: de uitkomst zegt iets over de methode, "
-            "niets over echte scholen.",
-            "en": "The data are simulated: the result speaks about the method, not about "
-            "real schools.",
-        },
+        "thanks_to": {"nl": "de subsidie", "en": "the grant"},
         "treated_term": {"nl": "subsidie (D)", "en": "grant (D)"},
         "treated_label": {"nl": "subsidiescholen", "en": "grant schools"},
         "event_label": {"nl": "Event study (vaste effecten)", "en": "TWFE event study"},

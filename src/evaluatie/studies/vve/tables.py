@@ -65,7 +65,6 @@ COLUMNS = Catalogue(
         },
         "ATT_o": {"nl": "gemiddeld effect (ATT)", "en": "average effect (ATT)"},
         "ACRT_o": {"nl": "gemiddelde helling (ACRT)", "en": "average slope (ACRT)"},
-        "kleuterverlenging": {"nl": "kleuterverlenging", "en": "kleuterverlenging"},
         # values of the timing table's status column and of the dose groups
         "none": {"nl": "nog niet", "en": "none"},
         "partial": {"nl": "deels", "en": "partial"},

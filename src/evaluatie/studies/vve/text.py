@@ -222,12 +222,6 @@ TEXT = Catalogue(
             "This report tests whether more (or less) money per target child changed "
             "{outcome}.",
         },
-        "rpe.effect": {
-            "nl": "{effect} Dat dit *dankzij* de verandering in financiering is, volgt "
-            "alleen als de aanname hieronder klopt.",
-            "en": "{effect} That this is *thanks to* the change in funding follows only if "
-            "the assumption below holds.",
-        },
         "rpe.design": {
             "nl": "Verschil-in-verschillen met een dosis: de verandering in de uitkomst "
             "van gemeenten waarvan de financiering per doelgroepkind veranderde, "
@@ -282,11 +276,9 @@ TEXT = Catalogue(
             "swings are large; the dose-response over all gemeenten is a second, indirect "
             "estimate.",
         },
-        "limit.simulated": {
-            "nl": "De gegevens zijn gesimuleerd: de uitkomst zegt iets over de methode, "
-            "niets over echte gemeenten.",
-            "en": "The data are simulated: the result speaks about the method, not about "
-            "real gemeenten.",
+        "thanks_to": {
+            "nl": "de verandering in financiering",
+            "en": "the change in funding",
         },
         "inside": {"nl": "binnen", "en": "inside"},
         "outside": {"nl": "buiten", "en": "outside"},
@@ -590,11 +582,10 @@ def rpe(
     limits = [TEXT("limit.hours"), TEXT("limit.npo"), TEXT("limit.dose"), TEXT("limit.phase")]
     if focus is not None:
         limits.append(TEXT("limit.one"))
-    if simulated:
-        limits.append(TEXT("limit.simulated"))
     return rpe_sections(
         policy=TEXT("rpe.policy", outcome=outcome.subject),
-        effect=TEXT("rpe.effect", effect=effect),
+        effect=effect,
+        thanks_to=TEXT("thanks_to"),
         design=TEXT("rpe.design"),
         robustness=TEXT(
             "rpe.robustness",
@@ -602,6 +593,7 @@ def rpe(
             pretrend=pretrend,
         ),
         limitations=limits,
+        simulated=simulated,
     )
 
 
