@@ -8,7 +8,6 @@ words, "nan", numbers printed with more digits than anyone can read.
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 from html.parser import HTMLParser
 from pathlib import Path
@@ -95,11 +94,10 @@ def report_problems(html: str, *, skip_provenance: bool = True) -> list[str]:
 
 
 def chromium() -> str | None:
-    """A headless-capable Chromium on PATH, if any."""
-    return next(
-        (shutil.which(b) for b in ("chromium", "chromium-browser", "google-chrome") if shutil.which(b)),
-        None,
-    )  # fmt: skip
+    """A headless-capable Chromium on PATH, if any (the one `evaluatie run --pdf` uses)."""
+    from evaluatie.workbench.pdf import chromium_on_path
+
+    return chromium_on_path()
 
 
 def console_errors(browser: str, page: Path) -> list[str]:

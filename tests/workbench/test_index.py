@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
 
 import pytest
+from render_check import chromium
 
 from evaluatie.cli import main
 from evaluatie.workbench.index import key_parameters, load_records, write_index
@@ -100,14 +100,7 @@ def test_index_command(reports: Path, capsys: pytest.CaptureFixture[str]) -> Non
 
 
 def test_index_renders_in_headless_chromium(reports: Path) -> None:
-    browser = next(
-        (
-            shutil.which(b)
-            for b in ("chromium", "chromium-browser", "google-chrome")
-            if shutil.which(b)
-        ),
-        None,
-    )
+    browser = chromium()
     if browser is None:
         pytest.skip("no chromium / google-chrome on PATH: headless rendering not checked")
     page = write_index(reports)

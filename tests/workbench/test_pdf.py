@@ -39,3 +39,27 @@ def test_a_report_prints_to_pdf(tmp_path: Path) -> None:
     pdf = print_pdf(page, browser)
     assert pdf == tmp_path / "r.pdf" and pdf.read_bytes().startswith(b"%PDF-")
     assert not list(tmp_path.glob(".*tmp*"))
+
+
+def test_a_printer_that_hangs_or_fails_is_a_message_and_leaves_no_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import subprocess
+
+    from evaluatie.core.errors import EvaluatieError
+    from evaluatie.workbench import pdf
+
+    page = tmp_path / "r.html"
+    page.write_text("<html></html>", encoding="utf-8")
+
+    def hangs(*args: object) -> None:
+        raise subprocess.TimeoutExpired("chromium", 300)
+
+    monkeypatch.setattr(pdf, "_print", hangs)
+    with pytest.raises(EvaluatieError, match=r"did not finish printing .* within 300 s"):
+        print_pdf(page, "chromium")
+    failed = subprocess.CompletedProcess([], 1, "", "crashed: no display")
+    monkeypatch.setattr(pdf, "_print", lambda *args: failed)
+    with pytest.raises(EvaluatieError, match=r"could not print .*crashed: no display"):
+        print_pdf(page, "chromium")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["r.html"]  # nothing half-written
