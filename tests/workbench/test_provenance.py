@@ -286,3 +286,20 @@ def test_publish_displays_a_bundle_the_runner_reads_back(monkeypatch: pytest.Mon
     nbformat.validate(nb)
     assert headline.read_published(nb)["label"] == "second"  # the last one counts
     assert headline.read_published(nbformat.v4.new_notebook()) is None
+
+
+def test_simulated_files_are_those_the_manifest_lists(small_raw: Path, tmp_path: Path) -> None:
+    from evaluatie.synth.files import MANIFEST_FILE
+    from evaluatie.workbench.provenance import SIMULATION_MANIFEST, data_files, simulated_files
+
+    assert SIMULATION_MANIFEST == MANIFEST_FILE  # named twice (import cost): kept equal
+    files = data_files(small_raw)
+    listed = simulated_files(small_raw, files)
+    manifest = json.loads((small_raw / MANIFEST_FILE).read_text(encoding="utf-8"))
+    assert listed == sorted(manifest["files"]) and MANIFEST_FILE not in listed
+    # a user's own file in the folder is not simulated; a folder without manifest has none
+    assert simulated_files(small_raw, {**files, "eigen-gegevens.csv": "0" * 64}) == listed
+    (tmp_path / "a.csv").write_text("x\n", encoding="utf-8")
+    assert simulated_files(tmp_path, data_files(tmp_path)) == []
+    (tmp_path / MANIFEST_FILE).write_text("{not json", encoding="utf-8")
+    assert simulated_files(tmp_path, data_files(tmp_path)) == []  # unreadable: not claimed

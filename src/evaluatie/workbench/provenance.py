@@ -60,7 +60,9 @@ def data_files(raw: Path) -> dict[str, str]:
     return {p.name: sha256_file(p) for p in input_files(raw)}
 
 
-#: Written by ``evaluatie simulate`` beside the files it made (name -> sha256 and rows).
+#: Written by ``evaluatie simulate`` beside the files it made (name -> sha256 and rows):
+#: ``evaluatie.synth.files.MANIFEST_FILE``, named again here because importing
+#: ``evaluatie.synth`` (the simulator) costs every run ~0.8 s; a test keeps them equal.
 SIMULATION_MANIFEST = "manifest.json"
 
 
