@@ -201,3 +201,17 @@ def test_the_event_study_notes_read_in_dutch() -> None:
     notes = [in_report_language(str(w.message)) for w in caught]
     assert "cohort(en) '2021' hebben geen waarneming in de referentieperiode -1" in notes[0]
     assert notes[1].startswith("relatieve perioden [2] hebben geen waarnemingen")
+
+
+def test_a_control_character_in_a_table_does_not_stop_the_workbook(tmp_path: Path) -> None:
+    from openpyxl import load_workbook
+
+    from evaluatie.workbench.exports import write_exports
+
+    odd = pd.DataFrame({"naam": ["school\x07 A"], "waarde": [1.5]})
+    table = table_payload(odd, name="t", title="titel\x00", labels=None)
+    write_exports(tmp_path, "run", [table], language="nl")
+    sheet = load_workbook(tmp_path / "run.xlsx")["t"]
+    assert sheet["A1"].value == "titel" and sheet["A4"].value == "school A"
+    csv_text = (tmp_path / "run_tabellen" / "01_t.csv").read_text(encoding="utf-8-sig")
+    assert "school\x07 A" in csv_text  # the CSV keeps the text as it was

@@ -97,7 +97,12 @@ def _csv_value(value: Any, dutch: bool) -> str:
 
 def _write_workbook(path: Path, tables: list[dict[str, Any]], sheets: list[str]) -> None:
     from openpyxl import Workbook
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
     from openpyxl.styles import Font
+
+    def cell(value: Any) -> Any:
+        # a control character (from a data file's text) makes openpyxl refuse the cell
+        return ILLEGAL_CHARACTERS_RE.sub("", value) if isinstance(value, str) else value
 
     book = Workbook()
     book.remove(book.active)
@@ -105,13 +110,13 @@ def _write_workbook(path: Path, tables: list[dict[str, Any]], sheets: list[str])
         ws = book.create_sheet(sheet)
         row = 1
         if table.get("title"):
-            ws.cell(row=1, column=1, value=table["title"]).font = Font(bold=True)
+            ws.cell(row=1, column=1, value=cell(table["title"])).font = Font(bold=True)
             row = 3
         for col, header in enumerate(table["columns"], start=1):
-            ws.cell(row=row, column=col, value=header).font = Font(bold=True)
+            ws.cell(row=row, column=col, value=cell(header)).font = Font(bold=True)
         for offset, values in enumerate(table["rows"], start=1):
             for col, value in enumerate(values, start=1):
-                ws.cell(row=row + offset, column=col, value=value)
+                ws.cell(row=row + offset, column=col, value=cell(value))
         for col, header in enumerate(table["columns"], start=1):
             letter = ws.cell(row=row, column=col).column_letter
             ws.column_dimensions[letter].width = max(10, min(40, len(str(header)) + 2))
