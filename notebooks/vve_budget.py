@@ -148,15 +148,14 @@ if p.gemeenten:
     for o, s in studies.items():
         for code in p.gemeenten:
             name = names.get(code, code)
-            if code in set(s.gemeenten["gemeente_code"]):
-                vve.plots.focus_plot(
-                    s,
-                    code,
-                    name,
-                    ylabel=f"{outcomes[o].label} ({outcomes[o].level_unit})",
-                    title=f"{name}: {outcomes[o].label}",
-                )
-                plt.show()
+            vve.plots.focus_plot(
+                s,
+                code,
+                name,
+                ylabel=f"{outcomes[o].label} ({outcomes[o].level_unit})",
+                title=f"{name}: {outcomes[o].label}",
+            )
+            plt.show()
             display(Markdown(vve.text.focus_gemeente(s, curves[o], code, name)))
 
 # %%

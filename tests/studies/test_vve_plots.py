@@ -94,3 +94,23 @@ def test_dose_event_plot_marks_the_reference_and_shares() -> None:
     ax = dose_event_plot(res, share=pd.Series([0.0, 0.0, 0.25], index=[2019, 2020, 2021]))
     assert "reference 2020" in ax.get_xlabel()
     assert len(ax.figure.axes) == 2  # the share on a second axis
+
+
+def test_focus_plot_draws_the_gemeente_beside_the_pupil_weighted_comparison_mean() -> None:
+    from types import SimpleNamespace
+
+    from evaluatie.studies.vve.plots import focus_plot
+
+    rows = [
+        ("GM0546", 2020, 10.0, 100, "loss"), ("GM0546", 2021, 12.0, 100, "loss"),
+        ("GM0001", 2020, 8.0, 300, "comparison"), ("GM0001", 2021, 9.0, 300, "comparison"),
+        ("GM0002", 2020, 4.0, 100, "comparison"), ("GM0002", 2021, 1.0, 100, "comparison"),
+    ]  # fmt: skip
+    gemeenten = pd.DataFrame(rows, columns=["gemeente_code", "jaar", "y", "n_pupils", "group"])
+    study = SimpleNamespace(gemeenten=gemeenten, outcome="y", reference=2020)
+    ax = focus_plot(study, "GM0546", "Leiden")  # type: ignore[arg-type]
+    own, comparison = ax.get_lines()[:2]
+    assert list(own.get_ydata()) == [10.0, 12.0] and own.get_label() == "Leiden"
+    # by hand: (8*300 + 4*100) / 400 = 7.0 and (9*300 + 1*100) / 400 = 7.0
+    assert list(comparison.get_ydata()) == [7.0, 7.0]
+    assert focus_plot(study, "GM9999", "Nergens") is None  # type: ignore[arg-type]

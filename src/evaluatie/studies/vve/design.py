@@ -472,6 +472,12 @@ def known_curves(
     return out
 
 
+def has_series(study: VveStudy, code: str) -> bool:
+    """Whether gemeente ``code`` has the complete outcome series the study analyses (a
+    focus gemeente without one gets a sentence, not an estimate or a plot)."""
+    return bool((study.gemeenten["gemeente_code"] == code).any())
+
+
 def focus_estimates(
     study: VveStudy, curves: Mapping[str, ContDidResult], code: str
 ) -> tuple[Result, tuple[float, float] | None]:
@@ -536,7 +542,7 @@ def headline(
     outcome = VVE_OUTCOMES[first]
     if focus is not None and studies is not None:
         code, name = focus
-        if code in set(studies[first].gemeenten["gemeente_code"]):
+        if has_series(studies[first], code):
             one, _ = focus_estimates(studies[first], curves[first], code)
             label = _HEADLINE("focus", name=name, outcome=outcome.label)
             return Headline(one, None, label, unit=outcome.unit)

@@ -15,7 +15,7 @@ from evaluatie.core.language import Catalogue, number
 from evaluatie.core.results import Result
 from evaluatie.estimators.contdid import ContDidResult
 from evaluatie.plots.labels import LABELS, localize, outside_legend
-from evaluatie.studies.vve.design import VveStudy
+from evaluatie.studies.vve.design import VveStudy, has_series
 
 _MARK = sns.color_palette("colorblind", 8)
 
@@ -255,10 +255,13 @@ def focus_plot(
     ax: Axes | None = None,
     ylabel: str | None = None,
     title: str | None = None,
-) -> Axes:
+) -> Axes | None:
     """One gemeente's outcome by measured year beside the comparison group's
     (pupil-weighted mean), with the reference year marked: what the gemeente's own
-    difference-in-differences compares, for a reader to see."""
+    difference-in-differences compares, for a reader to see. ``None`` (and no figure)
+    when the gemeente has no complete series."""
+    if not has_series(study, code):
+        return None
     panel = study.gemeenten
     outcome = study.outcome
     own = panel[panel["gemeente_code"] == code].set_index("jaar")[outcome].sort_index()

@@ -26,6 +26,7 @@ from evaluatie.studies.vve.design import (
     SIDES,
     VveStudy,
     focus_estimates,
+    has_series,
     known_curve,
     slope_per_policy_dose,
 )
@@ -475,7 +476,7 @@ def focus_gemeente(
     """A focus gemeente's own DiD and its side's predicted effect
     (:func:`evaluatie.studies.vve.design.focus_estimates`), in words."""
     outcome = VVE_OUTCOMES[study.outcome]
-    if code not in set(study.gemeenten["gemeente_code"]):
+    if not has_series(study, code):
         return TEXT("focus.none", name=name, outcome=outcome.label)
     one, predicted = focus_estimates(study, curves, code)
     dose = float(study.doses.loc[code, "dose"])
@@ -527,7 +528,7 @@ def summary(
     outcome = VVE_OUTCOMES[study.outcome]
     panel = study.gemeenten
     before = panel[panel["jaar"].isin(study.pre_years)]
-    if focus is not None and focus[0] in set(panel["gemeente_code"]):
+    if focus is not None and has_series(study, focus[0]):
         code, name = focus
         one, _ = focus_estimates(study, curves, code)
         row = one.table.iloc[0]
