@@ -159,3 +159,19 @@ def test_inference_alternatives_rerun_the_headline() -> None:
     refused = inference_alternatives(hc1, data)
     assert refused.loc["wild cluster bootstrap", "how"].startswith("not available: ")
     assert np.isnan(refused.loc["wild cluster bootstrap", "p"])
+
+
+def test_thin_cells_are_named_and_the_reference_year_is_not() -> None:
+    from evaluatie.reporting import thin_cells_sentence
+
+    table = pd.DataFrame(
+        {"estimate": [0.1, 0.0, 0.3, 0.2], "n_obs": [3, 1, 40, 2],
+         "reference": [False, True, False, False]},
+        index=pd.Index([-2, -1, 0, 1], name="rel_time"),
+    )  # fmt: skip
+    text = thin_cells_sentence(Result(table=table, method="event study"))
+    assert "the estimates for years \u22122, 1 rest on fewer than 5 observations" in text
+    one = thin_cells_sentence(Result(table=table.iloc[1:], method="event study"))
+    assert "the estimate for year 1 rests on fewer than 5" in one
+    assert thin_cells_sentence(Result(table=table.iloc[2:3], method="es")) == ""
+    assert thin_cells_sentence(Result(table=table.drop(columns="n_obs"), method="es")) == ""

@@ -40,3 +40,21 @@ def test_a_design_that_cannot_be_simulated_is_said_not_shown() -> None:
     )
     assert table is None and mde is None
     assert text.startswith("The minimum detectable effect cannot be simulated for this panel")
+
+
+def test_the_summary_finding_is_the_fit_put_beside_the_grant_schools_level_before() -> None:
+    from evaluatie import twfe
+    from evaluatie.studies.innovatiebudget import summary_finding
+
+    panel = _schools(60, 6, 1)
+    fit = twfe(panel, outcome="eindtoets", treatment="treated", unit="vestiging",
+               time="jaar", cluster="gemeente_code")  # fmt: skip
+    finding = summary_finding(fit, panel, outcome="eindtoets", mde=0.7)
+    before = panel.loc[(panel["cohort"] > 0) & (panel["jaar"] < 2019), "eindtoets"]
+    assert finding.baseline == pytest.approx(before.mean(), rel=1e-12)
+    assert finding.sd == pytest.approx(before.std(ddof=1), rel=1e-12)
+    head = fit.overall
+    assert (finding.estimate, finding.ci_low, finding.ci_high, finding.p) == (
+        head.estimate, head.ci_low, head.ci_high, head.p,
+    )  # fmt: skip
+    assert finding.mde == 0.7 and finding.unit == "points" and finding.level_unit == "points"

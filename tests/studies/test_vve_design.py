@@ -13,6 +13,7 @@ from evaluatie.studies.vve.design import (
     dose_grid,
     dose_groups,
     dose_response_by_side,
+    focus_estimates,
     policy_dose,
     received_share,
     side_panel,
@@ -292,3 +293,29 @@ def test_the_focus_sentence_says_whether_own_estimate_and_prediction_agree() -> 
     near = single_unit_sentence(own, predicted=(-0.3, 0.1), **kwargs)  # CI -0.50 to -0.10
     assert "agree within their uncertainty" in near
     assert "agree" not in single_unit_sentence(own, **kwargs)  # nothing predicted
+
+
+def test_the_summary_finding_is_the_focus_gemeente_or_the_first_side_by_hand() -> None:
+    from evaluatie.studies.vve.text import summary_finding
+
+    study = vve_study(_study_data(n_gem=60), outcome="groep3", comparison_band=0.25)
+    curves = dose_response_by_side(study, min_treated=5)
+    before = study.gemeenten[study.gemeenten["jaar"].isin(study.pre_years)]
+    spread = before.groupby("gemeente_code")["groep3"].mean().std(ddof=1)
+    side, result = next(iter(curves.items()))
+    national = summary_finding(study, curves)
+    codes = study.units.loc[study.units["group"] == side, "gemeente_code"]
+    assert national.baseline == pytest.approx(
+        before.loc[before["gemeente_code"].isin(codes), "groep3"].mean(), rel=1e-12
+    )
+    assert national.sd == pytest.approx(spread, rel=1e-12)
+    assert national.estimate == result.table.loc["ATT_o", "estimate"]
+    code = str(codes.iloc[0])
+    own = summary_finding(study, curves, focus=(code, "Ergens"))
+    one, _ = focus_estimates(study, curves, code)
+    assert own.estimate == one.table["estimate"].iloc[0] and own.who == "In Ergens"
+    assert own.baseline == pytest.approx(
+        before.loc[before["gemeente_code"] == code, "groep3"].mean(), rel=1e-12
+    )
+    # a focus gemeente without a complete series: the national finding instead
+    assert summary_finding(study, curves, focus=("GM9999", "Nergens")) == national

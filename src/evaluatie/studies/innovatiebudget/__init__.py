@@ -17,6 +17,7 @@ from evaluatie.studies.innovatiebudget.design import (
     overall_estimates,
     rpe,
     summary,
+    summary_finding,
     true_event_path,
     truth_sentence,
 )
@@ -36,6 +37,7 @@ __all__ = [
     "section",
     "study_panel",
     "summary",
+    "summary_finding",
     "tables",
     "text",
     "true_event_path",

@@ -180,12 +180,20 @@ def rpe(
 def summary(
     fit: RegressionResult, panel: pd.DataFrame, *, outcome: str, mde: float | None
 ) -> list[str]:
-    """The bestuurlijke samenvatting: the TWFE effect on the grant schools, relative to
-    their level and spread before the grant, its interval, certainty and the MDE."""
+    """The bestuurlijke samenvatting of :func:`summary_finding`, in sentences."""
+    return summary_sentences(summary_finding(fit, panel, outcome=outcome, mde=mde))
+
+
+def summary_finding(
+    fit: RegressionResult, panel: pd.DataFrame, *, outcome: str, mde: float | None
+) -> Finding:
+    """What the summary says: the TWFE effect on the grant schools, relative to their
+    outcome's mean and SD over their school-years before the grant, its interval,
+    certainty and the MDE."""
     info = outcome_info(outcome)
     head = fit.headline()
     before = panel[(panel["cohort"] > 0) & (panel["jaar"] < panel["cohort"])][outcome].dropna()
-    finding = Finding(
+    return Finding(
         who=SECTIONS("summary.who"),
         subject=info.subject,
         unit=info.unit,
@@ -199,4 +207,3 @@ def summary(
         mde=mde,
         level_unit=info.level_unit,
     )
-    return summary_sentences(finding)

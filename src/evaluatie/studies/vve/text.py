@@ -521,10 +521,21 @@ def summary(
     *,
     focus: tuple[str, str] | None = None,
 ) -> list[str]:
-    """The bestuurlijke samenvatting of one outcome: the focus gemeente's own difference
-    from the comparison group (``focus``: code and name) when the run is about one
-    gemeente, else the average effect on the first side with a dose-response; relative
-    to the level and spread across gemeenten before the change."""
+    """The bestuurlijke samenvatting of :func:`summary_finding`, in sentences."""
+    return summary_sentences(summary_finding(study, curves, focus=focus))
+
+
+def summary_finding(
+    study: VveStudy,
+    curves: Mapping[str, ContDidResult],
+    *,
+    focus: tuple[str, str] | None = None,
+) -> Finding:
+    """What the summary of one outcome says: the focus gemeente's own difference from
+    the comparison group (``focus``: code and name) when the run is about one gemeente,
+    else the average effect on the first side with a dose-response. Its level is the
+    mean of the outcome in the years before the change (the gemeente's own, or over the
+    side's gemeente-years); its spread the SD across gemeenten of their mean then."""
     outcome = VVE_OUTCOMES[study.outcome]
     panel = study.gemeenten
     before = panel[panel["jaar"].isin(study.pre_years)]
@@ -545,7 +556,7 @@ def summary(
         estimate, low, high, p = row["estimate"], row["ci_low"], row["ci_high"], row["p"]
         procedure = getattr(result.inference, "procedure", None)
     spread = before.groupby("gemeente_code")[study.outcome].mean()
-    finding = Finding(
+    return Finding(
         who=who,
         subject=outcome.subject,
         unit=outcome.unit,
@@ -558,7 +569,6 @@ def summary(
         sd=float(spread.std()) if len(spread) > 1 else None,
         level_unit=outcome.level_unit,
     )
-    return summary_sentences(finding)
 
 
 def rpe(
