@@ -77,6 +77,22 @@ def test_default_pretrend_tests_hold_their_size_with_12_treated(panel):
         assert BAND[0] <= rate <= BAND[1], (name, rate)
 
 
+def _one_gemeente(data: pd.DataFrame, treated: str):
+    """single_unit_did of gemeente ``treated`` (no effect) against all the others,
+    rescaled by size with the estimated variance model."""
+    return single_unit_did(
+        data,
+        outcome="y",
+        unit="gemeente",
+        time="year",
+        treated=treated,
+        comparison=[c for c in data["gemeente"].unique() if c != treated],
+        pre=[2019, 2020],
+        post=[2022, 2023],
+        size="size",
+    )
+
+
 def test_single_unit_did_holds_its_size_in_each_third_of_gemeente_size():
     """Every gemeente in turn as the one 'treated' gemeente (no effect), the others as
     comparison, rescaled by size with the estimated variance model: the rejection rate
@@ -88,21 +104,7 @@ def test_single_unit_did_holds_its_size_in_each_third_of_gemeente_size():
     sizes = data.groupby("gemeente")["size"].first().reindex(gemeenten)
     thirds = pd.qcut(sizes, 3, labels=["small", "middle", "large"])
     rejected = pd.Series(
-        [
-            single_unit_did(
-                data,
-                outcome="y",
-                unit="gemeente",
-                time="year",
-                treated=g,
-                comparison=[c for c in gemeenten if c != g],
-                pre=[2019, 2020],
-                post=[2022, 2023],
-                size="size",
-            ).overall.p
-            < 0.05
-            for g in gemeenten
-        ],
+        [_one_gemeente(data, g).overall.p < 0.05 for g in gemeenten],
         index=gemeenten,
     )
     rates = rejected.groupby(thirds, observed=True).mean()
@@ -155,17 +157,7 @@ def test_single_unit_did_p_value_and_interval_agree_on_the_real_panel():
     gemeenten = data["gemeente"].unique()
     disagree = []
     for g in gemeenten:
-        row = single_unit_did(
-            data,
-            outcome="y",
-            unit="gemeente",
-            time="year",
-            treated=g,
-            comparison=[c for c in gemeenten if c != g],
-            pre=[2019, 2020],
-            post=[2022, 2023],
-            size="size",
-        ).table.iloc[0]
+        row = _one_gemeente(data, g).table.iloc[0]
         excludes_zero = row["ci_low"] > 0 or row["ci_high"] < 0
         if excludes_zero != (row["p"] < 0.05):
             disagree.append((g, row["ci_low"], row["ci_high"], row["p"]))
