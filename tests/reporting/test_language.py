@@ -215,3 +215,17 @@ def test_a_control_character_in_a_table_does_not_stop_the_workbook(tmp_path: Pat
     assert sheet["A1"].value == "titel" and sheet["A4"].value == "school A"
     csv_text = (tmp_path / "run_tabellen" / "01_t.csv").read_text(encoding="utf-8-sig")
     assert "school\x07 A" in csv_text  # the CSV keeps the text as it was
+
+
+def test_the_outcome_catalogue_covers_exactly_the_studies_outcomes() -> None:
+    from evaluatie.sources.outcomes import OUTCOMES, outcomes_of
+    from evaluatie.sources.panel import PANEL_COLUMNS, SHARES
+    from evaluatie.sources.vve import VVE_OUTCOMES
+    from evaluatie.workbench.params import OUTCOMES as PANEL_PARAMETER
+
+    assert outcomes_of("vve") == tuple(VVE_OUTCOMES)
+    assert outcomes_of("panel") == PANEL_PARAMETER
+    assert set(PANEL_PARAMETER) <= set(PANEL_COLUMNS)
+    for name in PANEL_PARAMETER:  # a share in the file is analysed in percent
+        assert OUTCOMES[name].factor == (100.0 if name in SHARES else 1.0), name
+        assert (OUTCOMES[name].kind == "percent") == (name in SHARES), name

@@ -87,12 +87,16 @@ def number(
     return ("+" + text) if signed and value > 0 else text
 
 
-def significant(x: float | None, digits: int = 3, **kwargs: object) -> str:
-    """``x`` to ``digits`` significant digits (at least none after the decimal point)."""
+def significant(
+    x: float | None, digits: int = 3, *, signed: bool = False, language: str | None = None
+) -> str:
+    """``x`` to ``digits`` significant digits (whole numbers keep all their digits),
+    written as :func:`number` writes it."""
     if x is None or not math.isfinite(float(x)) or float(x) == 0:
-        return number(x, 0 if x == 0 else 2, **kwargs)  # type: ignore[arg-type]
-    decimals = max(0, digits - 1 - math.floor(math.log10(abs(float(x)))))
-    return number(x, decimals, **kwargs)  # type: ignore[arg-type]
+        decimals = 0 if x == 0 else 2
+    else:
+        decimals = max(0, digits - 1 - math.floor(math.log10(abs(float(x)))))
+    return number(x, decimals, signed=signed, language=language)
 
 
 def percent(share: float | None, digits: int = 0, *, signed: bool = False) -> str:

@@ -17,7 +17,9 @@ from evaluatie.core.language import current_language
 
 @dataclass(frozen=True)
 class Outcome:
-    """An outcome column: ``kind`` is "score" (test points) or "percent" (0-100)."""
+    """An outcome column: ``kind`` is "score" (test points) or "percent" (0-100);
+    ``table`` the study table that holds it ("panel": the school panel of
+    :func:`evaluatie.load_panel`; "vve": the early-years outcomes of ``load_vve``)."""
 
     name: str
     labels: tuple[str, str]  # nl, en
@@ -27,6 +29,7 @@ class Outcome:
     factor: float = 1.0
     #: The Dutch article of the label ("het aandeel", "de score"): sentences need it.
     article: str = "de"
+    table: Literal["panel", "vve"] = "panel"
 
     @property
     def label(self) -> str:
@@ -92,10 +95,22 @@ OUTCOMES: dict[str, Outcome] = {
             "percent",
             1.0,
             "het",
+            table="vve",
         ),
-        Outcome("groep3", ("gemiddelde score groep 3", "mean groep-3 score"), _POINTS, "score"),
+        Outcome(
+            "groep3",
+            ("gemiddelde score groep 3", "mean groep-3 score"),
+            _POINTS,
+            "score",
+            table="vve",
+        ),
     )
 }
+
+
+def outcomes_of(table: str) -> tuple[str, ...]:
+    """The outcome names held by study table ``table`` ("panel" or "vve"), in order."""
+    return tuple(name for name, o in OUTCOMES.items() if o.table == table)
 
 
 def outcome_info(name: str) -> Outcome:

@@ -41,10 +41,12 @@ from pydantic import (
 
 from evaluatie.core.errors import EvaluatieError, ParameterError
 from evaluatie.core.language import DEFAULT_LANGUAGE, Language
+from evaluatie.sources.outcomes import outcomes_of
 from evaluatie.sources.vve import VVE_OUTCOMES
 from evaluatie.workbench.datacheck import DATA_CONTEXT, DataChecker, DataInventory, Source
 
-OUTCOMES = ("eindtoets", "lezen_2f", "taalverzorging_2f", "rekenen_1s")
+#: The school panel's outcomes (Literal needs a tuple), from the outcome catalogue.
+OUTCOMES = outcomes_of("panel")
 
 
 class NotebookParams(BaseModel):
