@@ -26,6 +26,8 @@ _EXPORTS: dict[str, str] = {
     "cont_did": "evaluatie.estimators.contdid",
     "dose_event_study": "evaluatie.estimators.dose_event",
     "single_unit_did": "evaluatie.estimators.single_unit",
+    "synthetic_control": "evaluatie.estimators.synthetic",
+    "synthetic_did": "evaluatie.estimators.synthetic",
     "mde": "evaluatie.estimators.power",
     # data
     "read_duo": "evaluatie.sources.duo",

@@ -7,6 +7,8 @@
 - :func:`cont_did`: continuous-dose DiD of Callaway, Goodman-Bacon & Sant'Anna (2024) (:mod:`.contdid`).
 - :func:`bacon`: Goodman-Bacon (2021) decomposition of the TWFE coefficient.
 - :func:`single_unit_did`: one treated unit with a Conley-Taber placebo interval.
+- :func:`synthetic_control` and :func:`synthetic_did`: synthetic comparisons for one or a
+  few treated units (Abadie et al. 2010; Arkhangelsky et al. 2021) (:mod:`.synthetic`).
 - :func:`mde`: the minimum detectable effect of a TWFE design, simulated on the panel.
 """
 
@@ -17,6 +19,7 @@ from evaluatie.estimators.dose_event import dose_event_study
 from evaluatie.estimators.event import event_study
 from evaluatie.estimators.power import mde
 from evaluatie.estimators.single_unit import single_unit_did
+from evaluatie.estimators.synthetic import synthetic_control, synthetic_did
 from evaluatie.estimators.twfe import twfe
 
 __all__ = [
@@ -27,5 +30,7 @@ __all__ = [
     "event_study",
     "mde",
     "single_unit_did",
+    "synthetic_control",
+    "synthetic_did",
     "twfe",
 ]
