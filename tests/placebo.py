@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from evaluatie.sources.examens import exam_rates
 from evaluatie.sources.tidy import read_examens
 
 EXAMS = Path(__file__).parent / "data" / "duo" / "examenkandidaten-en-geslaagden-2019-2024.csv"
@@ -68,19 +69,15 @@ def placebo(panel: pd.DataFrame, n_treated: int, rng: np.random.Generator) -> pd
 
 def vo_gemeenten() -> pd.DataFrame:
     """Pass rates per gemeente and school year (all candidates' passes over all
-    candidates, where DUO publishes the counts), gemeenten with all five years.
-    Columns ``gemeente``, ``year``, ``y`` (0-100) and ``size`` (mean candidates per year)."""
-    e = _published()
-    frame = pd.DataFrame(
+    candidates, where DUO publishes the counts: :func:`evaluatie.sources.examens.exam_rates`),
+    gemeenten with all five years. Columns ``gemeente``, ``year`` (first calendar year of
+    the school year), ``y`` (0-100) and ``size`` (mean candidates per year)."""
+    rates = exam_rates(read_examens(EXAMS))
+    return pd.DataFrame(
         {
-            "gemeente": e["gemeente_code"].astype(str).to_numpy(),
-            "year": e["schooljaar"].str[:4].astype(int).to_numpy(),
-            "k": e["examenkandidaten"].astype(float).to_numpy(),
-            "g": e["geslaagden"].astype(float).to_numpy(),
+            "gemeente": rates["gemeente_code"],
+            "year": rates["jaar"] - 1,
+            "y": rates["slaagpercentage"],
+            "size": rates["kandidaten_gemiddeld"],
         }
     )
-    out = frame.groupby(["gemeente", "year"], as_index=False)[["k", "g"]].sum()
-    out["y"] = 100.0 * out["g"] / out["k"]
-    out["size"] = out.groupby("gemeente")["k"].transform("mean")
-    complete = out.groupby("gemeente")["year"].transform("size") == 5
-    return out.loc[complete, ["gemeente", "year", "y", "size"]].reset_index(drop=True)

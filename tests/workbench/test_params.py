@@ -219,3 +219,32 @@ def test_vve_defaults_are_documented_and_checked_against_the_data(
         validate("vve_budget", {"outcomes": ["groep3", "groep3"]})
     with pytest.raises(ParameterError, match="GM0546, not"):
         validate("vve_budget", {"marked": ["Leiden"]})
+
+
+def test_gemeente_params_check_data_outcome_and_start() -> None:
+    with pytest.raises(ParameterError, match="comes with data: examens"):
+        validate("gemeente", {"outcome": "slaagpercentage"})
+    with pytest.raises(ParameterError, match="needs first_year"):
+        validate("gemeente", {"data": "examens", "outcome": "slaagpercentage"})
+    with pytest.raises(ParameterError, match="leave first_year out"):
+        validate("gemeente", {"first_year": 2021})
+    with pytest.raises(ParameterError, match="GM0546"):
+        validate("gemeente", {"gemeente": "Leiden"})
+
+
+def test_gemeente_design_refused_before_any_kernel(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The real exam file, a start year the data cannot show: exit 2, nothing written."""
+    from evaluatie.cli import main
+
+    monkeypatch.chdir(REPO)
+    path = write(
+        tmp_path,
+        "notebook: gemeente\nparameters:\n  data: examens\n  raw_dir: tests/data/duo\n"
+        "  outcome: slaagpercentage\n  gemeente: GM0034\n  first_year: 2021\n",
+    )
+    reports = tmp_path / "reports"
+    assert main(["run", str(path), "--reports", str(reports)]) == 2
+    assert "first_year=2021" in capsys.readouterr().err
+    assert not reports.exists() or not any(reports.iterdir())

@@ -268,3 +268,22 @@ def test_a_kernel_that_dies_on_start_is_started_again(
     else:
         run._execute_notebook(*target)
     assert len(calls) == starts
+
+
+def test_gemeente_report_on_the_real_exam_file(tmp_path: Path) -> None:
+    """The committed params file on real DUO data in the repository: an illustration,
+    with its plots, no simulated-data banner, and Almere's synthetic DiD as headline."""
+    reports = tmp_path / "reports"
+    with pytest.MonkeyPatch.context() as mp:
+        mp.chdir(REPO)
+        args = ["run", "params/gemeente_almere_examens.yaml", "--reports", str(reports)]
+        assert main(args) == 0
+    html = (reports / "gemeente_almere_examens.html").read_text(encoding="utf-8")
+    # synthetic DiD paths, synthetic control paths, placebo gaps, donor weights
+    assert len(re.findall(r'<img[^>]+src="data:image/png;base64,', html)) == 4
+    assert "Illustratie van de methode" in html and "Gesimuleerde gegevens:" not in html
+    assert "synthetische controle" in html and "rangorde onder 40 placebo" in html
+    assert report_problems(html) == []
+    record = json.loads((reports / "gemeente_almere_examens.json").read_text(encoding="utf-8"))
+    assert record["status"] == "ok" and record["headline"]["label"].startswith("Almere: ")
+    assert record["headline"]["unit"] == "procentpunt"

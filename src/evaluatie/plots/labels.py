@@ -56,9 +56,10 @@ class _LocalFormatter(ScalarFormatter):
         return text
 
 
-def localize(ax: Axes) -> Axes:
-    """Tick labels of both axes in the report's language (a log axis keeps its own)."""
-    for axis in (ax.xaxis, ax.yaxis):
+def localize(ax: Axes, *, axes: str = "xy") -> Axes:
+    """Tick labels of the numeric ``axes`` ("x", "y" or "xy") in the report's language (a
+    log axis keeps its own; a categorical axis is left out, or its labels become numbers)."""
+    for axis in [a for name, a in (("x", ax.xaxis), ("y", ax.yaxis)) if name in axes]:
         if axis.get_scale() == "linear":
             formatter = _LocalFormatter(useOffset=False)
             axis.set_major_formatter(formatter)

@@ -8,6 +8,7 @@ leading zeros) and names the file, line and column of anything it cannot read
 """
 
 from evaluatie.sources.duo import read_duo
+from evaluatie.sources.examens import exam_rates, load_exam_rates
 from evaluatie.sources.exposure import exposure, exposure_timing
 from evaluatie.sources.gemeenten import (
     gemeente_code,
@@ -31,11 +32,13 @@ __all__ = [
     "VveData",
     "balanced",
     "build_panel",
+    "exam_rates",
     "exposure",
     "exposure_timing",
     "gemeente_code",
     "gemeente_names",
     "gemeente_outcomes",
+    "load_exam_rates",
     "load_gemeenten",
     "load_panel",
     "load_vve",

@@ -19,7 +19,8 @@ from evaluatie.core.language import current_language
 class Outcome:
     """An outcome column: ``kind`` is "score" (test points) or "percent" (0-100);
     ``table`` the study table that holds it ("panel": the school panel of
-    :func:`evaluatie.load_panel`; "vve": the early-years outcomes of ``load_vve``)."""
+    :func:`evaluatie.load_panel`; "vve": the early-years outcomes of ``load_vve``;
+    "examens": the gemeente pass rates of :mod:`evaluatie.sources.examens`)."""
 
     name: str
     labels: tuple[str, str]  # nl, en
@@ -29,7 +30,7 @@ class Outcome:
     factor: float = 1.0
     #: The Dutch article of the label ("het aandeel", "de score"): sentences need it.
     article: str = "de"
-    table: Literal["panel", "vve"] = "panel"
+    table: Literal["panel", "vve", "examens"] = "panel"
 
     @property
     def label(self) -> str:
@@ -104,12 +105,21 @@ OUTCOMES: dict[str, Outcome] = {
             "score",
             table="vve",
         ),
+        Outcome(
+            "slaagpercentage",
+            ("slagingspercentage vo-examen", "VO exam pass rate"),
+            _PP,
+            "percent",
+            1.0,
+            "het",
+            table="examens",
+        ),
     )
 }
 
 
 def outcomes_of(table: str) -> tuple[str, ...]:
-    """The outcome names held by study table ``table`` ("panel" or "vve"), in order."""
+    """The outcome names held by study table ``table`` ("panel", "vve", "examens"), in order."""
     return tuple(name for name, o in OUTCOMES.items() if o.table == table)
 
 

@@ -11,6 +11,7 @@ records and the cache), :mod:`~evaluatie.workbench.headline` (`publish`: a noteb
 
 from evaluatie.workbench.headline import publish
 from evaluatie.workbench.params import (
+    GemeenteParams,
     InnovatiebudgetParams,
     VveBudgetParams,
     read_params_file,
@@ -18,6 +19,7 @@ from evaluatie.workbench.params import (
 )
 
 __all__ = [
+    "GemeenteParams",
     "InnovatiebudgetParams",
     "VveBudgetParams",
     "publish",

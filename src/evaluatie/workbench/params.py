@@ -47,6 +47,8 @@ from evaluatie.workbench.datacheck import DATA_CONTEXT, DataChecker, DataInvento
 
 #: The school panel's outcomes (Literal needs a tuple), from the outcome catalogue.
 OUTCOMES = outcomes_of("panel")
+#: The gemeente report's outcomes: the VVE outcomes and the exam pass rate.
+GEMEENTE_OUTCOMES = (*outcomes_of("vve"), *outcomes_of("examens"))
 
 
 class NotebookParams(BaseModel):
@@ -268,8 +270,86 @@ def _check_codes(
     return codes
 
 
+class GemeenteParams(NotebookParams):
+    """Did outcome X in gemeente G change after year T, compared with gemeenten like G?
+    Synthetic control, synthetic DiD and a single-gemeente DiD side by side."""
+
+    notebook: ClassVar[str] = "gemeente"
+    # which table is read depends on `data`: design_problems reads it (after validation)
+    sources: ClassVar[tuple[Source, ...]] = ()
+
+    title: str = Field(
+        "Eén gemeente vergeleken met gemeenten die erop lijken",
+        description="Report title shown at the top of the report.",
+    )
+    data: Literal["examens", "vve"] = Field(
+        "vve",
+        description="examens: DUO's VO exam results (pass rate per gemeente); vve: the VVE "
+        "study's early-years outcomes (the gemeente from its first year with new funding).",
+    )
+    gemeente: str = Field("GM0546", description="The gemeente (GM####); default Leiden.")
+    outcome: Literal[GEMEENTE_OUTCOMES] = Field(  # type: ignore[valid-type]
+        "kleuterverlenging",
+        description="kleuterverlenging or groep3 (data: vve); slaagpercentage (data: examens).",
+    )
+    first_year: int | None = Field(
+        None,
+        ge=2000,
+        le=2100,
+        description="First year (end year of the school year) with the policy; required for "
+        "data: examens, taken from the funding change for data: vve.",
+    )
+    donors: int = Field(
+        40, ge=2, le=400, description="Comparison gemeenten: the ones nearest in size."
+    )
+    comparison_band: float = Field(
+        0.5,
+        gt=0.0,
+        le=3.0,
+        description="data: vve only: donors are gemeenten whose funding per target child "
+        "changed by at most this many EUR 1,000.",
+    )
+
+    @field_validator("gemeente")
+    @classmethod
+    def _code(cls, code: str) -> str:
+        _check_codes(cls, [code], None)
+        return code
+
+    @model_validator(mode="after")
+    def _consistent(self) -> GemeenteParams:
+        wanted = "examens" if self.outcome == "slaagpercentage" else "vve"
+        if self.data != wanted:
+            raise ValueError(f"outcome {self.outcome} comes with data: {wanted}, not {self.data}")
+        if self.data == "examens" and self.first_year is None:
+            raise ValueError("data: examens needs first_year (the first year with the policy)")
+        if self.data == "vve" and self.first_year is not None:
+            raise ValueError(
+                "data: vve takes the start from the funding change; leave first_year out"
+            )
+        return self
+
+    def design_problems(self, checker: DataChecker) -> list[str]:
+        from evaluatie.studies.gemeente import case_problems
+
+        try:
+            data = checker.load(self.raw_dir, self.data)
+        except ValueError as exc:
+            return str(exc).split("\n")
+        return case_problems(
+            data,
+            data_kind=self.data,
+            gemeente=self.gemeente,
+            outcome=self.outcome,
+            first_year=self.first_year,
+            donors=self.donors,
+            comparison_band=self.comparison_band,
+            raw_dir=self.raw_dir,
+        )
+
+
 NOTEBOOK_PARAMS: dict[str, type[NotebookParams]] = {
-    cls.notebook: cls for cls in (InnovatiebudgetParams, VveBudgetParams)
+    cls.notebook: cls for cls in (InnovatiebudgetParams, VveBudgetParams, GemeenteParams)
 }
 
 

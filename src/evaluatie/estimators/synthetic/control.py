@@ -47,14 +47,17 @@ def _rmspe(gaps: np.ndarray) -> float:
     return float(np.sqrt(np.mean(gaps**2)))
 
 
-def _critical(values: np.ndarray, alpha: float) -> float:
+def _critical(values: np.ndarray, alpha: float, exact: np.ndarray) -> float:
     """The largest statistic the rank test at ``alpha`` still accepts: ``p = (1 + #{placebo
     >= s}) / (J + 1) > alpha`` holds for ``s`` up to the ``m``-th largest placebo value, ``m``
-    the smallest integer above ``alpha (J + 1) - 1``; ``inf`` when every ``s`` is accepted."""
+    the smallest integer above ``alpha (J + 1) - 1``; ``inf`` when every ``s`` is accepted,
+    or when that placebo fitted its pre-period exactly (``exact``: its ratio only measures
+    the floor, so no effect size is excluded)."""
     m = math.floor(alpha * (len(values) + 1) - 1) + 1
     if m <= 0:
         return math.inf
-    return float(np.sort(values)[::-1][m - 1])
+    order = np.argsort(-values, kind="stable")
+    return math.inf if exact[order[m - 1]] else float(values[order[m - 1]])
 
 
 def _rank_p(placebo: np.ndarray, statistic: float | np.ndarray) -> np.ndarray:
@@ -109,11 +112,19 @@ def synthetic_control(
     placebo_ratio = np.sqrt(np.mean(placebo[:, t0:] ** 2, axis=1)) / placebo_pre
     p = float(_rank_p(placebo_ratio, ratio)[0])
     # constant effect theta: accepted while mean((post - theta)^2) <= (c pre_rmspe)^2
-    spread = (_critical(placebo_ratio, alpha) * pre_rmspe) ** 2 - float(np.var(post))
+    exact = placebo_pre <= floor
+    spread = (_critical(placebo_ratio, alpha, exact) * pre_rmspe) ** 2 - float(np.var(post))
     half = math.sqrt(spread) if spread >= 0 else math.nan
     estimate = float(post.mean())
     note = ""
-    if math.isinf(spread):
+    if math.isinf(spread) and exact.any():
+        note = (
+            f"{int(exact.sum())} of {len(donors)} donors' pre-periods are reproduced exactly "
+            "by the other donors, so their ratios carry no information and the rank test "
+            f"bounds no effect at {alpha:g} (the interval is unbounded): use more "
+            "pre-periods or fewer donors, or synthetic DiD"
+        )
+    elif math.isinf(spread):
         note = (
             f"with {len(donors)} donors the smallest possible p-value is 1/{len(donors) + 1}: "
             f"no effect can be ruled out at {alpha:g} (the interval is unbounded); a test "
@@ -127,7 +138,8 @@ def synthetic_control(
     # per post-period: the same test and inversion on |gap_t| / RMSPE_pre
     scaled = np.abs(placebo[:, t0:]) / placebo_pre[:, None]
     per_p = _rank_p(scaled, np.abs(post) / pre_rmspe)
-    per_half = np.array([_critical(scaled[:, k], alpha) for k in range(len(post))]) * pre_rmspe
+    per_half = np.array([_critical(scaled[:, k], alpha, exact) for k in range(len(post))])
+    per_half = per_half * pre_rmspe
     n_pre = t0
     table = pd.DataFrame(
         {
@@ -165,7 +177,7 @@ def synthetic_control(
             "treated": matrix.units[target],
             "first_treated": matrix.periods[t0],
             "p_resolution": 1 / (len(donors) + 1),
-            "exact_pre_fits": int((placebo_pre <= floor).sum() + (pre_rmspe <= floor)),
+            "exact_pre_fits": int(exact.sum()),
             "pre_rmspe": pre_rmspe,
             "rmspe_ratio": ratio,
             "alpha": alpha,

@@ -1,0 +1,28 @@
+"""One gemeente against gemeenten like it: synthetic control, synthetic DiD and a
+single-unit DiD side by side (:mod:`.design`), with the report's text (:mod:`.text`)."""
+
+from evaluatie.studies.gemeente import text
+from evaluatie.studies.gemeente.design import (
+    DONORS,
+    Comparison,
+    GemeenteCase,
+    build_case,
+    case_problems,
+    compare,
+    exam_case,
+    similar_donors,
+    vve_case,
+)
+
+__all__ = [
+    "DONORS",
+    "Comparison",
+    "GemeenteCase",
+    "build_case",
+    "case_problems",
+    "compare",
+    "exam_case",
+    "similar_donors",
+    "text",
+    "vve_case",
+]
