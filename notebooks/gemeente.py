@@ -37,7 +37,11 @@ ev.reporting.warnings_as_notes()
 say = gm.text.section
 names = ev.sources.gemeente_names()
 name = names.get(p.gemeente, p.gemeente)
-load = ev.sources.load_exam_rates if p.data == "examens" else ev.load_vve
+load = {
+    "examens": ev.sources.load_exam_rates,
+    "vsv": ev.sources.load_vsv_rates,
+    "vve": ev.load_vve,
+}[p.data]
 case = gm.build_case(
     load(p.raw_dir),
     data_kind=p.data,

@@ -117,3 +117,19 @@ def test_a_comparison_gemeente_has_no_policy_change(strong_effect: Path) -> None
     code = study.units.loc[study.units["group"] == "comparison", "gemeente_code"].iloc[0]
     with pytest.raises(DesignError, match="comparison group"):
         gm.vve_case(data, gemeente=code, outcome="groep3", raw_dir=strong_effect)
+
+
+def test_vsv_case_on_the_simulator_has_a_known_zero_effect(small_raw: Path) -> None:
+    """The simulator writes VSV without a policy: the truth is 0, and it is found."""
+    from evaluatie.sources import load_vsv_rates
+
+    rates = load_vsv_rates(small_raw)
+    assert rates.groupby("gemeente_code").size().nunique() == 1  # complete series only
+    row = rates.iloc[0]
+    assert row["vsv_percentage"] == pytest.approx(100 * row["vsv"] / row["leerlingen"], abs=0.006)
+    case = gm.vsv_case(
+        rates, gemeente=str(row["gemeente_code"]), first_year=2021, raw_dir=small_raw
+    )
+    assert case.truth == 0.0 and case.outcome.name == "vsv_percentage"
+    o = gm.compare(case, replications=50).sdid.overall
+    assert abs(o.estimate) < 3 * o.se

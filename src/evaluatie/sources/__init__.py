@@ -8,7 +8,7 @@ leading zeros) and names the file, line and column of anything it cannot read
 """
 
 from evaluatie.sources.duo import read_duo
-from evaluatie.sources.examens import exam_rates, load_exam_rates
+from evaluatie.sources.examens import exam_rates, load_exam_rates, load_vsv_rates
 from evaluatie.sources.exposure import exposure, exposure_timing
 from evaluatie.sources.gemeenten import (
     gemeente_code,
@@ -41,6 +41,7 @@ __all__ = [
     "load_exam_rates",
     "load_gemeenten",
     "load_panel",
+    "load_vsv_rates",
     "load_vve",
     "name_crosswalk",
     "read_duo",

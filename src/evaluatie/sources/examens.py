@@ -1,4 +1,5 @@
-"""VO exam pass rates per gemeente and year, from DUO's exam-results file.
+"""Gemeente x year rates: VO exam pass rates from DUO's exam-results file, and VSV
+(voortijdig schoolverlaten) from CBS's table 84780NED.
 
 DUO publishes candidates and passes per vestiging, onderwijstype, opleiding, school
 year and sex ("Examenkandidaten en geslaagden", layout ``examens``; FORMATS.md). A
@@ -17,28 +18,29 @@ import pandas as pd
 
 from evaluatie.core.errors import DataFormatError
 from evaluatie.sources.panel import files_by_kind
-from evaluatie.sources.tidy import read_examens
+from evaluatie.sources.tidy import read_examens, read_vsv
 
 #: The sex of the cells that count all pupils.
 ALL_PUPILS = "TOTAAL"
 
 
-def exam_file(raw_dir: str | Path) -> Path:
-    """The one exam-results file in ``raw_dir`` (by its header), or a clear error."""
+def one_file(raw_dir: str | Path, kind: str, what: str) -> Path:
+    """The one file of layout kind ``kind`` in ``raw_dir`` (by its header; ``raw_dir``
+    may also be the file), or a clear error naming ``what`` was looked for."""
     raw = Path(raw_dir)
-    paths = files_by_kind(raw).get("examens", []) if raw.is_dir() else [raw]
+    paths = files_by_kind(raw).get(kind, []) if raw.is_dir() else [raw]
     if not paths:
-        raise DataFormatError(
-            "no DUO exam-results file (Examenkandidaten en geslaagden) in this folder; see "
-            "FORMATS.md, layout examens",
-            path=raw,
-        )
+        raise DataFormatError(f"no {what} in this folder; see FORMATS.md", path=raw)
     if len(paths) > 1:
         raise DataFormatError(
-            f"more than one exam-results file ({', '.join(p.name for p in paths)}); keep one",
-            path=raw,
+            f"more than one {what} ({', '.join(p.name for p in paths)}); keep one", path=raw
         )
     return paths[0]
+
+
+def exam_file(raw_dir: str | Path) -> Path:
+    """The one exam-results file in ``raw_dir``, or a clear error."""
+    return one_file(raw_dir, "examens", "DUO exam-results file (layout examens)")
 
 
 def exam_rates(exams: pd.DataFrame) -> pd.DataFrame:
@@ -65,10 +67,27 @@ def exam_rates(exams: pd.DataFrame) -> pd.DataFrame:
     )
     out = frame.groupby(["gemeente_code", "jaar"], as_index=False, sort=True).sum()
     out["slaagpercentage"] = 100.0 * out["geslaagden"] / out["examenkandidaten"]
-    n_years = out["jaar"].nunique()
-    complete = out.groupby("gemeente_code")["jaar"].transform("size") == n_years
-    out = out[complete].reset_index(drop=True)
+    out = complete_series(out)
     out["kandidaten_gemiddeld"] = out.groupby("gemeente_code")["examenkandidaten"].transform("mean")
+    return out
+
+
+def complete_series(rates: pd.DataFrame) -> pd.DataFrame:
+    """The gemeenten of a gemeente x jaar table with a row in every year of the table."""
+    n_years = rates["jaar"].nunique()
+    complete = rates.groupby("gemeente_code")["jaar"].transform("size") == n_years
+    return rates[complete].reset_index(drop=True)
+
+
+def load_vsv_rates(raw_dir: str | Path = "data/raw") -> pd.DataFrame:
+    """VSV per gemeente x jaar from the CBS table (84780NED layout) in ``raw_dir``:
+    :func:`~evaluatie.sources.tidy.read_vsv` with ``vsv_percentage`` (0-100) and
+    ``leerlingen_gemiddeld`` (mean pupils per year: a time-invariant size); gemeenten
+    with a value in every year only."""
+    rows = read_vsv(one_file(raw_dir, "vsv", "CBS VSV table (layout vsv-cbs-84780NED)"))
+    rows = rows.dropna(subset=["vsv_percentage"])
+    out = complete_series(rows[["gemeente_code", "jaar", "leerlingen", "vsv", "vsv_percentage"]])
+    out["leerlingen_gemiddeld"] = out.groupby("gemeente_code")["leerlingen"].transform("mean")
     return out
 
 

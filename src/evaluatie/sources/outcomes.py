@@ -20,7 +20,7 @@ class Outcome:
     """An outcome column: ``kind`` is "score" (test points) or "percent" (0-100);
     ``table`` the study table that holds it ("panel": the school panel of
     :func:`evaluatie.load_panel`; "vve": the early-years outcomes of ``load_vve``;
-    "examens": the gemeente pass rates of :mod:`evaluatie.sources.examens`)."""
+    "examens" and "vsv": the gemeente rates of :mod:`evaluatie.sources.examens`)."""
 
     name: str
     labels: tuple[str, str]  # nl, en
@@ -30,7 +30,7 @@ class Outcome:
     factor: float = 1.0
     #: The Dutch article of the label ("het aandeel", "de score"): sentences need it.
     article: str = "de"
-    table: Literal["panel", "vve", "examens"] = "panel"
+    table: Literal["panel", "vve", "examens", "vsv"] = "panel"
 
     @property
     def label(self) -> str:
@@ -114,12 +114,21 @@ OUTCOMES: dict[str, Outcome] = {
             "het",
             table="examens",
         ),
+        Outcome(
+            "vsv_percentage",
+            ("percentage voortijdig schoolverlaters", "early school leaving rate"),
+            _PP,
+            "percent",
+            1.0,
+            "het",
+            table="vsv",
+        ),
     )
 }
 
 
 def outcomes_of(table: str) -> tuple[str, ...]:
-    """The outcome names held by study table ``table`` ("panel", "vve", "examens"), in order."""
+    """The outcome names held by study table ``table`` ("panel", "vve", "examens", "vsv"), in order."""
     return tuple(name for name, o in OUTCOMES.items() if o.table == table)
 
 

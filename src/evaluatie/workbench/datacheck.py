@@ -32,7 +32,7 @@ from evaluatie.core.errors import DataQualityWarning, EvaluatieError
 #: Key of the :class:`DataChecker` in the pydantic validation context.
 DATA_CONTEXT = "evaluatie.data"
 #: What a notebook can read from ``raw_dir``.
-Source = Literal["panel", "vve", "examens"]
+Source = Literal["panel", "vve", "examens", "vsv"]
 
 
 def input_files(raw: Path) -> list[Path]:
@@ -135,11 +135,16 @@ def _signature(path: Path) -> _Signature:
 
 
 def _read(path: Path, source: Source) -> _Read:
-    from evaluatie.sources.examens import load_exam_rates
+    from evaluatie.sources.examens import load_exam_rates, load_vsv_rates
     from evaluatie.sources.panel import load_panel
     from evaluatie.sources.vve import load_vve
 
-    loader = {"panel": load_panel, "vve": load_vve, "examens": load_exam_rates}[source]
+    loader = {
+        "panel": load_panel,
+        "vve": load_vve,
+        "examens": load_exam_rates,
+        "vsv": load_vsv_rates,
+    }[source]
     with warnings.catch_warnings(record=True) as seen:
         warnings.simplefilter("always")
         try:
@@ -221,9 +226,10 @@ def _inventory(raw_dir: str, loaded: dict[Source, Any]) -> DataInventory:
     if (vve := loaded.get("vve")) is not None:
         gemeenten.update(vve.budget["gemeente_code"].astype(str))
         add(vve.schools, VVE_OUTCOMES)
-    if (rates := loaded.get("examens")) is not None:
-        gemeenten.update(rates["gemeente_code"])
-        add(rates, ["slaagpercentage"])
+    for source, column in (("examens", "slaagpercentage"), ("vsv", "vsv_percentage")):
+        if (rates := loaded.get(source)) is not None:  # type: ignore[call-overload]
+            gemeenten.update(rates["gemeente_code"])
+            add(rates, [column])
     return DataInventory(
         raw_dir=raw_dir,
         years=tuple(sorted(years)),

@@ -47,8 +47,8 @@ from evaluatie.workbench.datacheck import DATA_CONTEXT, DataChecker, DataInvento
 
 #: The school panel's outcomes (Literal needs a tuple), from the outcome catalogue.
 OUTCOMES = outcomes_of("panel")
-#: The gemeente report's outcomes: the VVE outcomes and the exam pass rate.
-GEMEENTE_OUTCOMES = (*outcomes_of("vve"), *outcomes_of("examens"))
+#: The gemeente report's outcomes: the VVE outcomes, the exam pass rate and VSV.
+GEMEENTE_OUTCOMES = (*outcomes_of("vve"), *outcomes_of("examens"), *outcomes_of("vsv"))
 
 
 class NotebookParams(BaseModel):
@@ -282,15 +282,17 @@ class GemeenteParams(NotebookParams):
         "Eén gemeente vergeleken met gemeenten die erop lijken",
         description="Report title shown at the top of the report.",
     )
-    data: Literal["examens", "vve"] = Field(
+    data: Literal["examens", "vsv", "vve"] = Field(
         "vve",
-        description="examens: DUO's VO exam results (pass rate per gemeente); vve: the VVE "
-        "study's early-years outcomes (the gemeente from its first year with new funding).",
+        description="examens: DUO's VO exam results (pass rate per gemeente); vsv: CBS's "
+        "VSV table (early school leaving per gemeente); vve: the VVE study's early-years "
+        "outcomes (the gemeente from its first year with new funding).",
     )
     gemeente: str = Field("GM0546", description="The gemeente (GM####); default Leiden.")
     outcome: Literal[GEMEENTE_OUTCOMES] = Field(  # type: ignore[valid-type]
         "kleuterverlenging",
-        description="kleuterverlenging or groep3 (data: vve); slaagpercentage (data: examens).",
+        description="kleuterverlenging or groep3 (data: vve); slaagpercentage (data: "
+        "examens); vsv_percentage (data: vsv).",
     )
     first_year: int | None = Field(
         None,
@@ -318,11 +320,11 @@ class GemeenteParams(NotebookParams):
 
     @model_validator(mode="after")
     def _consistent(self) -> GemeenteParams:
-        wanted = "examens" if self.outcome == "slaagpercentage" else "vve"
+        wanted = {"slaagpercentage": "examens", "vsv_percentage": "vsv"}.get(self.outcome, "vve")
         if self.data != wanted:
             raise ValueError(f"outcome {self.outcome} comes with data: {wanted}, not {self.data}")
-        if self.data == "examens" and self.first_year is None:
-            raise ValueError("data: examens needs first_year (the first year with the policy)")
+        if self.data != "vve" and self.first_year is None:
+            raise ValueError(f"data: {self.data} needs first_year (the first year with the policy)")
         if self.data == "vve" and self.first_year is not None:
             raise ValueError(
                 "data: vve takes the start from the funding change; leave first_year out"

@@ -11,6 +11,7 @@ from evaluatie.studies.gemeente.design import (
     compare,
     exam_case,
     similar_donors,
+    vsv_case,
     vve_case,
 )
 
@@ -24,5 +25,6 @@ __all__ = [
     "exam_case",
     "similar_donors",
     "text",
+    "vsv_case",
     "vve_case",
 ]

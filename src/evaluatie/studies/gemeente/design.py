@@ -34,6 +34,7 @@ from evaluatie.estimators.synthetic import SyntheticResult, synthetic_control, s
 from evaluatie.sources.outcomes import Outcome, outcome_info
 from evaluatie.sources.vve import VveData
 from evaluatie.studies.vve.design import known_curve, vve_study
+from evaluatie.synth.truth import is_simulated
 
 #: Donors by default: enough for a rank test at 5% (19) with room for a fit.
 DONORS = 40
@@ -113,6 +114,25 @@ def _case(
     )  # fmt: skip
 
 
+def _rate_case(
+    rates: pd.DataFrame, *, value: str, size: str, gemeente: str, first_year: int,
+    donors: int, source: str, truth: float | None,
+) -> GemeenteCase:  # fmt: skip
+    panel = pd.DataFrame(
+        {
+            "gemeente_code": rates["gemeente_code"],
+            "jaar": rates["jaar"].astype(int),
+            "y": rates[value],
+            "size": rates[size],
+        }
+    )
+    codes = sorted(set(panel["gemeente_code"]) - {gemeente})
+    return _case(
+        panel, focus=gemeente, first_year=first_year, candidates=codes, donors=donors,
+        outcome=outcome_info(value), source=source, truth=truth,
+    )  # fmt: skip
+
+
 def exam_case(
     rates: pd.DataFrame, *, gemeente: str, first_year: int, donors: int = DONORS
 ) -> GemeenteCase:
@@ -120,18 +140,24 @@ def exam_case(
     from ``first_year`` against the ``donors`` gemeenten nearest in exam candidates. Real
     data: there is no known truth, and no policy is assumed to be in the data -- the
     report presents it as an illustration of the method."""
-    panel = pd.DataFrame(
-        {
-            "gemeente_code": rates["gemeente_code"],
-            "jaar": rates["jaar"].astype(int),
-            "y": rates["slaagpercentage"],
-            "size": rates["kandidaten_gemiddeld"],
-        }
-    )
-    codes = sorted(set(panel["gemeente_code"]) - {gemeente})
-    return _case(
-        panel, focus=gemeente, first_year=first_year, candidates=codes, donors=donors,
-        outcome=outcome_info("slaagpercentage"), source="examens",
+    return _rate_case(
+        rates, value="slaagpercentage", size="kandidaten_gemiddeld", gemeente=gemeente,
+        first_year=first_year, donors=donors, source="examens", truth=None,
+    )  # fmt: skip
+
+
+def vsv_case(
+    rates: pd.DataFrame, *, gemeente: str, first_year: int, raw_dir: str | Path,
+    donors: int = DONORS,
+) -> GemeenteCase:  # fmt: skip
+    """The VSV percentage (:func:`evaluatie.sources.examens.load_vsv_rates`) of
+    ``gemeente`` from ``first_year`` against the ``donors`` gemeenten nearest in pupils.
+    The simulator writes VSV without any policy effect, so on its data the truth is 0
+    (a check that the designs do not find an effect that is not there)."""
+    return _rate_case(
+        rates, value="vsv_percentage", size="leerlingen_gemiddeld", gemeente=gemeente,
+        first_year=first_year, donors=donors, source="vsv",
+        truth=0.0 if is_simulated(raw_dir) else None,
     )  # fmt: skip
 
 
@@ -177,11 +203,17 @@ def build_case(
     first_year: int | None, donors: int, comparison_band: float, raw_dir: str | Path,
 ) -> GemeenteCase:  # fmt: skip
     """The case a params file describes: :func:`exam_case` on exam pass rates (``data``
-    from :func:`~evaluatie.sources.examens.load_exam_rates`) or :func:`vve_case` on the
-    VVE tables (``data`` from :func:`~evaluatie.sources.vve.load_vve`)."""
+    from :func:`~evaluatie.sources.examens.load_exam_rates`), :func:`vsv_case` on VSV
+    rates (``load_vsv_rates``) or :func:`vve_case` on the VVE tables (``data`` from
+    :func:`~evaluatie.sources.vve.load_vve`)."""
     if data_kind == "examens":
         assert isinstance(data, pd.DataFrame) and first_year is not None
         return exam_case(data, gemeente=gemeente, first_year=first_year, donors=donors)
+    if data_kind == "vsv":
+        assert isinstance(data, pd.DataFrame) and first_year is not None
+        return vsv_case(
+            data, gemeente=gemeente, first_year=first_year, raw_dir=raw_dir, donors=donors
+        )
     assert isinstance(data, VveData)
     return vve_case(
         data, gemeente=gemeente, outcome=outcome, raw_dir=raw_dir,

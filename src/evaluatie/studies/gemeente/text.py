@@ -158,7 +158,16 @@ TEXT = Catalogue(
             "en": "The OAB redistribution from 2019 changed {name}'s VVE funding per target "
             "child; the question is whether the {outcome} moved differently afterwards.",
         },
+        "rpe.policy.vsv": {
+            "nl": "Een aanpak van schooluitval in {name} vanaf {year} (gekozen startjaar); de "
+            "vraag is of het percentage voortijdig schoolverlaters daarna anders verliep dan "
+            "in vergelijkbare gemeenten.",
+            "en": "An approach to early school leaving in {name} from {year} (a chosen start "
+            "year); the question is whether the early school leaving rate moved differently "
+            "afterwards than in similar gemeenten.",
+        },
         "rpe.thanks.examens": {"nl": "het gekozen startjaar", "en": "the chosen start year"},
+        "rpe.thanks.vsv": {"nl": "de aanpak", "en": "the approach"},
         "rpe.thanks.vve": {"nl": "de budgetverandering", "en": "the change in funding"},
         "rpe.design": {
             "nl": "{name} tegen {n} gemeenten van vergelijkbare omvang, gewogen zodat ze "
