@@ -88,19 +88,22 @@ def main() -> None:
         marked = data.assign(ever=(data["unit"] == 0).astype(int))
         pre = args.periods - len(post)
 
-        def dd_sc(data: pd.DataFrame = data) -> Any:
+        def dd_sc(data: pd.DataFrame = data, pre: int = pre) -> Any:
             fit = SyntheticControl(v_method="custom", custom_v=np.ones(pre), standardize="none")
             result = fit.fit(data, outcome="y", treatment="d", unit="unit", time="year")
             result.in_space_placebo()
             return result
 
+        def dd_sdid(marked: pd.DataFrame = marked) -> Any:
+            fit = SyntheticDiD(variance_method="placebo", n_bootstrap=200, seed=1)
+            return fit.fit(
+                marked, outcome="y", treatment="ever", unit="unit", time="year", post_periods=post
+            )
+
         runs = {
             "sdid": {
                 "ours": lambda data=data: ev.synthetic_did(data, **keys, replications=200),
-                "peer": lambda marked=marked: SyntheticDiD(
-                    variance_method="placebo", n_bootstrap=200, seed=1
-                ).fit(marked, outcome="y", treatment="ever", unit="unit", time="year",
-                      post_periods=post),  # fmt: skip
+                "peer": dd_sdid,
             },
             "synthetic control": {
                 "ours": lambda data=data: ev.synthetic_control(data, **keys),
