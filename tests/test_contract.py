@@ -109,6 +109,11 @@ def fits(panel: pd.DataFrame, gemeenten: pd.DataFrame) -> dict[str, Callable[[],
         )
     for kind in ("simple", "group", "dynamic", "calendar"):
         out[f"aggregate[{kind}]"] = lambda k=kind: cells.aggregate(k)
+    out["honest_did"] = lambda: ev.honest_did(
+        ev.event_study(
+            panel, cohort="cohort", window=(-3, 3), cluster="group", inference="analytic", **KEYS
+        )
+    )
     return out
 
 
@@ -124,6 +129,7 @@ NAMES = [
     "synthetic_did",
     *(f"event_study[{e}]" for e in ("twfe", "sun_abraham", "imputation", "callaway_santanna")),
     *(f"aggregate[{k}]" for k in ("simple", "group", "dynamic", "calendar")),
+    "honest_did",
 ]
 #: Results without an overall estimate, and the row a report would publish instead.
 TERMS = {

@@ -29,6 +29,7 @@ _EXPORTS: dict[str, str] = {
     "synthetic_control": "evaluatie.estimators.synthetic",
     "synthetic_did": "evaluatie.estimators.synthetic",
     "mde": "evaluatie.estimators.power",
+    "honest_did": "evaluatie.estimators.honest",
     # data
     "read_duo": "evaluatie.sources.duo",
     "read_duo_long": "evaluatie.sources.tidy",

@@ -111,7 +111,7 @@ class Inference:
             return f"No sampling uncertainty: {self.se}."
         if self.procedure == "unavailable":
             return f"No p-values or intervals: {self.note}".strip()
-        text = f"{self.procedure.capitalize()} inference: {self.se}"
+        text = f"{self.procedure[:1].upper()}{self.procedure[1:]} inference: {self.se}"
         if self.cluster is not None:
             count = f"{self.n_clusters} " if self.n_clusters is not None else ""
             text += f", clustered by {self.cluster} ({count}clusters)"
@@ -213,7 +213,11 @@ class Result:
         parent = call.get("of")
         if parent is not None:  # a method of another result, e.g. att_gt(...).aggregate
             base = Result(pd.DataFrame(), "", {"call": parent}).rerun(data)
-            return getattr(base, call["function"].rsplit(".", 1)[-1])(**call["arguments"])
+            name = call["function"].rsplit(".", 1)[-1]
+            if hasattr(base, name):
+                return getattr(base, name)(**call["arguments"])
+            # a public function of another result, e.g. honest_did(event_study(...))
+            return getattr(evaluatie, name)(base, **call["arguments"])
         function = getattr(evaluatie, call["function"].removeprefix("evaluatie."))
         result: Result = function(data, **call["arguments"])
         return result

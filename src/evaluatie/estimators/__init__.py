@@ -9,6 +9,8 @@
 - :func:`single_unit_did`: one treated unit with a Conley-Taber placebo interval.
 - :func:`synthetic_control` and :func:`synthetic_did`: synthetic comparisons for one or a
   few treated units (Abadie et al. 2010; Arkhangelsky et al. 2021) (:mod:`.synthetic`).
+- :func:`honest_did`: Rambachan & Roth (2023) sensitivity of an event study to violations of
+  parallel trends (:mod:`.honest`).
 - :func:`mde`: the minimum detectable effect of a TWFE design, simulated on the panel.
 """
 
@@ -17,6 +19,7 @@ from evaluatie.estimators.contdid import cont_did
 from evaluatie.estimators.did import att_gt
 from evaluatie.estimators.dose_event import dose_event_study
 from evaluatie.estimators.event import event_study
+from evaluatie.estimators.honest import honest_did
 from evaluatie.estimators.power import mde
 from evaluatie.estimators.single_unit import single_unit_did
 from evaluatie.estimators.synthetic import synthetic_control, synthetic_did
@@ -28,6 +31,7 @@ __all__ = [
     "cont_did",
     "dose_event_study",
     "event_study",
+    "honest_did",
     "mde",
     "single_unit_did",
     "synthetic_control",

@@ -65,10 +65,12 @@ class AggregateResult(Result):
     ``cohort`` (``group``), ``time`` (``calendar``) or ``term`` (``simple``: the one row
     ``"overall"``), with ``estimate, se, t, p, ci_low, ci_high, cband_low, cband_high``;
     ``overall`` is the summary parameter. ``influence`` holds the unit-level influence
-    functions of the levels and, last, of the overall estimate.
+    functions of the levels and, last, of the overall estimate; ``vcov`` (``dynamic``
+    only) the analytic covariance of the levels from them (for :func:`evaluatie.honest_did`).
     """
 
     influence: np.ndarray = field(default_factory=lambda: np.empty((0, 0)), repr=False)
+    vcov: pd.DataFrame | None = field(default=None, repr=False)
 
 
 def cohort_shares(
@@ -313,4 +315,7 @@ def aggregate(
         meta=meta,
         overall=Overall.from_row(ov.iloc[0], label=OVERALL_LABELS[kind]),
         influence=np.column_stack([psi, psi_o]),
+        vcov=pd.DataFrame(infer.vcov(psi), index=table.index, columns=table.index)
+        if kind == "dynamic"
+        else None,
     )

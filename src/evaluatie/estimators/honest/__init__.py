@@ -1,0 +1,6 @@
+"""Rambachan & Roth (2023) sensitivity analysis of event studies to violations of
+parallel trends: relative magnitudes (C-LF intervals) and smoothness (optimal FLCI)."""
+
+from evaluatie.estimators.honest._honest import KINDS, HonestResult, honest_did
+
+__all__ = ["KINDS", "HonestResult", "honest_did"]
