@@ -98,6 +98,11 @@ ev.plots.event_study_plot({study.text.SECTIONS("event_label"): es}, ylabel=outco
 plt.show()
 ev.reporting.show_table(es.table, name="event_study", digits=3)
 display(Markdown(ev.reporting.thin_cells_sentence(es)))
+honest, honest_sentence = ev.reporting.sensitivity(es)
+if honest is not None:
+    ev.plots.sensitivity_plot(honest)
+    plt.show()
+display(Markdown(honest_sentence))
 
 # %%
 study.section("interpretation")

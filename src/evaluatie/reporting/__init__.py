@@ -17,6 +17,7 @@ from evaluatie.reporting.interpret import (
 )
 from evaluatie.reporting.notes import warnings_as_notes
 from evaluatie.reporting.power import inference_alternatives, mde_sentence, mde_table
+from evaluatie.reporting.sensitivity import sensitivity
 from evaluatie.reporting.summary import (
     Finding,
     inference_words,
@@ -40,6 +41,7 @@ __all__ = [
     "overall_table",
     "pretrend_sentence",
     "rpe_sections",
+    "sensitivity",
     "set_language",
     "show_markdown",
     "show_summary",
