@@ -42,16 +42,7 @@ load = {
     "vsv": ev.sources.load_vsv_rates,
     "vve": ev.load_vve,
 }[p.data]
-case = gm.build_case(
-    load(p.raw_dir),
-    data_kind=p.data,
-    gemeente=p.gemeente,
-    outcome=p.outcome,
-    first_year=p.first_year,
-    donors=p.donors,
-    comparison_band=p.comparison_band,
-    raw_dir=p.raw_dir,
-)
+case = gm.build_case(load(p.raw_dir), **p.case_arguments())
 outcome = case.outcome
 say("intro", outcome=outcome.label, name=name, year=case.first_year - 1)
 if p.data == "examens":

@@ -338,16 +338,19 @@ class GemeenteParams(NotebookParams):
             data = checker.load(self.raw_dir, self.data)
         except ValueError as exc:
             return str(exc).split("\n")
-        return case_problems(
-            data,
-            data_kind=self.data,
-            gemeente=self.gemeente,
-            outcome=self.outcome,
-            first_year=self.first_year,
-            donors=self.donors,
-            comparison_band=self.comparison_band,
-            raw_dir=self.raw_dir,
-        )
+        return case_problems(data, **self.case_arguments())
+
+    def case_arguments(self) -> dict[str, Any]:
+        """The arguments of :func:`evaluatie.studies.gemeente.build_case` besides the data."""
+        return {
+            "data_kind": self.data,
+            "gemeente": self.gemeente,
+            "outcome": self.outcome,
+            "first_year": self.first_year,
+            "donors": self.donors,
+            "comparison_band": self.comparison_band,
+            "raw_dir": self.raw_dir,
+        }
 
 
 NOTEBOOK_PARAMS: dict[str, type[NotebookParams]] = {
