@@ -315,13 +315,14 @@ def _inject(
     shape = (len(draw_plans), len(ref) + (0 if enumerated else 1))
     n0, n1, d00, d01, d11 = (np.empty(shape) for _ in range(5))
     block = max(1, 8_000_000 // max(1, design.n_clusters * len(ref)))
+    pieces = design.label_pieces(paths)
     for start in range(0, len(draw_plans), block):
         chunk = draw_plans[start : start + block]
         # the outcome itself (y), then each draw's treatment as an outcome (x_d)
         outcomes = [(design.q, design.e)]
         outcomes += [design.outcome_of(paths[plan], 0) for plan in chunk]
         fit_plans = ref if enumerated else np.vstack([chunk, ref])
-        bread, betas, scores = design.fit(fit_plans, paths, outcomes)
+        bread, betas, scores = design.fit(fit_plans, paths, outcomes, pieces)
         b2 = design.factor * bread[:, 0, 0] ** 2
         for i in range(len(chunk)):
             # each draw's columns: its reference set, the draw itself first if drawn

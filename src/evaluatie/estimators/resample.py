@@ -378,10 +378,11 @@ def _randomization(
     lin = {name: np.empty(n) for name in ("n0", "n1", "d00", "d01", "d11")}
     k = observed.shape[2]
     block = max(1, 400_000 // max(1, design.n_clusters * k * k))
+    pieces = paths_design.label_pieces(unique_paths)
     for start in range(0, n, block):
         chunk = plans[start : start + block]
         sl = slice(start, start + len(chunk))
-        bread, betas, scores = paths_design.fit(chunk, unique_paths, outcomes)
+        bread, betas, scores = paths_design.fit(chunk, unique_paths, outcomes, pieces)
         vcov = paths_design.crv1(bread, scores[0])
         for i, j in enumerate(rows):
             stats[i, sl] = betas[0][:, j]

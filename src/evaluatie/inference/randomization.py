@@ -216,11 +216,21 @@ class PathDesign:
         e1 -= self.f @ coef
         return q1, e1
 
+    def label_pieces(self, paths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Per assignment unit and label of ``paths`` (L x P x k): ``P'QP`` (A L k k) and
+        ``M P`` (A L f k). They do not depend on the assignments, so a caller fitting
+        many chunks of them computes these once and passes them to :meth:`fit` (they
+        were 90% of a randomization event study's time when recomputed per chunk)."""
+        xwx_al = np.einsum("lpk,apr,lrm->alkm", paths, self.big_q, paths, optimize=True)
+        fwx_al = np.einsum("afp,lpk->alfk", self.m, paths, optimize=True)
+        return xwx_al, fwx_al
+
     def fit(
         self,
         plans: np.ndarray,
         paths: np.ndarray,
         outcomes: list[tuple[np.ndarray, np.ndarray]] | None = None,
+        pieces: tuple[np.ndarray, np.ndarray] | None = None,
     ) -> tuple[np.ndarray, list[np.ndarray], list[np.ndarray]]:
         """Fit every assignment in ``plans`` (draws x A: the label of the path each
         assignment unit gets) with the label's ``paths`` (L x P x k).
@@ -228,13 +238,12 @@ class PathDesign:
         Returns the bread ``(X_M' W X_M)^{-1}`` (draws x k x k) and, for each outcome
         ``(q, e)`` (default the regression's own), the coefficients (draws x k) and the
         cluster scores (draws x G x k); :meth:`crv1` turns them into covariances. The
-        per-(unit, label) products are computed once, so a draw is a gather and sums.
+        per-(unit, label) products (:meth:`label_pieces`, computed here unless given)
+        are computed once, so a draw is a gather and sums.
         """
         outcomes = outcomes or [(self.q, self.e)]
         pick = _Picker(plans, paths, self.cluster_of, self.n_clusters)
-        # per assignment unit and label: P'QP (A L k k), M P (A L f k)
-        xwx_al = np.einsum("lpk,apr,lrm->alkm", paths, self.big_q, paths, optimize=True)
-        fwx_al = np.einsum("afp,lpk->alfk", self.m, paths, optimize=True)
+        xwx_al, fwx_al = self.label_pieces(paths) if pieces is None else pieces
         xwx, xwx_g = pick.sums(xwx_al)  # d k k, d g k k
         fwx, fwx_g = pick.sums(fwx_al)  # d f k, d g f k
         # batched matrix products (BLAS) rather than einsum: this is the hot loop
@@ -251,7 +260,8 @@ class PathDesign:
         )
         betas, scores = [], []
         for q, e in outcomes:
-            xwy, xwy_g = pick.sums(np.einsum("lpk,ap->alk", paths, q))  # d k, d g k
+            # (A P) x (L P k) -> A L k as one BLAS product: an einsum here took 60% of the loop
+            xwy, xwy_g = pick.sums(np.tensordot(q, paths, axes=([1], [1])))  # d k, d g k
             beta = np.matmul(bread, xwy[:, :, None])[:, :, 0]
             lin = xwy_g - np.matmul(e[None], delta)
             betas.append(beta)
