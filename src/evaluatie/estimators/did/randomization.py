@@ -28,6 +28,7 @@ in ``r``: the interval inverts the test at ``O(draws)`` per trial value
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -204,7 +205,7 @@ def _collect(c: Collapsed, layout: CellLayout, plans: np.ndarray, plan: Plan | N
     """:func:`assignment_statistics` of all ``plans``, in blocks that bound the memory."""
     n_rows = len(layout.t_idx) if plan is None else len(plan.levels) + 1
     # Cells need only (assignments x groups x units) arrays; aggregations also build
-    # (assignments x units x cells) ones, except with equal weights (_aggregated_influence)
+    # (assignments x units x cells) ones, except with equal weights (_equal_weight_terms)
     n_groups = layout.treated.shape[0]
     if plan is None:
         widest = n_groups
@@ -250,7 +251,8 @@ def assignment_statistics(
         # Equal weights keep every group's size, so the cells' α and the aggregation's
         # weights on the cells, the same in every re-assignment (their counts are kept)
         equal_weights = bool(np.all(w == w[0]))
-    thetas, psis, changes, betas = [], [], [], []
+    thetas, changes, betas = [], [], []
+    psis: list[Any] = []  # per outcome: ψ (D x A x m), or its parts (_equal_weight_terms)
     with np.errstate(invalid="ignore", divide="ignore"):
         alpha = treated / s_t[:, None, :] - control / s_c[:, None, :]  # D x H x K
     for values in (c.y, observed_path):
@@ -275,8 +277,12 @@ def assignment_statistics(
         by_cohort = np.concatenate([coef, np.zeros_like(coef[:, :1])], axis=1)
         shares = np.einsum("dc,dcm->dm", pg, coef)
         if equal_weights:
-            psi = _aggregated_influence(w, dy, alpha[0], beta, a[0], fixed, groups)
-            psi += (w[None, :, None] * by_cohort[draw, groups] - shares[:, None, :]) / c.n
+            # ψ_dam = w_a (own_a,h,m + c_d,h,m) - s_d,m for unit a in group h: kept as
+            # parts, never as a (draws x units x m) array (_equal_weight_terms)
+            own, per_group = _aggregated_parts(dy, alpha[0], beta, a[0], fixed)
+            psis.append((own, by_cohort / c.n - per_group, shares / c.n))
+            thetas[-1] = theta
+            continue
         else:
             psi = w[None, :, None] * (alpha[draw, groups] * dy[None] - beta[draw, groups])
             psi[:, :, fixed] = 0.0
@@ -292,37 +298,100 @@ def assignment_statistics(
         for d in (d00, d01, d11):
             d[:, fixed] = 0.0
         return Statistics(n0, n1, d00, d01, d11)
+    if equal_weights:
+        return Statistics(n0, n1, *_equal_weight_terms(w, groups, psis[0], psis[1]))
     p0, p1 = psis
     return Statistics(n0, n1, (p0 * p0).sum(axis=1), (p0 * p1).sum(axis=1), (p1 * p1).sum(axis=1))
 
 
-def _aggregated_influence(
-    w: np.ndarray,
-    dy: np.ndarray,
-    alpha: np.ndarray,
-    beta: np.ndarray,
-    a: np.ndarray,
-    fixed: np.ndarray,
-    groups: np.ndarray,
-) -> np.ndarray:
-    """The aggregation's influence functions (D x A x m) without the cells' (D x A x K)
-    ones, where ``α`` (H x K) and the weights ``a`` (K x m) are the same in every
-    assignment (equal unit weights).
+def _aggregated_parts(
+    dy: np.ndarray, alpha: np.ndarray, beta: np.ndarray, a: np.ndarray, fixed: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The two parts of the aggregation's influence functions where ``α`` (H x K) and the
+    weights ``a`` (K x m) are the same in every assignment (equal unit weights).
 
-    A unit ``a`` of group ``h`` has ``ψ_am = w_a Σ_k (α_hk ΔY_ak - β_hk) a_km``: the first
-    sum depends on the unit and its group only, so it is one (A x H x m) product for
-    all assignments, gathered per assignment; the second is per group and assignment.
-    """
+    A unit ``a`` of group ``h`` has ``ψ_am = w_a Σ_k (α_hk ΔY_ak - β_hk) a_km``: the
+    first sum, ``own`` (A x H x m), depends on the unit and its group only, so it is one
+    product for all assignments; the second, ``per_group`` (D x H x m), on the group and
+    the assignment only."""
     weights = a.copy()
     weights[fixed] = 0.0  # the fixed reference cells enter no estimate
     n_groups, n_cells = alpha.shape
     n_out = weights.shape[1]
     combined = (alpha[:, :, None] * weights[None]).transpose(1, 0, 2)  # K x H x m
     own = (dy @ combined.reshape(n_cells, n_groups * n_out)).reshape(-1, n_groups, n_out)
-    per_group = beta @ weights  # D x H x m
-    draw = np.arange(groups.shape[0])[:, None]
-    unit = np.arange(groups.shape[1])[None, :]
-    return w[None, :, None] * (own[unit, groups] - per_group[draw, groups])
+    return own, beta @ weights
+
+
+_Parts = tuple[np.ndarray, np.ndarray, np.ndarray]
+
+
+def _equal_weight_terms(
+    w: np.ndarray, groups: np.ndarray, parts0: _Parts, parts1: _Parts
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``Σ_a ψ0ψ0, Σ_a ψ0ψ1, Σ_a ψ1ψ1`` (each D x m) from the parts ``(own, c, s)`` of
+    ``ψ_dam = w_a u_dam - s_dm`` with ``u_dam = own_a,h,m + c_d,h,m``, ``h = groups[d, a]``.
+
+    ``Σ_a ψiψj = Σ_h [Q_ij + c_j R_i + c_i R_j + c_i c_j W2] - s_j Σ_h [L_i + c_i W1] -
+    s_i Σ_h [L_j + c_j W1] + A s_i s_j`` with the group sums ``Q_ij = Σ_{a in h} w² own_i
+    own_j``, ``R_i = Σ w² own_i``, ``L_i = Σ w own_i``, ``W2 = Σ w²``, ``W1 = Σ w``. The
+    last group (never treated) holds most units: its sums are the totals over all units
+    minus those of the units an assignment moves to another group, so each assignment
+    costs its few treated units, not all of them (as the cells' _Picker does)."""
+    n_draws, n_units = groups.shape
+    own = (parts0[0], parts1[0])
+    n_groups = own[0].shape[1]
+    never = n_groups - 1
+    draw, unit = np.nonzero(groups != never)
+    group = groups[draw, unit]
+    w1, w2 = w[unit], w[unit] ** 2
+    size = n_draws * n_groups
+
+    def by_key(values: np.ndarray, key: np.ndarray, n: int) -> np.ndarray:
+        """Sums of ``values`` (pairs x ...) by ``key`` into ``n`` rows."""
+        flat = values.reshape(len(key), -1)
+        out = np.empty((n, flat.shape[1]))
+        for j in range(flat.shape[1]):
+            out[:, j] = np.bincount(key, weights=flat[:, j], minlength=n)
+        return out.reshape(n, *values.shape[1:])
+
+    def group_sums(per_unit: np.ndarray, moved: np.ndarray, moved_never: np.ndarray) -> np.ndarray:
+        """D x H x ... sums over each group's units: ``per_unit`` (all units, in the never
+        group) total, minus ``moved_never`` and plus ``moved`` (the moved units)."""
+        out = by_key(moved, draw * n_groups + group, size).reshape(
+            n_draws, n_groups, *moved.shape[1:]
+        )
+        out[:, never] += per_unit.sum(axis=0) - by_key(moved_never, draw, n_draws)
+        return out
+
+    mine = [o[unit, group] for o in own]  # pairs x m: the moved units' own in their group
+    base = [o[:, never] for o in own]  # A x m: every unit's own in the never group
+    moved_base = [b[unit] for b in base]
+    wa, wa2 = w[:, None], (w**2)[:, None]
+    q = {
+        (i, j): group_sums(wa2 * base[i] * base[j], w2[:, None] * mine[i] * mine[j],
+                           w2[:, None] * moved_base[i] * moved_base[j])
+        for i, j in ((0, 0), (0, 1), (1, 1))
+    }  # fmt: skip
+    r = [
+        group_sums(wa2 * base[i], w2[:, None] * mine[i], w2[:, None] * moved_base[i])
+        for i in (0, 1)
+    ]
+    lin = [
+        group_sums(wa * base[i], w1[:, None] * mine[i], w1[:, None] * moved_base[i]) for i in (0, 1)
+    ]
+    ones = np.ones((n_units, 1))
+    cnt2 = group_sums(wa2 * ones, w2[:, None], w2[:, None])  # D x H x 1
+    cnt1 = group_sums(wa * ones, w1[:, None], w1[:, None])
+    c = (parts0[1], parts1[1])
+    s_ = (parts0[2], parts1[2])
+    terms = []
+    for i, j in ((0, 0), (0, 1), (1, 1)):
+        quad = (q[i, j] + c[j] * r[i] + c[i] * r[j] + c[i] * c[j] * cnt2).sum(axis=1)
+        li = (lin[i] + c[i] * cnt1).sum(axis=1)
+        lj = (lin[j] + c[j] * cnt1).sum(axis=1)
+        terms.append(quad - s_[j] * li - s_[i] * lj + n_units * s_[i] * s_[j])
+    return terms[0], terms[1], terms[2]
 
 
 def _cell_variance_terms(
