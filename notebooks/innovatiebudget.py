@@ -84,6 +84,18 @@ if table is not None:
     ev.reporting.show_table(table, name="mde")
 
 # %%
+study.section("cost")
+truth = ev.synth.truth.known_effect(p.raw_dir, p.outcome, sample=panel)
+grant_cost = study.cost.grant_cost(fit, panel, mde=mde, truth=truth)
+ev.reporting.show_table(
+    study.cost.cost_table(grant_cost, unit=outcome.unit), name="kosten", digits=3
+)
+price = study.cost.cost_sentences(
+    grant_cost, subject=outcome.subject, unit=outcome.unit, percent=outcome.kind == "percent"
+)
+display(Markdown(" ".join(price)))
+
+# %%
 study.section("event_study")
 es = ev.event_study(
     panel,
@@ -162,7 +174,7 @@ ev.reporting.show_table(study.tables.bacon_table(bacon), name="bacon", digits=3)
 # The bestuurlijke samenvatting and the RPE questions: computed here, from the numbers
 # above; the report shows them first, under the title.
 ev.reporting.show_summary(
-    study.summary(fit, panel, outcome=p.outcome, mde=mde),
+    study.summary(fit, panel, outcome=p.outcome, mde=mde) + price,
     study.rpe(
         fit,
         panel,

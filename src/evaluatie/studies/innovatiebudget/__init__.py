@@ -7,7 +7,7 @@ studies side by side and states which truth (on simulated data) each is compared
 English.
 """
 
-from evaluatie.studies.innovatiebudget import tables, text
+from evaluatie.studies.innovatiebudget import cost, tables, text
 from evaluatie.studies.innovatiebudget.design import (
     POWER_SIZES,
     ROBUST_ESTIMATORS,
@@ -28,6 +28,7 @@ __all__ = [
     "CLUSTER_COLUMNS",
     "POWER_SIZES",
     "ROBUST_ESTIMATORS",
+    "cost",
     "design_problems",
     "detectable_effect",
     "event_studies",

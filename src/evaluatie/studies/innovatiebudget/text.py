@@ -82,6 +82,16 @@ SECTIONS = Catalogue(
             "effect it finds in 80% of them (Burlig, Preonas & Woerman 2020). Also for "
             "fewer and more grant schools.",
         },
+        "cost": {
+            "nl": "### Wat leverde een euro op?\n\nHet effect en zijn interval gedeeld door "
+            "de gemiddelde subsidie van de subsidiescholen (de bedragen zijn bekend, dus de "
+            "betrouwbaarheid blijft gelijk). Dat leest als effect per €1.000 als het effect "
+            "niet van het bedrag afhangt; of het dat doet, toetst deze opzet niet.",
+            "en": "### What did a euro buy?\n\nThe effect and its interval divided by the "
+            "grant schools' mean grant (the amounts are known, so the coverage stays the "
+            "same). It reads as an effect per €1,000 if the effect does not depend on the "
+            "amount; whether it does, this design does not test.",
+        },
         "event_study": {
             "nl": "## Effect per jaar sinds de subsidie (event study)\n\nEffecten per jaar "
             "sinds de eerste subsidie, ten opzichte van het jaar ervoor (−1); de buitenste "
