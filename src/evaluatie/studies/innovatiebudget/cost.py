@@ -33,9 +33,6 @@ TEXT = Catalogue(
             "nl": "waar effect per €1.000 (simulatie; {unit})",
             "en": "true effect per €1,000 (simulation; {unit})",
         },
-        "col.value": {"nl": "waarde", "en": "value"},
-        "col.ci_low": {"nl": "95%-BI onder", "en": "95% CI low"},
-        "col.ci_high": {"nl": "95%-BI boven", "en": "95% CI high"},
         "sentence": {
             "nl": "Per €1.000 subsidie veranderde {subject} met {effect} {unit} (95%-BI {low} "
             "tot {high}); de subsidiescholen kregen gemiddeld €{amount} (€{per_pupil} per "
@@ -115,8 +112,8 @@ def cost_table(cost: Cost, *, unit: str) -> pd.DataFrame:
         rows.append((TEXT("row.mde", unit=unit), cost.mde, nan, nan))
     if cost.truth is not None:
         rows.append((TEXT("row.truth", unit=unit), cost.truth, nan, nan))
-    columns = ["", TEXT("col.value"), TEXT("col.ci_low"), TEXT("col.ci_high")]
-    return pd.DataFrame(rows, columns=columns).set_index("")
+    # the contract's column names: show_table writes them in the reader's language
+    return pd.DataFrame(rows, columns=["", "estimate", "ci_low", "ci_high"]).set_index("")
 
 
 def cost_sentences(cost: Cost, *, subject: str, unit: str, percent: bool) -> list[str]:
