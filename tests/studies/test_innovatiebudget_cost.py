@@ -51,7 +51,9 @@ def test_no_price_where_the_interval_holds_zero() -> None:
     with use_language("nl"):
         text = cost.cost_sentences(c, subject="de score", unit="punten", percent=False)[-1]
     assert "geen bovengrens" in text
-    assert list(cost.cost_table(c, unit="punten").index) == ["effect per €1.000 subsidie (punten)"]
+    with use_language("nl"):
+        table = cost.cost_table(c, unit="punten")
+    assert table.index.name == "per €1.000 subsidie" and list(table.index) == ["effect (punten)"]
 
 
 def test_truth_per_thousand_is_recovered_on_simulated_data(small_raw: Path) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv as csv_module
+import io
 import json
 import os
 import re
@@ -110,8 +112,9 @@ def test_exports_hold_every_table_of_the_report(
         assert len(values) == len(table["rows"])
         for got, want in zip(values, table["rows"], strict=True):
             assert got == [pytest.approx(w, rel=1e-14) if isinstance(w, float) else w for w in want]
-        lines = csv.read_text(encoding="utf-8-sig").splitlines()
-        assert lines[0].split(",")[0] == table["columns"][0]
+        # parsed as CSV: a label with a comma ("per €1,000 of grant") is quoted
+        lines = list(csv_module.reader(io.StringIO(csv.read_text(encoding="utf-8-sig"))))
+        assert lines[0][0] == table["columns"][0]
         assert len(lines) == len(table["rows"]) + 1
     record = json.loads((reports / "innovatie_test.json").read_text(encoding="utf-8"))
     assert record["exports"][0] == "innovatie_test.xlsx" and len(record["exports"]) == 1 + len(csvs)

@@ -21,17 +21,15 @@ from evaluatie.core.results import Result
 
 TEXT = Catalogue(
     {
-        "row.effect": {
-            "nl": "effect per €1.000 subsidie ({unit})",
-            "en": "effect per €1,000 of grant ({unit})",
-        },
+        "index": {"nl": "per €1.000 subsidie", "en": "per €1,000 of grant"},
+        "row.effect": {"nl": "effect ({unit})", "en": "effect ({unit})"},
         "row.mde": {
-            "nl": "kleinste aantoonbare effect per €1.000 ({unit})",
-            "en": "minimum detectable effect per €1,000 ({unit})",
+            "nl": "kleinste aantoonbare effect ({unit})",
+            "en": "minimum detectable effect ({unit})",
         },
         "row.truth": {
-            "nl": "waar effect per €1.000 (simulatie; {unit})",
-            "en": "true effect per €1,000 (simulation; {unit})",
+            "nl": "waar effect (simulatie; {unit})",
+            "en": "true effect (simulation; {unit})",
         },
         "sentence": {
             "nl": "Per €1.000 subsidie veranderde {subject} met {effect} {unit} (95%-BI {low} "
@@ -113,7 +111,8 @@ def cost_table(cost: Cost, *, unit: str) -> pd.DataFrame:
     if cost.truth is not None:
         rows.append((TEXT("row.truth", unit=unit), cost.truth, nan, nan))
     # the contract's column names: show_table writes them in the reader's language
-    return pd.DataFrame(rows, columns=["", "estimate", "ci_low", "ci_high"]).set_index("")
+    index = TEXT("index")
+    return pd.DataFrame(rows, columns=[index, "estimate", "ci_low", "ci_high"]).set_index(index)
 
 
 def cost_sentences(cost: Cost, *, subject: str, unit: str, percent: bool) -> list[str]:
