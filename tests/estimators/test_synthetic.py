@@ -284,3 +284,24 @@ def test_clear_errors(prop99) -> None:
         ev.synthetic_did(prop99, **KEYS, variance="bootstrap")
     with pytest.raises(ParameterError, match="not a column"):
         ev.synthetic_control(prop99, **{**KEYS, "treatment": "policy"})
+
+
+def test_staggered_jackknife_reweighs_the_cohorts_it_leaves_a_unit_out_of() -> None:
+    """Leaving out a treated unit changes its cohort's treated unit-periods, so the
+    replication's average uses the new shares (N1_c - 1) T1_c, not the full sample's."""
+    from evaluatie.estimators.synthetic import _panel, sdid
+
+    data = factor_panel(treated={0: 10, 1: 10, 2: 15, 3: 15, 4: 15}, effect=1.0, seed=2)
+    design = sdid._Design(_panel.outcome_matrix(data, **SIM))
+    _, fits, _ = design.fit(design.donors, design.members)
+    draws = sdid._jackknife(design, fits)
+    n_donors = len(design.donors)
+    # the first treated unit left out: cohort 2010 keeps 1 unit x 10 periods, 2015 keeps 3 x 5
+    row = draws[n_donors]
+    assert row[0] == pytest.approx((10 * row[1] + 15 * row[2]) / 25)
+    assert row[0] != pytest.approx(design.shares @ row[1:])
+
+
+def test_bad_seed_is_refused_before_any_work(prop99) -> None:
+    with pytest.raises(ParameterError, match="seed must be"):
+        ev.synthetic_did(prop99, **KEYS, seed="one")

@@ -68,8 +68,12 @@ def outcome_matrix(
         raise DataFormatError("treatment must be 0 or 1 in every row", column=treatment)
     unit_codes, units = pd.factorize(data[unit], sort=True)
     period_codes, periods = pd.factorize(data[time], sort=True)
-    if (unit_codes < 0).any() or (period_codes < 0).any():
-        raise DataFormatError(f"{unit} and {time} must not be missing", column=unit)
+    for codes, column in ((unit_codes, unit), (period_codes, time)):
+        if (codes < 0).any():
+            raise DataFormatError(
+                f"missing in {int((codes < 0).sum())} row(s): every row needs a {column}",
+                column=column,
+            )
     units, periods = np.asarray(units), np.asarray(periods)
     require_unique_unit_periods(unit_codes, units, period_codes, periods, time)
     n_units, n_periods = len(units), len(periods)

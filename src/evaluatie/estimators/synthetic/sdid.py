@@ -65,6 +65,10 @@ class _Fit:
     lam: np.ndarray
 
 
+#: First iterates (or, without refitting, the weights) of a cohort: (omega, lambda).
+_Start = tuple[np.ndarray, np.ndarray]
+
+
 def _tuning(y: np.ndarray, n0: int, t0: int) -> _Tuning:
     n1, t1 = y.shape[0] - n0, y.shape[1] - t0
     noise = float(np.std(np.diff(y[:n0, :t0], axis=1), ddof=1))
@@ -125,26 +129,31 @@ class _Design:
         self.donors = np.flatnonzero(matrix.adoption < 0)
         self.cohorts = matrix.cohorts
         self.members = [np.flatnonzero(matrix.adoption == a) for a in self.cohorts]
+        self.shares = self.cohort_shares(self.members)
+
+    def cohort_shares(self, members: list[np.ndarray]) -> np.ndarray:
+        """Each cohort's share of the treated unit-periods ``N1_c T1_c`` (recomputed when a
+        jackknife replication leaves one of its units out)."""
         n_periods = self.y.shape[1]
         cells = np.array(
-            [len(m) * (n_periods - a) for m, a in zip(self.members, self.cohorts, strict=True)]
+            [len(m) * (n_periods - a) for m, a in zip(members, self.cohorts, strict=True)]
         )
-        self.shares = cells / cells.sum()
+        return np.asarray(cells / cells.sum())
 
     def fit(
         self, donors: np.ndarray, members: list[np.ndarray], tunings: list[_Tuning] | None = None,
-        starts: list[_Fit] | None = None, refit: bool = True,
+        starts: list[_Start] | None = None, refit: bool = True,
     ) -> tuple[float, list[_Fit], list[_Tuning]]:  # fmt: skip
+        """Every cohort's fit on ``donors`` and its ``members``, and their average."""
         fits, used = [], []
         for c, (a, rows) in enumerate(zip(self.cohorts, members, strict=True)):
             y = self.y[np.concatenate([donors, rows])]
             tuning = _tuning(y, len(donors), a) if tunings is None else tunings[c]
-            omega = lam = None
-            if starts is not None:
-                omega, lam = starts[c].omega, starts[c].lam
+            omega, lam = (None, None) if starts is None else starts[c]
             fits.append(_fit(y, len(donors), a, tuning, omega=omega, lam=lam, refit=refit))
             used.append(tuning)
-        return float(self.shares @ [f.estimate for f in fits]), fits, used
+        shares = self.shares if members is self.members else self.cohort_shares(members)
+        return float(shares @ [f.estimate for f in fits]), fits, used
 
 
 def _require_variance(design: _Design, variance: str) -> None:
@@ -176,7 +185,7 @@ def _placebo(design: _Design, fits: list[_Fit], tunings: list[_Tuning], replicat
         controls = design.donors[order[: n0 - n_pseudo]]
         blocks = np.split(design.donors[order[n0 - n_pseudo :]], np.cumsum(sizes)[:-1])
         index = order[: n0 - n_pseudo]
-        starts = [_Fit(f.estimate, _normalised(f.omega[index]), f.lam) for f in fits]
+        starts = [(_normalised(f.omega[index]), f.lam) for f in fits]
         overall, placebo_fits, _ = design.fit(controls, blocks, tunings, starts)
         return [overall, *(f.estimate for f in placebo_fits)]
 
@@ -196,7 +205,7 @@ def _jackknife(design: _Design, fits: list[_Fit]) -> np.ndarray:
     out = np.empty((len(units), 1 + len(fits)))
     for i, left in enumerate(units):
         keep = design.donors != left
-        starts = [_Fit(f.estimate, f.omega[keep] / f.omega[keep].sum(), f.lam) for f in fits]
+        starts = [(f.omega[keep] / f.omega[keep].sum(), f.lam) for f in fits]
         members = [m[m != left] for m in design.members]
         overall, jk, _ = design.fit(design.donors[keep], members, starts=starts, refit=False)
         out[i] = [overall, *(f.estimate for f in jk)]
@@ -231,6 +240,8 @@ def synthetic_did(
         raise ParameterError(f"variance must be one of {VARIANCES}, got {variance!r}")
     if variance == "placebo" and (not isinstance(replications, int) or replications < 2):
         raise ParameterError(f"replications must be an integer >= 2, got {replications!r}")
+    if seed is not None and (not isinstance(seed, int) or isinstance(seed, bool) or seed < 0):
+        raise ParameterError(f"seed must be a non-negative integer or None, got {seed!r}")
     matrix = outcome_matrix(data, outcome=outcome, unit=unit, time=time, treatment=treatment)
     if min(matrix.cohorts) < 2:
         raise DesignError(
