@@ -37,12 +37,7 @@ ev.reporting.warnings_as_notes()
 say = gm.text.section
 names = ev.sources.gemeente_names()
 name = names.get(p.gemeente, p.gemeente)
-load = {
-    "examens": ev.sources.load_exam_rates,
-    "vsv": ev.sources.load_vsv_rates,
-    "vve": ev.load_vve,
-}[p.data]
-case = gm.build_case(load(p.raw_dir), **p.case_arguments())
+case = gm.build_case(gm.load(p.data, p.raw_dir), **p.case_arguments())
 outcome = case.outcome
 say("intro", outcome=outcome.label, name=name, year=case.first_year - 1)
 if p.data == "examens":

@@ -37,7 +37,7 @@ TEXTS = Catalogue(
 )
 
 
-def _policy_line(ax: Axes, result: SyntheticResult, period: Any) -> None:
+def _policy_line(ax: Axes, period: Any) -> None:
     ax.axvline(period, color="0.4", lw=0.8, ls=":", label=TEXTS("policy", period=period))
 
 
@@ -82,7 +82,7 @@ def synthetic_paths(
     ax.plot(
         paths.index, paths["synthetic"], "--o", ms=4, color=colors[1], label=TEXTS("synthetic", name=name)
     )  # fmt: skip
-    _policy_line(ax, result, _first_post(result))
+    _policy_line(ax, _first_post(result))
     ax.set_ylabel(ylabel)
     return _finish(ax)
 
@@ -120,7 +120,7 @@ def placebo_gaps(
         label=TEXTS("gap", name=name),
     )
     ax.axhline(0.0, color="0.3", lw=0.6)
-    _policy_line(ax, result, _first_post(result))
+    _policy_line(ax, _first_post(result))
     if unit:
         ax.set_ylabel(TEXTS("gap_axis", unit=unit))
     return _finish(ax)

@@ -116,8 +116,9 @@ def synthetic_control(
     spread = (_critical(placebo_ratio, alpha, exact) * pre_rmspe) ** 2 - float(np.var(post))
     half = math.sqrt(spread) if spread >= 0 else math.nan
     estimate = float(post.mean())
-    note = ""
+    note, interval = "", "bounded"
     if math.isinf(spread) and exact.any():
+        interval = "exact_fits"
         note = (
             f"{int(exact.sum())} of {len(donors)} donors' pre-periods are reproduced exactly "
             "by the other donors, so their ratios carry no information and the rank test "
@@ -125,12 +126,14 @@ def synthetic_control(
             "pre-periods or fewer donors, or synthetic DiD"
         )
     elif math.isinf(spread):
+        interval = "few_donors"
         note = (
             f"with {len(donors)} donors the smallest possible p-value is 1/{len(donors) + 1}: "
             f"no effect can be ruled out at {alpha:g} (the interval is unbounded); a test "
             f"at this level needs at least {math.ceil(1 / alpha) - 1} donors"
         )
     elif spread < 0:
+        interval = "empty"
         note = "no constant effect is consistent with the post-period gaps (empty interval)"
     overall = Overall(
         estimate, math.nan, p, estimate - half, estimate + half, label="average gap", note=note
@@ -178,6 +181,8 @@ def synthetic_control(
             "first_treated": matrix.periods[t0],
             "p_resolution": 1 / (len(donors) + 1),
             "exact_pre_fits": int(exact.sum()),
+            # why the overall interval is what it is: bounded, exact_fits, few_donors, empty
+            "interval": interval,
             "pre_rmspe": pre_rmspe,
             "rmspe_ratio": ratio,
             "alpha": alpha,

@@ -26,20 +26,22 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy import special
 
 from evaluatie.core.errors import DesignError, EvaluatieError, ParameterError
 from evaluatie.core.results import Result
 from evaluatie.estimators.single_unit import single_unit_did
 from evaluatie.estimators.synthetic import SyntheticResult, synthetic_control, synthetic_did
+from evaluatie.sources.examens import load_exam_rates, load_vsv_rates
 from evaluatie.sources.outcomes import Outcome, outcome_info
-from evaluatie.sources.vve import VveData
+from evaluatie.sources.vve import VveData, load_vve
 from evaluatie.studies.vve.design import known_curve, vve_study
 from evaluatie.synth.truth import is_simulated
 
 #: Donors by default: enough for a rank test at 5% (19) with room for a fit.
 DONORS = 40
-#: Power and level of the minimum detectable effect (80% power, 5% two-sided).
-MDE_FACTOR = 1.959963984540054 + 0.8416212335729143
+#: The minimum detectable effect in standard errors: 5% two-sided, 80% power.
+MDE_FACTOR = float(special.ndtri(0.975) + special.ndtri(0.8))
 KEYS: dict[str, Any] = {
     "outcome": "y",
     "unit": "gemeente_code",
@@ -198,6 +200,14 @@ def vve_case(
     )  # fmt: skip
 
 
+def load(data_kind: str, raw_dir: str | Path) -> pd.DataFrame | VveData:
+    """The table :func:`build_case` reads for ``data_kind`` ("examens", "vsv", "vve")."""
+    loaders = {"examens": load_exam_rates, "vsv": load_vsv_rates, "vve": load_vve}
+    if data_kind not in loaders:
+        raise ParameterError(f"data must be one of {sorted(loaders)}, got {data_kind!r}")
+    return loaders[data_kind](raw_dir)
+
+
 def build_case(
     data: pd.DataFrame | VveData, *, data_kind: str, gemeente: str, outcome: str,
     first_year: int | None, donors: int, comparison_band: float, raw_dir: str | Path,
@@ -242,8 +252,9 @@ class Comparison:
     @property
     def mde(self) -> float:
         """Synthetic DiD's minimum detectable effect at 5% with 80% power,
-        ``(z_0.975 + z_0.8) x SE`` under its normal approximation."""
-        return MDE_FACTOR * self.sdid.overall.se if self.sdid.overall else float("nan")
+        ``(z_0.975 + z_0.8) x SE`` under its normal approximation (calibrated on the real
+        exam panel in ``tests/test_placebo_size.py``)."""
+        return MDE_FACTOR * self.sdid.headline().se
 
 
 def compare(case: GemeenteCase, *, replications: int = 200, seed: int | None = None) -> Comparison:

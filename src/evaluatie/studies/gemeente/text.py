@@ -108,7 +108,7 @@ TEXT = Catalogue(
             "nl": "De drie schattingen liggen tussen {low} en {high} {unit}.",
             "en": "The three estimates lie between {low} and {high} {unit}.",
         },
-        "sc.exact": {
+        "sc.exact_fits": {
             "nl": "De synthetische controle geeft geen begrensd interval: bij {k} van de {n} "
             "vergelijkingsgemeenten volgen de andere gemeenten de jaren vóór de start precies, "
             "zodat hun placebo's niets zeggen. Dat komt door de korte voorperiode; "
@@ -118,7 +118,7 @@ TEXT = Catalogue(
             "their placebos say nothing. The short pre-period causes this; synthetic DiD does "
             "not have the problem.",
         },
-        "sc.few": {
+        "sc.few_donors": {
             "nl": "De synthetische controle geeft geen begrensd interval: met {n} "
             "vergelijkingsgemeenten is de kleinste mogelijke p-waarde 1/{m}.",
             "en": "Synthetic control gives no bounded interval: with {n} comparison gemeenten "
@@ -230,14 +230,11 @@ def agreement(cmp: Comparison, case: GemeenteCase) -> str:
         high=signed(max(estimates), 2),
         unit=case.outcome.unit,
     )
-    o, meta = cmp.sc.overall, cmp.sc.meta
-    if o is not None and math.isinf(o.ci_high):
-        if meta["exact_pre_fits"]:
-            text += " " + TEXT("sc.exact", k=meta["exact_pre_fits"], n=meta["n_donors"])
-        else:
-            text += " " + TEXT("sc.few", n=meta["n_donors"], m=meta["n_donors"] + 1)
-    elif o is not None and math.isnan(o.ci_low):
-        text += " " + TEXT("sc.empty")
+    meta = cmp.sc.meta
+    reason = meta["interval"]  # synthetic_control says why its interval is what it is
+    if reason != "bounded":
+        k, n = meta["exact_pre_fits"], meta["n_donors"]
+        text += " " + TEXT(f"sc.{reason}", k=k, n=n, m=n + 1)
     return text
 
 
