@@ -41,3 +41,12 @@ def test_no_analysis_with_randomization_inference_and_the_reason(panel) -> None:
     assert (
         sentence.startswith("**Geen gevoeligheidsanalyse") and "randomisatie-inferentie" in sentence
     )
+
+
+def test_an_event_study_too_short_for_the_analysis_says_so_not_few_clusters(panel) -> None:
+    """A trusted covariance but one pre-period only: the reason is the window, in words."""
+    es = ev.event_study(panel, cluster="group", inference="analytic", **{**KEYS, "window": (-1, 2)})
+    with use_language("nl"):
+        result, sentence = sensitivity(es)
+    assert result is None
+    assert "voor deze event study" in sentence and "pre-period" in sentence

@@ -8,7 +8,7 @@ import math
 from evaluatie.core.errors import EvaluatieError
 from evaluatie.core.language import Catalogue, number
 from evaluatie.core.results import Result
-from evaluatie.estimators.honest import HonestResult, honest_did
+from evaluatie.estimators.honest import TRUSTED, HonestResult, honest_did
 from evaluatie.reporting.summary import inference_words
 
 TEXT = Catalogue(
@@ -38,6 +38,12 @@ TEXT = Catalogue(
             "stays different from zero at every deviation examined (up to {m} times the "
             "largest before the start).",
         },
+        "impossible": {
+            "nl": "**Geen gevoeligheidsanalyse voor niet-parallelle trends** (Rambachan & Roth "
+            "2023) voor deze event study: {reason}",
+            "en": "**No sensitivity analysis for non-parallel trends** (Rambachan & Roth 2023) "
+            "for this event study: {reason}",
+        },
         "unavailable": {
             "nl": "**Geen gevoeligheidsanalyse voor niet-parallelle trends** (Rambachan & Roth "
             "2023): die rust op de covariantie van de event-study-schattingen, en met te "
@@ -57,12 +63,16 @@ TEXT = Catalogue(
 def sensitivity(event_study: Result) -> tuple[HonestResult | None, str]:
     """:func:`evaluatie.honest_did` (relative magnitudes, first post period) of
     ``event_study`` and its sentence; ``None`` and the reason where the event study's
-    inference leaves no covariance to trust."""
+    inference leaves no covariance to trust (few treated clusters), or where the event
+    study cannot carry the analysis (its own message: too few pre-periods, gaps)."""
+    info = event_study.inference
+    procedure = info.procedure if info is not None else ""
+    if procedure not in TRUSTED:
+        return None, TEXT("unavailable", procedure=inference_words(procedure))
     try:
         result = honest_did(event_study)
-    except EvaluatieError:
-        info = event_study.inference
-        return None, TEXT("unavailable", procedure=inference_words(info.procedure if info else ""))
+    except EvaluatieError as exc:  # e.g. one pre-period only, or gaps in the event times
+        return None, TEXT("impossible", reason=str(exc))
     breakdown = result.breakdown
     if math.isnan(breakdown):
         return result, TEXT("never")
