@@ -15,6 +15,7 @@ README.
 from __future__ import annotations
 
 import warnings
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -183,8 +184,10 @@ def test_callaway_santanna_event_study_p_holds_its_size_where_it_is_shown(panel)
 def test_gemeente_report_designs_hold_their_size_in_each_third_of_gemeente_size():
     """The gemeente report's design (:mod:`evaluatie.studies.gemeente`): every gemeente in
     turn 'treated' from 2022-23 with no effect, against the 40 gemeenten nearest in exam
-    candidates. Synthetic control's rank p-value and synthetic DiD's placebo p-value each
-    reject about 5% overall and in each third of gemeente size. (With all 276 others as
+    candidates. Synthetic control's rank p-value (overall and per post year) and synthetic
+    DiD's placebo p-value each reject about 5% overall and in each third of gemeente size;
+    synthetic DiD's reported MDE, added to each gemeente's own post years, is found in
+    about 80%. (With all 276 others as
     donors synthetic DiD's placebo rejected 9.7 / 3.3 / 0.0% by third: its placebo SE
     assumes the treated gemeente is as noisy as the average donor; hence like-sized
     donors.)"""
@@ -195,10 +198,23 @@ def test_gemeente_report_designs_hold_their_size_in_each_third_of_gemeente_size(
     rates = load_exam_rates(EXAMS)
     sizes = rates.groupby("gemeente_code")["kandidaten_gemiddeld"].first()
     thirds = pd.qcut(sizes, 3, labels=["small", "middle", "large"])
-    p = {"sc": {}, "sdid": {}}
+    p: dict[str, dict[str, float]] = {"sc": {}, "sdid": {}, "sc 2023": {}, "sc 2024": {}}
+    found = {}
     for code in sizes.index:
-        cmp = gm.compare(gm.exam_case(rates, gemeente=code, first_year=2023), replications=100)
+        case = gm.exam_case(rates, gemeente=code, first_year=2023)
+        cmp = gm.compare(case, replications=100)
         p["sc"][code], p["sdid"][code] = cmp.sc.overall.p, cmp.sdid.overall.p
+        for year in (2023, 2024):  # synthetic control's p-value per post-period too
+            p[f"sc {year}"][code] = float(cmp.sc.table.loc[year, "p"])
+        # the reported MDE added to the gemeente's own post years: found about 80% of the time
+        shifted = replace(
+            case, panel=case.panel.assign(y=case.panel["y"] + cmp.mde * case.panel["treated"])
+        )
+        again = gm.compare(shifted, replications=100).sdid.overall
+        found[code] = again.p <= 0.05
+    power = float(np.mean(list(found.values())))
+    print(f"sdid with its MDE added: found in {power:.3f}")
+    assert abs(power - 0.8) <= 2.58 * (0.8 * 0.2 / len(sizes)) ** 0.5, power
     se_all = (0.05 * 0.95 / len(sizes)) ** 0.5
     se_third = (0.05 * 0.95 / thirds.value_counts().min()) ** 0.5
     for name, values in p.items():
