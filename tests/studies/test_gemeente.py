@@ -133,3 +133,19 @@ def test_vsv_case_on_the_simulator_has_a_known_zero_effect(small_raw: Path) -> N
     assert case.truth == 0.0 and case.outcome.name == "vsv_percentage"
     o = gm.compare(case, replications=50).sdid.overall
     assert abs(o.estimate) < 3 * o.se
+
+
+def test_summary_numbers_by_hand(rates) -> None:
+    """The summary's level is the gemeente's own mean before the start, its spread the SD
+    of the gemeenten's means before the start; estimate, interval and MDE synthetic DiD's."""
+    case = gm.exam_case(rates, gemeente="GM0034", first_year=2023)
+    cmp = gm.compare(case, replications=20)
+    f = gm.text.summary_finding(cmp, case, "Almere")
+    before = case.panel[case.panel["jaar"] <= 2022]
+    assert f.baseline == pytest.approx(before.loc[before["gemeente_code"] == "GM0034", "y"].mean())
+    assert f.sd == pytest.approx(before.groupby("gemeente_code")["y"].mean().std())
+    assert (f.estimate, f.ci_low, f.ci_high, f.p) == (
+        cmp.sdid.overall.estimate, cmp.sdid.overall.ci_low, cmp.sdid.overall.ci_high,
+        cmp.sdid.overall.p,
+    )  # fmt: skip
+    assert f.mde == pytest.approx(2.8016 * cmp.sdid.overall.se, rel=1e-4)
