@@ -120,7 +120,8 @@ def test_a_comparison_gemeente_has_no_policy_change(strong_effect: Path) -> None
 
 
 def test_vsv_case_on_the_simulator_has_a_known_zero_effect(small_raw: Path) -> None:
-    """The simulator writes VSV without a policy: the truth is 0, and it is found."""
+    """A gemeente outside the simulated programme's region: the truth is 0, and it is
+    found."""
     from evaluatie.sources import load_vsv_rates
 
     rates = load_vsv_rates(small_raw)

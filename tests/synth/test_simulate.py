@@ -44,6 +44,8 @@ def test_files_written(small_raw: Path) -> None:
         "innovatiebudget-subsidies.csv",
         "innovatiebudget-waarheid.csv",
         "vsv-gemeenten.csv",
+        "vsv-onderwijssoort.csv",
+        "vsv-waarheid.csv",
         "oab-budget-gemeenten.csv",
         "vve-uitkomsten-bo.csv",
         "vve-waarheid.csv",

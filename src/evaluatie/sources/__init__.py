@@ -8,7 +8,7 @@ leading zeros) and names the file, line and column of anything it cannot read
 """
 
 from evaluatie.sources.duo import read_duo
-from evaluatie.sources.examens import exam_rates, load_exam_rates, load_vsv_rates
+from evaluatie.sources.examens import exam_rates, load_exam_rates
 from evaluatie.sources.exposure import exposure, exposure_timing
 from evaluatie.sources.gemeenten import (
     gemeente_code,
@@ -20,6 +20,7 @@ from evaluatie.sources.layouts import LAYOUTS, Column, Layout, register_layout
 from evaluatie.sources.panel import PANEL_COLUMNS, build_panel, load_panel, validate_panel
 from evaluatie.sources.sample import balanced, select
 from evaluatie.sources.tidy import read_duo_long, read_examens, read_vsv
+from evaluatie.sources.vsv import load_vsv_by_type, load_vsv_rates, region_rates
 from evaluatie.sources.vve import VVE_OUTCOMES, VveData, gemeente_outcomes, load_vve
 from evaluatie.sources.writer import write_duo
 
@@ -41,6 +42,7 @@ __all__ = [
     "load_exam_rates",
     "load_gemeenten",
     "load_panel",
+    "load_vsv_by_type",
     "load_vsv_rates",
     "load_vve",
     "name_crosswalk",
@@ -48,6 +50,7 @@ __all__ = [
     "read_duo_long",
     "read_examens",
     "read_vsv",
+    "region_rates",
     "register_layout",
     "select",
     "validate_panel",

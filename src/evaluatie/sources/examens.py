@@ -1,5 +1,4 @@
-"""Gemeente x year rates: VO exam pass rates from DUO's exam-results file, and VSV
-(voortijdig schoolverlaten) from CBS's table 84780NED.
+"""Gemeente x year VO exam pass rates from DUO's exam-results file.
 
 DUO publishes candidates and passes per vestiging, onderwijstype, opleiding, school
 year and sex ("Examenkandidaten en geslaagden", layout ``examens``; FORMATS.md). A
@@ -12,13 +11,14 @@ other panels.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
 
 from evaluatie.core.errors import DataFormatError
 from evaluatie.sources.panel import files_by_kind
-from evaluatie.sources.tidy import read_examens, read_vsv
+from evaluatie.sources.tidy import read_examens
 
 #: The sex of the cells that count all pupils.
 ALL_PUPILS = "TOTAAL"
@@ -72,23 +72,12 @@ def exam_rates(exams: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def complete_series(rates: pd.DataFrame) -> pd.DataFrame:
-    """The gemeenten of a gemeente x jaar table with a row in every year of the table."""
+def complete_series(rates: pd.DataFrame, by: Sequence[str] = ()) -> pd.DataFrame:
+    """The gemeenten (within each ``by`` group) of a gemeente x jaar table with a row in
+    every year of the table."""
     n_years = rates["jaar"].nunique()
-    complete = rates.groupby("gemeente_code")["jaar"].transform("size") == n_years
+    complete = rates.groupby(["gemeente_code", *by])["jaar"].transform("size") == n_years
     return rates[complete].reset_index(drop=True)
-
-
-def load_vsv_rates(raw_dir: str | Path = "data/raw") -> pd.DataFrame:
-    """VSV per gemeente x jaar from the CBS table (84780NED layout) in ``raw_dir``:
-    :func:`~evaluatie.sources.tidy.read_vsv` with ``vsv_percentage`` (0-100) and
-    ``leerlingen_gemiddeld`` (mean pupils per year: a time-invariant size); gemeenten
-    with a value in every year only."""
-    rows = read_vsv(one_file(raw_dir, "vsv", "CBS VSV table (layout vsv-cbs-84780NED)"))
-    rows = rows.dropna(subset=["vsv_percentage"])
-    out = complete_series(rows[["gemeente_code", "jaar", "leerlingen", "vsv", "vsv_percentage"]])
-    out["leerlingen_gemiddeld"] = out.groupby("gemeente_code")["leerlingen"].transform("mean")
-    return out
 
 
 def load_exam_rates(raw_dir: str | Path = "data/raw") -> pd.DataFrame:

@@ -195,6 +195,47 @@ VSV_CBS = register_layout(
     )
 )
 
+#: School types of the VSV-by-type table: VO and MBO by level (1, 2, and 3 and 4 together,
+#: as OCW's VSV norms group them).
+ONDERWIJSSOORTEN = ("VO", "MBO1", "MBO2", "MBO34")
+
+VSV_ONDERWIJSSOORT = register_layout(
+    Layout(
+        "vsv-onderwijssoort",
+        "vsv_soort",
+        (
+            Column("GEMEENTECODE", "gmcode", "gemeente_code"),
+            Column("SCHOOLJAAR", "schooljaar"),
+            Column("ONDERWIJSSOORT", "id"),
+            Column("DEELNEMERS", "int", bounds=(0.0, float("inf"))),
+            Column("VSV", "int", bounds=(0.0, float("inf"))),
+        ),
+        "voortijdig schoolverlaters per gemeente of residence x school year x school type "
+        "(VO, MBO1, MBO2, MBO34): the pupils under 23 at 1 October and how many of them left "
+        "without a startkwalificatie (user data, e.g. from DUO's RMC factsheets; the layout "
+        "is ours (u))",
+        key=("gemeente_code", "schooljaar", "onderwijssoort"),
+    )
+)
+
+VSV_WAARHEID = register_layout(
+    Layout(
+        "vsv-waarheid",
+        "waarheid",
+        (
+            Column("GEMEENTECODE", "gmcode", "gemeente_code"),
+            Column("JAAR", "int"),
+            Column("ONDERWIJSSOORT", "id"),
+            Column("DEELNEMERS", "int"),
+            Column("TAU", "number"),
+        ),
+        "true effect of the simulated RMC programme on the VSV percentage (percentage "
+        "points, expected value) per gemeente x year x school type, with the pupils it "
+        "applies to (synthetic)",
+        key=("gemeente_code", "jaar", "onderwijssoort"),
+    )
+)
+
 # --- user treatment data: VVE/OAB budget per gemeente per year -------------------------
 
 BUDGET = register_layout(

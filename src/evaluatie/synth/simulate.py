@@ -15,10 +15,13 @@ same seed and arguments):
 - ``vestigingen-bo.csv``: every simulated vestiging with gemeente, pupils, schoolweging.
 - ``innovatiebudget-subsidies.csv``: first grant school year and amount per vestiging.
 - ``innovatiebudget-waarheid.csv``: the true effect per cohort x year (see below).
-- ``vsv-gemeenten.csv``: voortijdig schoolverlaters per gemeente and school year
-  2013-2014 ... 2023-2024 in CBS StatLine's 84780NED layout (``_sim_vsv``), national
-  rate 1.7-2.1% as published; drawn from its own random stream, so the other files are
-  the same as without it.
+- ``vsv-gemeenten.csv``: voortijdig schoolverlaters per gemeente, RMC region and school
+  year 2013-2014 ... 2023-2024 in CBS StatLine's 84780NED layout, national rate 1.7-2.1%
+  as published; ``vsv-onderwijssoort.csv`` (``vsv-onderwijssoort``) the same per gemeente
+  by school type (VO, MBO1, MBO2, MBO34); ``vsv-waarheid.csv`` (``vsv-waarheid``) the
+  true effect of a regional programme (RMC region Zuid-Holland-Noord, from 2021-2022) per
+  gemeente x year x type. All three from their own random stream (``_sim_vsv``), so the
+  other files are the same as without them.
 - ``oab-budget-gemeenten.csv`` (layout ``oab-budget``): OAB/VVE budget and target
   children per gemeente (all 344) and calendar year 2012-2024, with the 2019
   redistribution phased in; ``vve-uitkomsten-bo.csv`` (``vve-uitkomsten``): groep-2
@@ -111,7 +114,14 @@ from evaluatie.sources.layouts import (
     WAARHEID,
     Layout,
 )
-from evaluatie.sources.layouts_extra import BUDGET, VSV_CBS, VVE_UITKOMSTEN, VVE_WAARHEID
+from evaluatie.sources.layouts_extra import (
+    BUDGET,
+    VSV_CBS,
+    VSV_ONDERWIJSSOORT,
+    VSV_WAARHEID,
+    VVE_UITKOMSTEN,
+    VVE_WAARHEID,
+)
 from evaluatie.sources.writer import write_duo
 from evaluatie.synth import _dgp, _sim_vsv, _sim_vve
 from evaluatie.synth._sim_pupils import simulate_pupils as simulate_pupils  # public API
@@ -121,6 +131,8 @@ from evaluatie.synth.files import (
     SUBSIDIES_FILE,
     VESTIGINGEN_FILE,
     VSV_FILE,
+    VSV_SOORT_FILE,
+    VSV_WAARHEID_FILE,
     VVE_FILE,
     VVE_WAARHEID_FILE,
     WAARHEID_FILE,
@@ -243,7 +255,10 @@ def simulate(
     put(SUBSIDIES_FILE, grants, SUBSIDIES)
     truth = _truth(merged, design)
     put(WAARHEID_FILE, truth, WAARHEID)
-    put(VSV_FILE, _sim_vsv.vsv_frame(rng_vsv, schools), VSV_CBS)
+    cbs, soort, vsv_truth = _sim_vsv.draw(rng_vsv, schools)
+    put(VSV_FILE, cbs, VSV_CBS)
+    put(VSV_SOORT_FILE, soort, VSV_ONDERWIJSSOORT)
+    put(VSV_WAARHEID_FILE, vsv_truth, VSV_WAARHEID)
     if vve:
         budget, outcomes, vve_truth = _sim_vve.draw(rng_vve, schools, slopes, vve_saturation)
         put(BUDGET_FILE, budget, BUDGET)

@@ -19,11 +19,12 @@ import pandas as pd
 from evaluatie.core.errors import ParameterError
 from evaluatie.sources.duo import read_duo
 from evaluatie.sources.layouts import WAARHEID
-from evaluatie.sources.layouts_extra import VVE_WAARHEID
+from evaluatie.sources.layouts_extra import VSV_WAARHEID, VVE_WAARHEID
 from evaluatie.sources.vve import VVE_OUTCOMES, outcome_column
-from evaluatie.synth import _sim_vve
+from evaluatie.synth import _sim_vsv, _sim_vve
 from evaluatie.synth.files import (
     MANIFEST_FILE,
+    VSV_WAARHEID_FILE,
     VVE_WAARHEID_FILE,
     WAARHEID_FILE,
     SimulationManifest,
@@ -169,3 +170,52 @@ def known_dose_response(
     dose = np.asarray(dose, dtype=float)
     values = true_dose_response(raw_dir, outcome, dose, years)
     return pd.Series(values, index=pd.Index(dose, name="dose"), name="truth")
+
+
+def known_vsv_effect(
+    raw_dir: str | Path,
+    *,
+    gemeenten: Sequence[str],
+    years: Sequence[int],
+    onderwijssoort: str | Sequence[str] = _sim_vsv.TOTAAL,
+    pooled: bool = False,
+) -> float | None:
+    """The true effect (percentage points) of the simulated VSV programme on ``gemeenten``
+    over ``years``, or ``None`` on a user's data (no ``vsv-waarheid.csv``).
+
+    Each year's effect is averaged over the gemeenten, equally or -- ``pooled``: the
+    effect on the rate of the gemeenten taken together, as a region's rate is -- weighted
+    by their pupils; the years are then averaged equally, as the synthetic designs
+    average their post periods. Gemeenten outside the programme have effect 0. Several
+    ``onderwijssoort`` values (school types) are pooled by their pupils.
+    """
+    types = [onderwijssoort] if isinstance(onderwijssoort, str) else list(onderwijssoort)
+    if len(types) > 1 and not pooled:
+        raise ParameterError("several school types are averaged by their pupils: pooled=True")
+    path = Path(raw_dir) / VSV_WAARHEID_FILE
+    if not path.is_file():
+        return None
+    truth = read_duo(path, VSV_WAARHEID)
+    rows = truth[
+        truth["gemeente_code"].isin(list(gemeenten))
+        & truth["jaar"].isin([int(y) for y in years])
+        & truth["onderwijssoort"].isin(types)
+    ]
+    if rows.empty:
+        return 0.0
+    if rows["gemeente_code"].nunique() < len(set(gemeenten)) and pooled:
+        raise ParameterError(
+            "a pooled true effect needs every gemeente's pupils; only the programme's "
+            f"gemeenten have them ({sorted(set(gemeenten) - set(rows['gemeente_code']))} have not)"
+        )
+    n_units = len(set(gemeenten))
+
+    def year_effect(year: pd.DataFrame) -> float:
+        tau = year["tau"].to_numpy(dtype=float)
+        if pooled:
+            return float(np.average(tau, weights=year["deelnemers"].to_numpy(dtype=float)))
+        return float(tau.sum() / n_units)
+
+    # A year outside the truth file had no programme: it adds 0 to the sum.
+    per_year = [year_effect(group) for _, group in rows.groupby("jaar")]
+    return float(np.sum(per_year) / len(set(years)))

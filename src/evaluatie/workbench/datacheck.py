@@ -135,8 +135,9 @@ def _signature(path: Path) -> _Signature:
 
 
 def _read(path: Path, source: Source) -> _Read:
-    from evaluatie.sources.examens import load_exam_rates, load_vsv_rates
+    from evaluatie.sources.examens import load_exam_rates
     from evaluatie.sources.panel import load_panel
+    from evaluatie.sources.vsv import load_vsv_rates
     from evaluatie.sources.vve import load_vve
 
     loader = {

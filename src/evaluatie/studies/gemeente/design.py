@@ -20,6 +20,7 @@ measured on the real panel.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -32,11 +33,13 @@ from evaluatie.core.errors import DesignError, EvaluatieError, ParameterError
 from evaluatie.core.results import Result
 from evaluatie.estimators.single_unit import single_unit_did
 from evaluatie.estimators.synthetic import SyntheticResult, synthetic_control, synthetic_did
-from evaluatie.sources.examens import load_exam_rates, load_vsv_rates
+from evaluatie.sources.examens import complete_series, load_exam_rates
 from evaluatie.sources.outcomes import Outcome, outcome_info
+from evaluatie.sources.rmc import load_rmc_regions
+from evaluatie.sources.vsv import load_vsv_rates
 from evaluatie.sources.vve import VveData, load_vve
 from evaluatie.studies.vve.design import known_curve, vve_study
-from evaluatie.synth.truth import is_simulated
+from evaluatie.synth.truth import known_vsv_effect
 
 #: Donors by default: enough for a rank test at 5% (19) with room for a fit.
 DONORS = 40
@@ -89,11 +92,13 @@ def similar_donors(sizes: pd.Series, focus: str, k: int = DONORS) -> list[str]:
     return sorted(distance.sort_values(kind="stable").index[:k])
 
 
-def _case(
+def case_from_panel(
     panel: pd.DataFrame, *, focus: str, first_year: int, candidates: list[str], donors: int,
     outcome: Outcome, source: str, truth: float | None = None,
 ) -> GemeenteCase:  # fmt: skip
-    """Check the focus and the year, pick the donors, mark the treatment."""
+    """The case of ``panel`` (``gemeente_code, jaar, y, size``; the unit may also be a
+    region): checks the focus and the year, picks the ``donors`` nearest in size among
+    ``candidates`` and marks the focus treated from ``first_year``."""
     if focus not in set(panel["gemeente_code"]):
         raise DesignError(f"gemeente {focus} has no complete {outcome.name} series in the data")
     years = sorted(panel["jaar"].unique())
@@ -118,8 +123,9 @@ def _case(
 
 def _rate_case(
     rates: pd.DataFrame, *, value: str, size: str, gemeente: str, first_year: int,
-    donors: int, source: str, truth: float | None,
+    donors: int, source: str, truth: float | None, exclude: Sequence[str] = (),
 ) -> GemeenteCase:  # fmt: skip
+    rates = complete_series(rates)  # the synthetic designs need a balanced panel
     panel = pd.DataFrame(
         {
             "gemeente_code": rates["gemeente_code"],
@@ -128,8 +134,8 @@ def _rate_case(
             "size": rates[size],
         }
     )
-    codes = sorted(set(panel["gemeente_code"]) - {gemeente})
-    return _case(
+    codes = sorted(set(panel["gemeente_code"]) - {gemeente} - set(exclude))
+    return case_from_panel(
         panel, focus=gemeente, first_year=first_year, candidates=codes, donors=donors,
         outcome=outcome_info(value), source=source, truth=truth,
     )  # fmt: skip
@@ -148,18 +154,31 @@ def exam_case(
     )  # fmt: skip
 
 
+def region_members(gemeente: str) -> list[str]:
+    """The gemeenten of ``gemeente``'s RMC region (:mod:`evaluatie.sources.rmc`), itself
+    included; none when the crosswalk does not know the code (e.g. a gemeente formed
+    after the shipped list)."""
+    regions = load_rmc_regions().set_index("gemeente_code")["rmc_code"]
+    if gemeente not in regions.index:
+        return []
+    return sorted(regions.index[regions == regions[gemeente]])
+
+
 def vsv_case(
     rates: pd.DataFrame, *, gemeente: str, first_year: int, raw_dir: str | Path,
     donors: int = DONORS,
 ) -> GemeenteCase:  # fmt: skip
-    """The VSV percentage (:func:`evaluatie.sources.examens.load_vsv_rates`) of
-    ``gemeente`` from ``first_year`` against the ``donors`` gemeenten nearest in pupils.
-    The simulator writes VSV without any policy effect, so on its data the truth is 0
-    (a check that the designs do not find an effect that is not there)."""
+    """The VSV percentage (:func:`evaluatie.sources.vsv.load_vsv_rates`) of ``gemeente``
+    from ``first_year`` against the ``donors`` gemeenten nearest in pupils outside its RMC
+    region: VSV policy is regional (the RMC contactgemeente coordinates it for all its
+    members), so a neighbour in the region may share the policy. On simulated data the
+    truth is the simulated regional programme's effect on ``gemeente`` (0 outside the
+    programme's region)."""
+    years = sorted(int(y) for y in rates["jaar"].unique() if y >= first_year)
     return _rate_case(
         rates, value="vsv_percentage", size="leerlingen_gemiddeld", gemeente=gemeente,
-        first_year=first_year, donors=donors, source="vsv",
-        truth=0.0 if is_simulated(raw_dir) else None,
+        first_year=first_year, donors=donors, source="vsv", exclude=region_members(gemeente),
+        truth=known_vsv_effect(raw_dir, gemeenten=[gemeente], years=years),
     )  # fmt: skip
 
 
@@ -194,7 +213,7 @@ def vve_case(
         dose = np.array([float(study.doses.loc[gemeente, "dose"])])
         known = known_curve(study, raw_dir, dose)
         truth = None if known is None else float(known.iloc[0])
-    return _case(
+    return case_from_panel(
         panel, focus=gemeente, first_year=study.reference + 1, candidates=comparison,
         donors=donors, outcome=outcome_info(outcome), source="vve", truth=truth,
     )  # fmt: skip
