@@ -248,3 +248,24 @@ def test_gemeente_design_refused_before_any_kernel(
     assert main(["run", str(path), "--reports", str(reports)]) == 2
     assert "first_year=2021" in capsys.readouterr().err
     assert not reports.exists() or not any(reports.iterdir())
+
+
+def test_schooluitval_params_and_their_design_checks(small_raw: Path) -> None:
+    """The schooluitval parameters: a gap of one group twice, a malformed code, a
+    gemeente outside the region and a start the data cannot show are refused before any
+    kernel starts, each named."""
+    with pytest.raises(ParameterError, match="two different groups"):
+        validate("schooluitval", {"gap": ["VO", "VO"]})
+    with pytest.raises(ParameterError, match="GM0546, not"):
+        validate("schooluitval", {"gemeente": "Leiden"})
+    root = small_raw.parent
+    raw = small_raw.name
+    ok = validate("schooluitval", {"raw_dir": raw}, root=root)
+    assert ok.rmc == "RMC26" and ok.gemeente == "GM0546" and ok.gap == ("MBO", "VO")
+    with pytest.raises(ParameterError) as err:
+        validate("schooluitval", {"raw_dir": raw, "gemeente": "GM0453"}, root=root)
+    assert "GM0453 is not a member of RMC region RMC26" in str(err.value)
+    with pytest.raises(ParameterError, match="first_year=2014"):
+        validate("schooluitval", {"raw_dir": raw, "first_year": 2014}, root=root)
+    with pytest.raises(ParameterError, match="unknown RMC"):
+        validate("schooluitval", {"raw_dir": raw, "rmc": "Atlantis"}, root=root)

@@ -290,3 +290,24 @@ def test_gemeente_report_on_the_real_exam_file(tmp_path: Path) -> None:
     record = json.loads((reports / "gemeente_almere_examens.json").read_text(encoding="utf-8"))
     assert record["status"] == "ok" and record["headline"]["label"].startswith("Almere: ")
     assert record["headline"]["unit"] == "procentpunt"
+
+
+def test_schooluitval_report_names_the_truth(tmp_path: Path, raw_dir: Path) -> None:
+    """The schooluitval notebook on simulated data: the region against the other RMC
+    regions with its plots, the table by school type, the gap and the member gemeente,
+    each with the simulated truth named; Dutch, and nothing the render check flags."""
+    path = tmp_path / "schooluitval_test.yaml"
+    path.write_text(
+        f"notebook: schooluitval\nparameters:\n  raw_dir: {raw_dir}\n", encoding="utf-8"
+    )
+    reports = tmp_path / "reports"
+    assert main(["run", str(path), "--reports", str(reports)]) == 0
+    html = (reports / "schooluitval_test.html").read_text(encoding="utf-8")
+    # trend panels, region vs synthetic region, Leiden vs synthetic Leiden
+    assert len(re.findall(r'<img[^>]+src="data:image/png;base64,', html)) == 3
+    assert "Zuid-Holland-Noord" in html and "Per onderwijssoort" in html
+    assert html.count("Controle op gesimuleerde gegevens") >= 3  # region, gap, Leiden
+    assert "waar effect" in html and "rangorde onder 38 placebo" in html
+    assert report_problems(html) == []
+    record = json.loads((reports / "schooluitval_test.json").read_text(encoding="utf-8"))
+    assert record["status"] == "ok" and record["headline"]["unit"] == "procentpunt"

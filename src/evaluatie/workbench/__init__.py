@@ -13,6 +13,7 @@ from evaluatie.workbench.headline import publish
 from evaluatie.workbench.params import (
     GemeenteParams,
     InnovatiebudgetParams,
+    SchooluitvalParams,
     VveBudgetParams,
     read_params_file,
     validate,
@@ -21,6 +22,7 @@ from evaluatie.workbench.params import (
 __all__ = [
     "GemeenteParams",
     "InnovatiebudgetParams",
+    "SchooluitvalParams",
     "VveBudgetParams",
     "publish",
     "read_params_file",

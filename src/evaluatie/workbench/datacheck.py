@@ -32,7 +32,7 @@ from evaluatie.core.errors import DataQualityWarning, EvaluatieError
 #: Key of the :class:`DataChecker` in the pydantic validation context.
 DATA_CONTEXT = "evaluatie.data"
 #: What a notebook can read from ``raw_dir``.
-Source = Literal["panel", "vve", "examens", "vsv"]
+Source = Literal["panel", "vve", "examens", "vsv", "schooluitval"]
 
 
 def input_files(raw: Path) -> list[Path]:
@@ -139,12 +139,14 @@ def _read(path: Path, source: Source) -> _Read:
     from evaluatie.sources.panel import load_panel
     from evaluatie.sources.vsv import load_vsv_rates
     from evaluatie.sources.vve import load_vve
+    from evaluatie.studies.schooluitval import load as load_schooluitval
 
     loader = {
         "panel": load_panel,
         "vve": load_vve,
         "examens": load_exam_rates,
         "vsv": load_vsv_rates,
+        "schooluitval": load_schooluitval,
     }[source]
     with warnings.catch_warnings(record=True) as seen:
         warnings.simplefilter("always")
@@ -227,6 +229,8 @@ def _inventory(raw_dir: str, loaded: dict[Source, Any]) -> DataInventory:
     if (vve := loaded.get("vve")) is not None:
         gemeenten.update(vve.budget["gemeente_code"].astype(str))
         add(vve.schools, VVE_OUTCOMES)
+    if (vsv := loaded.get("schooluitval")) is not None:
+        loaded = {**loaded, "vsv": vsv.gemeenten}
     for source, column in (("examens", "slaagpercentage"), ("vsv", "vsv_percentage")):
         if (rates := loaded.get(source)) is not None:  # type: ignore[call-overload]
             gemeenten.update(rates["gemeente_code"])

@@ -353,8 +353,74 @@ class GemeenteParams(NotebookParams):
         }
 
 
+#: The school types and groups the schooluitval report can split by.
+VSV_GROUPS = ("VO", "MBO1", "MBO2", "MBO34", "MBO")
+
+
+class SchooluitvalParams(NotebookParams):
+    """Did an RMC region's approach lower voortijdig schoolverlaten, compared with the
+    other RMC regions, per school type, and in one of its gemeenten?"""
+
+    notebook: ClassVar[str] = "schooluitval"
+    sources: ClassVar[tuple[Source, ...]] = ("schooluitval",)
+
+    title: str = Field(
+        "Schooluitval: de regionale aanpak vergeleken met andere RMC-regio's",
+        description="Report title shown at the top of the report.",
+    )
+    rmc: str = Field(
+        "RMC26",
+        description="The RMC region: its code (RMC01-RMC39) or name, e.g. Zuid-Holland-Noord "
+        "(Holland Rijnland, contactgemeente Leiden).",
+    )
+    first_year: int = Field(
+        2022,
+        ge=2000,
+        le=2100,
+        description="First school year (end year) of the approach: 2022 = 2021-2022.",
+    )
+    gemeente: str | None = Field(
+        "GM0546",
+        description="A member gemeente (GM####) compared on its own with gemeenten of like "
+        "size outside the region; empty = none.",
+    )
+    donors: int = Field(
+        40, ge=2, le=400, description="Comparison gemeenten for the member gemeente."
+    )
+    groups: list[Literal[VSV_GROUPS]] = Field(  # type: ignore[valid-type]
+        ["VO", "MBO1", "MBO2", "MBO34"],
+        description="School types shown one by one (needs the table by school type).",
+    )
+    gap: tuple[Literal[VSV_GROUPS], Literal[VSV_GROUPS]] | None = Field(  # type: ignore[valid-type]
+        ("MBO", "VO"),
+        description="Two groups whose gap is compared before and after the start; empty = no gap.",
+    )
+
+    @field_validator("gemeente")
+    @classmethod
+    def _code(cls, code: str | None) -> str | None:
+        _check_codes(cls, [code] if code else None, None)
+        return code
+
+    @model_validator(mode="after")
+    def _distinct_gap(self) -> SchooluitvalParams:
+        if self.gap is not None and self.gap[0] == self.gap[1]:
+            raise ValueError(f"gap needs two different groups, got {list(self.gap)}")
+        return self
+
+    def design_problems(self, checker: DataChecker) -> list[str]:
+        from evaluatie.studies.schooluitval import design_problems
+
+        groups = [*self.groups, *(self.gap or ())]
+        return design_problems(
+            checker.load(self.raw_dir, "schooluitval"), rmc=self.rmc, first_year=self.first_year,
+            gemeente=self.gemeente, donors=self.donors, groups=list(dict.fromkeys(groups)),
+        )  # fmt: skip
+
+
 NOTEBOOK_PARAMS: dict[str, type[NotebookParams]] = {
-    cls.notebook: cls for cls in (InnovatiebudgetParams, VveBudgetParams, GemeenteParams)
+    cls.notebook: cls
+    for cls in (InnovatiebudgetParams, VveBudgetParams, GemeenteParams, SchooluitvalParams)
 }
 
 

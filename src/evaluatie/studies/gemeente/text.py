@@ -92,6 +92,7 @@ TEXT = Catalogue(
             "en": "DiD (placebo interval)",
         },
         "col.inference": {"nl": "onzekerheid uit", "en": "uncertainty from"},
+        "units.gemeenten": {"nl": "gemeenten", "en": "gemeenten"},
         "inf.sc": {
             "nl": "rangorde onder {n} placebo's",
             "en": "rank among {n} placebos",
@@ -101,8 +102,8 @@ TEXT = Catalogue(
             "en": "placebo standard error ({n} draws)",
         },
         "inf.did": {
-            "nl": "placebo-verdeling, naar omvang geschaald ({n} gemeenten)",
-            "en": "placebo distribution, rescaled by size ({n} gemeenten)",
+            "nl": "placebo-verdeling, naar omvang geschaald ({n} {units})",
+            "en": "placebo distribution, rescaled by size ({n} {units})",
         },
         "agree": {
             "nl": "De drie schattingen liggen tussen {low} en {high} {unit}.",
@@ -197,8 +198,10 @@ def sc_section(cmp: Comparison, *, name: str, year: int) -> None:
     section("sc", name=name, year=year, resolution=number(cmp.sc.meta["p_resolution"], 3))
 
 
-def comparison_table(cmp: Comparison) -> pd.DataFrame:
-    """One row per method: estimate, interval, p and where the uncertainty comes from."""
+def comparison_table(cmp: Comparison, *, units: str | None = None) -> pd.DataFrame:
+    """One row per method: estimate, interval, p and where the uncertainty comes from
+    (``units``: what the comparison units are called, default gemeenten)."""
+    units = units or TEXT("units.gemeenten")
     rows = []
     for key, result, draws in (
         ("sdid", cmp.sdid, cmp.sdid.meta["inference"].draws),
@@ -214,7 +217,7 @@ def comparison_table(cmp: Comparison) -> pd.DataFrame:
                 "ci_low": o.ci_low,
                 "ci_high": o.ci_high,
                 "p": o.p,
-                TEXT("col.inference"): TEXT(f"inf.{key}", n=draws),
+                TEXT("col.inference"): TEXT(f"inf.{key}", n=draws, units=units),
             }
         )
     # the contract's column names: show_table writes them in the reader's language
@@ -251,16 +254,18 @@ def truth_sentence(cmp: Comparison, case: GemeenteCase, name: str) -> str:
     )  # fmt: skip
 
 
-def summary_finding(cmp: Comparison, case: GemeenteCase, name: str) -> Finding:
-    """Synthetic DiD's estimate with the focus gemeente's level and the donors' spread
-    before the start, and its MDE."""
+def summary_finding(
+    cmp: Comparison, case: GemeenteCase, name: str, *, who: str | None = None
+) -> Finding:
+    """Synthetic DiD's estimate with the focus unit's level and the donors' spread
+    before the start, and its MDE; ``who`` opens the sentence (default "In {name}")."""
     o = cmp.sdid.overall
     assert o is not None
     pre = case.panel[case.panel["jaar"] < case.first_year]
     baseline = float(case.focus_series().loc[case.pre_years].mean())
     spread = float(pre.groupby("gemeente_code")["y"].mean().std(ddof=1))
     return Finding(
-        who=TEXT("who", name=name),
+        who=who or TEXT("who", name=name),
         subject=case.outcome.subject,
         unit=case.outcome.unit,
         estimate=o.estimate,
