@@ -269,3 +269,17 @@ def test_schooluitval_params_and_their_design_checks(small_raw: Path) -> None:
         validate("schooluitval", {"raw_dir": raw, "first_year": 2014}, root=root)
     with pytest.raises(ParameterError, match="unknown RMC"):
         validate("schooluitval", {"raw_dir": raw, "rmc": "Atlantis"}, root=root)
+
+
+def test_doorstroom_params_on_the_real_exam_file() -> None:
+    """Defaults read the real exam file in the repository; a gap of one group twice, an
+    unknown group and a gemeente without a level's pass rate are refused, each named."""
+    ok = validate("doorstroom", {}, root=REPO)
+    assert ok.raw_dir == "tests/data/duo" and ok.gemeente == "GM0034" and ok.policy is None
+    with pytest.raises(ParameterError, match="two different groups"):
+        validate("doorstroom", {"gaps": [["MAN", "MAN"]]})
+    with pytest.raises(ParameterError, match="groups"):
+        validate("doorstroom", {"groups": ["MBO"]})
+    with pytest.raises(ParameterError, match="GM9999") as err:
+        validate("doorstroom", {"gemeente": "GM9999"}, root=REPO)
+    assert "kernel" not in str(err.value)

@@ -311,3 +311,20 @@ def test_schooluitval_report_names_the_truth(tmp_path: Path, raw_dir: Path) -> N
     assert report_problems(html) == []
     record = json.loads((reports / "schooluitval_test.json").read_text(encoding="utf-8"))
     assert record["status"] == "ok" and record["headline"]["unit"] == "procentpunt"
+
+
+def test_doorstroom_report_on_the_real_exam_file(tmp_path: Path) -> None:
+    """The committed params file on the real DUO exam file: the level plot, the gaps
+    table, the comparison presented as an illustration, a Dutch summary of the gaps."""
+    reports = tmp_path / "reports"
+    with pytest.MonkeyPatch.context() as mp:
+        mp.chdir(REPO)
+        assert main(["run", "params/doorstroom_almere.yaml", "--reports", str(reports)]) == 0
+    html = (reports / "doorstroom_almere.html").read_text(encoding="utf-8")
+    assert len(re.findall(r'<img[^>]+src="data:image/png;base64,', html)) == 1
+    assert "Illustratie van de methode" in html and "Gesimuleerde gegevens:" not in html
+    assert "Gelijke kansen" in html and "vmbo − havo/vwo" in html and "jongens − meisjes" in html
+    assert "lag het slagingspercentage van vmbo" in html
+    assert report_problems(html) == []
+    record = json.loads((reports / "doorstroom_almere.json").read_text(encoding="utf-8"))
+    assert record["status"] == "ok" and record["headline"]["label"].startswith("Almere: ")

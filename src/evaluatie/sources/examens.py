@@ -11,12 +11,13 @@ other panels.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
 
-from evaluatie.core.errors import DataFormatError
+from evaluatie.core.errors import DataFormatError, DataQualityWarning, ParameterError
 from evaluatie.sources.panel import files_by_kind
 from evaluatie.sources.tidy import read_examens
 
@@ -43,15 +44,46 @@ def exam_file(raw_dir: str | Path) -> Path:
     return one_file(raw_dir, "examens", "DUO exam-results file (layout examens)")
 
 
-def exam_rates(exams: pd.DataFrame) -> pd.DataFrame:
-    """Pass rates per gemeente x jaar from :func:`~evaluatie.sources.tidy.read_examens`.
+def exam_level(exams: pd.DataFrame) -> pd.Series:
+    """Each exam cell's level: ``VMBO-B``, ``VMBO-K``, ``VMBO-GT`` (the gemengde and
+    theoretische leerweg: one exam level), ``HAVO`` or ``VWO``, from ``onderwijstype`` and
+    the leerweg in ``opleiding`` (``"VMBO K - economie"``). The leerwerktraject (``VMBO
+    LWT``) leads to a basisberoepsgerichte diploma and counts as ``VMBO-B``. A VMBO
+    programme of no known leerweg is left without a level, with a
+    :class:`~evaluatie.core.errors.DataQualityWarning` naming it."""
+    leerweg = exams["opleiding"].str.extract(r"^VMBO\s+(LWT|[BKGT])\b", expand=False)
+    level = "VMBO-" + leerweg.replace({"LWT": "B", "G": "GT", "T": "GT"})
+    vmbo = exams["onderwijstype"] == "VMBO"
+    unknown = sorted(exams.loc[vmbo & level.isna(), "opleiding"].unique())
+    if unknown:
+        warnings.warn(
+            f"VMBO programmes of no known leerweg get no level: {', '.join(unknown[:5])}",
+            DataQualityWarning,
+            stacklevel=2,
+        )
+    return level.where(vmbo, exams["onderwijstype"]).rename("niveau")
 
-    Columns ``gemeente_code, jaar, examenkandidaten, geslaagden, slaagpercentage``
-    (0-100) and ``kandidaten_gemiddeld`` (the gemeente's mean candidates per year: a
-    time-invariant size); only gemeenten with a published count in every year.
+
+def exam_rates(exams: pd.DataFrame, by: Sequence[str] = ()) -> pd.DataFrame:
+    """Pass rates per gemeente x jaar (x ``by``) from
+    :func:`~evaluatie.sources.tidy.read_examens`.
+
+    Columns ``gemeente_code, jaar``, ``by``, ``examenkandidaten, geslaagden,
+    slaagpercentage`` (0-100) and ``kandidaten_gemiddeld`` (the mean candidates per year:
+    a time-invariant size); only series with a published count in every year. ``by`` may
+    hold ``onderwijstype`` (VMBO, HAVO, VWO), ``niveau`` (:func:`exam_level`) and
+    ``geslacht``: with ``geslacht`` the MAN and VROUW cells are summed, otherwise the
+    cells of all pupils (TOTAAL). DUO withholds more cells by sex (fewer candidates per
+    cell), so a rate by sex rests on fewer programmes than the rate of all pupils.
     """
+    unknown = sorted(set(by) - {"onderwijstype", "niveau", "geslacht"})
+    if unknown:
+        raise ParameterError(
+            f"exam rates split by onderwijstype, niveau or geslacht, not {unknown}"
+        )
+    sexes = ("MAN", "VROUW") if "geslacht" in by else (ALL_PUPILS,)
     keep = (
-        (exams["geslacht"] == ALL_PUPILS)
+        exams["geslacht"].isin(sexes)
         & ~exams["examenkandidaten_suppressed"]
         & ~exams["geslaagden_suppressed"]
         & exams["gemeente_code"].notna()
@@ -61,15 +93,19 @@ def exam_rates(exams: pd.DataFrame) -> pd.DataFrame:
         {
             "gemeente_code": cells["gemeente_code"].astype(str).to_numpy(),
             "jaar": cells["schooljaar"].str[5:].astype("int64").to_numpy(),
+            "onderwijstype": cells["onderwijstype"].to_numpy(),
+            "niveau": exam_level(cells).to_numpy(),
+            "geslacht": cells["geslacht"].to_numpy(),
             "examenkandidaten": cells["examenkandidaten"].astype("float64").to_numpy(),
             "geslaagden": cells["geslaagden"].astype("float64").to_numpy(),
         }
     )
-    out = frame.groupby(["gemeente_code", "jaar"], as_index=False, sort=True).sum()
+    keys = ["gemeente_code", "jaar", *by]
+    out = frame.groupby(keys, as_index=False, sort=True)[["examenkandidaten", "geslaagden"]].sum()
     out["slaagpercentage"] = 100.0 * out["geslaagden"] / out["examenkandidaten"]
-    out = complete_series(out)
-    out["kandidaten_gemiddeld"] = out.groupby("gemeente_code")["examenkandidaten"].transform("mean")
-    return out
+    out = complete_series(out, by)
+    size = out.groupby(["gemeente_code", *by])["examenkandidaten"].transform("mean")
+    return out.assign(kandidaten_gemiddeld=size)
 
 
 def complete_series(rates: pd.DataFrame, by: Sequence[str] = ()) -> pd.DataFrame:

@@ -11,6 +11,7 @@ records and the cache), :mod:`~evaluatie.workbench.headline` (`publish`: a noteb
 
 from evaluatie.workbench.headline import publish
 from evaluatie.workbench.params import (
+    DoorstroomParams,
     GemeenteParams,
     InnovatiebudgetParams,
     SchooluitvalParams,
@@ -20,6 +21,7 @@ from evaluatie.workbench.params import (
 )
 
 __all__ = [
+    "DoorstroomParams",
     "GemeenteParams",
     "InnovatiebudgetParams",
     "SchooluitvalParams",

@@ -32,7 +32,7 @@ from evaluatie.core.errors import DataQualityWarning, EvaluatieError
 #: Key of the :class:`DataChecker` in the pydantic validation context.
 DATA_CONTEXT = "evaluatie.data"
 #: What a notebook can read from ``raw_dir``.
-Source = Literal["panel", "vve", "examens", "vsv", "schooluitval"]
+Source = Literal["panel", "vve", "examens", "vsv", "schooluitval", "doorstroom"]
 
 
 def input_files(raw: Path) -> list[Path]:
@@ -139,6 +139,7 @@ def _read(path: Path, source: Source) -> _Read:
     from evaluatie.sources.panel import load_panel
     from evaluatie.sources.vsv import load_vsv_rates
     from evaluatie.sources.vve import load_vve
+    from evaluatie.studies.doorstroom import load as load_doorstroom
     from evaluatie.studies.schooluitval import load as load_schooluitval
 
     loader = {
@@ -147,6 +148,7 @@ def _read(path: Path, source: Source) -> _Read:
         "examens": load_exam_rates,
         "vsv": load_vsv_rates,
         "schooluitval": load_schooluitval,
+        "doorstroom": load_doorstroom,
     }[source]
     with warnings.catch_warnings(record=True) as seen:
         warnings.simplefilter("always")
@@ -231,6 +233,10 @@ def _inventory(raw_dir: str, loaded: dict[Source, Any]) -> DataInventory:
         add(vve.schools, VVE_OUTCOMES)
     if (vsv := loaded.get("schooluitval")) is not None:
         loaded = {**loaded, "vsv": vsv.gemeenten}
+    if (exams := loaded.get("doorstroom")) is not None:
+        from evaluatie.studies.doorstroom import group_rates
+
+        loaded = {**loaded, "examens": group_rates(exams)}
     for source, column in (("examens", "slaagpercentage"), ("vsv", "vsv_percentage")):
         if (rates := loaded.get(source)) is not None:  # type: ignore[call-overload]
             gemeenten.update(rates["gemeente_code"])

@@ -418,9 +418,84 @@ class SchooluitvalParams(NotebookParams):
         )  # fmt: skip
 
 
+#: The exam groups the doorstroom report can show (levels, school types, sexes).
+EXAM_GROUPS = ("VMBO-B", "VMBO-K", "VMBO-GT", "VMBO", "HAVO", "VWO", "HAVO/VWO", "MAN", "VROUW")
+
+
+class DoorstroomParams(NotebookParams):
+    """How do a gemeente's pupils pass their VO exams, per level and for boys and girls,
+    against its region, the country and like gemeenten -- and the gaps between groups?"""
+
+    notebook: ClassVar[str] = "doorstroom"
+    sources: ClassVar[tuple[Source, ...]] = ("doorstroom",)
+
+    title: str = Field(
+        "Doorstroom: slagen voor het eindexamen, per niveau en voor jongens en meisjes",
+        description="Report title shown at the top of the report.",
+    )
+    raw_dir: str = Field(
+        "tests/data/duo",
+        description="Folder with DUO's exam-results file (default: the real file shipped in "
+        "the repository).",
+    )
+    gemeente: str = Field("GM0034", description="The gemeente (GM####); default Almere.")
+    first_year: int = Field(
+        2023,
+        ge=2000,
+        le=2100,
+        description="First school year (end year) compared after; a chosen year unless "
+        "`policy` names what started then.",
+    )
+    policy: str | None = Field(
+        None,
+        description="What started in first_year (shown in the report); empty = the "
+        "comparison is an illustration of the method, not an evaluation.",
+    )
+    groups: list[Literal[EXAM_GROUPS]] = Field(  # type: ignore[valid-type]
+        ["VMBO-B", "VMBO-K", "VMBO-GT", "HAVO", "VWO"],
+        min_length=1,
+        description="Groups shown one by one (levels, school types or sexes).",
+    )
+    gaps: list[tuple[Literal[EXAM_GROUPS], Literal[EXAM_GROUPS]]] = Field(  # type: ignore[valid-type]
+        [("VMBO", "HAVO/VWO"), ("MAN", "VROUW")],
+        description="Pairs of groups whose gap is shown and compared.",
+    )
+    donors: int = Field(
+        40, ge=2, le=400, description="Comparison gemeenten: the ones nearest in candidates."
+    )
+
+    @field_validator("gemeente")
+    @classmethod
+    def _code(cls, code: str) -> str:
+        _check_codes(cls, [code], None)
+        return code
+
+    @field_validator("gaps")
+    @classmethod
+    def _distinct(cls, gaps: list[tuple[str, str]]) -> list[tuple[str, str]]:
+        same = [list(g) for g in gaps if g[0] == g[1]]
+        if same:
+            raise ValueError(f"a gap needs two different groups, got {same}")
+        return gaps
+
+    def design_problems(self, checker: DataChecker) -> list[str]:
+        from evaluatie.studies.doorstroom import design_problems
+
+        return design_problems(
+            checker.load(self.raw_dir, "doorstroom"), gemeente=self.gemeente,
+            first_year=self.first_year, groups=self.groups, gaps=self.gaps, donors=self.donors,
+        )  # fmt: skip
+
+
 NOTEBOOK_PARAMS: dict[str, type[NotebookParams]] = {
     cls.notebook: cls
-    for cls in (InnovatiebudgetParams, VveBudgetParams, GemeenteParams, SchooluitvalParams)
+    for cls in (
+        InnovatiebudgetParams,
+        VveBudgetParams,
+        GemeenteParams,
+        SchooluitvalParams,
+        DoorstroomParams,
+    )
 }
 
 

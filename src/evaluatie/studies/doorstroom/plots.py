@@ -1,0 +1,47 @@
+"""The doorstroom report's plot: pass rates per level, gemeente against region and country."""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import pandas as pd
+import seaborn as sns
+from matplotlib.figure import Figure
+
+from evaluatie.core.language import Catalogue
+from evaluatie.plots.labels import LABELS, localize
+
+TEXT = Catalogue({"rate": {"nl": "geslaagd (%)", "en": "passed (%)"}})
+_COLOURS = {
+    "gemeente": sns.color_palette("colorblind")[0],
+    "regio": sns.color_palette("colorblind")[1],
+    "nederland": "grey",
+}
+
+
+def level_plot(levels: pd.DataFrame, *, labels: dict[str, str], titles: dict[str, str]) -> Figure:
+    """One panel per group of :func:`~evaluatie.studies.doorstroom.design.levels`: the
+    pass rate per school year of the gemeente, its RMC region and the country."""
+    groups = list(dict.fromkeys(levels["group"]))
+    ncols = min(len(groups), 3)
+    nrows = -(-len(groups) // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(4.2 * ncols, 3.2 * nrows), squeeze=False)
+    for ax, group in zip(axes.ravel(), groups, strict=False):
+        rows = levels[levels["group"] == group]
+        for who, line in rows.groupby("wie", sort=False):
+            ax.plot(
+                line["jaar"],
+                line["slaagpercentage"],
+                marker="o",
+                color=_COLOURS[who],
+                label=labels[who],
+            )
+        ax.set_title(titles[group])
+        ax.set_xlabel(LABELS("school_year"))
+        ax.set_ylabel(TEXT("rate"))
+        ax.set_xticks(sorted(rows["jaar"].unique()))
+        localize(ax)
+    for ax in axes.ravel()[len(groups) :]:
+        ax.set_visible(False)
+    axes[0, 0].legend(frameon=False, fontsize="small")
+    fig.tight_layout()
+    return fig
