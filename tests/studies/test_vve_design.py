@@ -319,3 +319,24 @@ def test_the_summary_finding_is_the_focus_gemeente_or_the_first_side_by_hand() -
     )
     # a focus gemeente without a complete series: the national finding instead
     assert summary_finding(study, curves, focus=("GM9999", "Nergens")) == national
+
+
+def test_cost_sentence_by_hand() -> None:
+    """A loss: making it up brings back the curve's effect with the sign turned, its
+    interval mirrored; a gain: the effect and the same per EUR 100,000 a year."""
+    from types import SimpleNamespace
+
+    from evaluatie.studies.vve.text import cost_sentence
+
+    doses = pd.DataFrame(
+        {"budget_before": [3_200_000.0, 4_390_000.0], "budget_after": [2_539_000.0, 12_127_000.0]},
+        index=["GM0546", "GM0034"],
+    )
+    study = SimpleNamespace(outcome="groep3", doses=doses)
+    loss = cost_sentence(study, "GM0546", "Leiden", (-0.2, 0.1))  # CI -0.396 to -0.004
+    assert "EUR 661,000 a year" in loss and "bring +0.20 points" in loss
+    assert "(95% CI 0.00 to +0.40)" in loss  # -0.004 and +0.396, mirrored
+    gain = cost_sentence(study, "GM0034", "Almere", (0.4, 0.1))  # 7,737,000 a year
+    per = 0.4 * 100_000 / 7_737_000
+    assert "rose by EUR 7,737,000 a year" in gain and f"+{per:.3f} points per EUR 100,000" in gain
+    assert cost_sentence(study, "GM0034", "Almere", None) == ""

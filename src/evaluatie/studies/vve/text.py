@@ -190,6 +190,24 @@ TEXT = Catalogue(
             "nl": "**{name}** heeft geen volledige reeks voor {outcome} in de gegevens.",
             "en": "**{name}** has no complete {outcome} series in the data.",
         },
+        "cost.loss": {
+            "nl": " **Wat kost compenseren?** Het budget van {name} daalde met € {amount} per "
+            "jaar. Volgens de curve hoort bij die daling {estimate} {unit}; het verlies "
+            "aanvullen (€ {amount} per jaar) zou dus naar verwachting {back} {unit} "
+            "opleveren (95%-BI {low} tot {high}).",
+            "en": " **What would compensation cost?** {name}'s budget fell by EUR {amount} a "
+            "year. The curve puts {estimate} {unit} on that fall; making up the loss (EUR "
+            "{amount} a year) would therefore be expected to bring {back} {unit} (95% CI "
+            "{low} to {high}).",
+        },
+        "cost.gain": {
+            "nl": " **Wat leverde het geld op?** Het budget van {name} steeg met € {amount} per "
+            "jaar; volgens de curve leverde dat {estimate} {unit} op (95%-BI {low} tot "
+            "{high}): {per} {unit} per € 100.000 per jaar ({per_low} tot {per_high}).",
+            "en": " **What did the money buy?** {name}'s budget rose by EUR {amount} a year; "
+            "the curve puts {estimate} {unit} on that (95% CI {low} to {high}): {per} {unit} "
+            "per EUR 100,000 a year ({per_low} to {per_high}).",
+        },
         "focus.head": {
             "nl": "**{name}, {outcome}** (dosis {dose}, {side}): ",
             "en": "**{name}, {outcome}** (dose {dose}, {side}): ",
@@ -482,9 +500,45 @@ def focus_gemeente(
     dose = float(study.doses.loc[code, "dose"])
     side = side_name(str(study.doses.loc[code, "group"]))
     head = TEXT("focus.head", name=name, outcome=outcome.label, dose=signed(dose), side=side)
-    return head + single_unit_sentence(
-        one, name=name, outcome_label=outcome.subject, unit_label=outcome.unit, predicted=predicted
+    return (
+        head
+        + single_unit_sentence(
+            one,
+            name=name,
+            outcome_label=outcome.subject,
+            unit_label=outcome.unit,
+            predicted=predicted,
+        )
+        + cost_sentence(study, code, name, predicted)
     )
+
+
+def cost_sentence(
+    study: VveStudy, code: str, name: str, predicted: tuple[float, float] | None
+) -> str:
+    """What the change in euros bought, by the dose-response at the gemeente's dose: for a
+    gain the predicted effect and the same per EUR 100,000 a year; for a loss what making
+    it up would be expected to bring back (the curve's effect with the sign turned: back
+    to dose 0 along the same curve). Empty without a curve for the gemeente's side."""
+    if predicted is None:
+        return ""
+    outcome = VVE_OUTCOMES[study.outcome]
+    row = study.doses.loc[code]
+    amount = float(row["budget_after"] - row["budget_before"])
+    estimate, se = predicted
+    z = float(stats.norm.ppf(0.975))
+    low, high = estimate - z * se, estimate + z * se
+    common = {"name": name, "unit": outcome.unit, "amount": number(abs(amount), 0)}
+    if amount < 0:
+        return TEXT(
+            "cost.loss", **common, estimate=signed(estimate), back=signed(-estimate),
+            low=signed(-high), high=signed(-low),
+        )  # fmt: skip
+    return TEXT(
+        "cost.gain", **common, estimate=signed(estimate), low=signed(low), high=signed(high),
+        per=signed(estimate * 100_000 / amount, 3), per_low=signed(low * 100_000 / amount, 3),
+        per_high=signed(high * 100_000 / amount, 3),
+    )  # fmt: skip
 
 
 def truth_sentences(
