@@ -75,6 +75,8 @@ def test_table_by_type_adds_up_to_the_cbs_totals(small_raw: Path) -> None:
     risk = by_type.groupby("onderwijssoort")[["vsv", "leerlingen"]].sum()
     rate = risk["vsv"] / risk["leerlingen"]
     assert rate["MBO1"] > rate["MBO2"] > rate["MBO34"] > rate["VO"]
+    mbo = risk.drop(index="VO").sum()
+    assert 0.045 < mbo["vsv"] / mbo["leerlingen"] < 0.075  # docs/domain.md §6: MBO about 6%
 
 
 def write(path: Path, rows: list[str]) -> Path:
@@ -131,3 +133,22 @@ def test_simulated_programme_lowers_mbo_dropout_in_its_region_only(full_raw: Pat
     assert np.mean(mbo1[post]) / np.mean(mbo1[pre]) < 0.85  # truth 0.75
     assert abs(np.mean(vo[post]) / np.mean(vo[pre]) - 1) < 0.15
     assert (by_type["vsv"] <= by_type["leerlingen"]).all()
+
+
+def test_cbs_layout_fixture(tmp_path: Path) -> None:
+    """tests/data/cbs: the 84780NED layout with padded codes, a merger, an RMC region row
+    and a missing count (README there). Only complete series stay in the balanced
+    table; with complete=False Noordwijkerhout's 2017-18 counts (``2017SJ00``) are
+    Noordwijk's."""
+    import shutil
+
+    shutil.copy(Path(__file__).parents[1] / "data" / "cbs" / "84780NED-layout.csv", tmp_path)
+    rows = read_vsv(tmp_path / "84780NED-layout.csv")
+    assert set(rows["gemeente_code"]) == {"GM0546", "GM0575", "GM0576"}
+    assert rows.attrs["other_regions"] == 2  # the two RM26 rows
+    every = load_vsv_rates(tmp_path, complete=False).set_index(["gemeente_code", "jaar"])
+    assert every.loc[("GM0575", 2018), "leerlingen"] == 2104 + 1398
+    assert every.loc[("GM0575", 2018), "vsv"] == 27 + 15
+    assert ("GM0546", 2021) not in every.index  # the missing count
+    balanced = load_vsv_rates(tmp_path)
+    assert sorted(balanced["gemeente_code"].unique()) == ["GM0546", "GM0575"]

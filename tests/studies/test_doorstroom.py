@@ -23,7 +23,7 @@ def data(duo_dir: Path) -> ds.ExamData:
 
 
 def test_national_pass_rates_reproduce_the_published_ones(data) -> None:
-    """docs/domain.md §6 (OCW/DUO): 98.8, 95.0, 94.5, 89.8 and 91.7% in 2019-20 to
+    """docs/domain.md §5 (OCW/DUO): 98.8, 95.0, 94.5, 89.8 and 91.7% in 2019-20 to
     2023-24, summed over the gemeenten with a published count in every year."""
     rates = ds.group_rates(data)
     sums = rates.groupby("jaar")[["geslaagden", "examenkandidaten"]].sum()

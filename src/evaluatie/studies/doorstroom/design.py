@@ -5,7 +5,7 @@ Reads DUO's real exam-results file ("Examenkandidaten en geslaagden", one row pe
 vestiging x opleiding, five school years x sex; :func:`~evaluatie.sources.read_examens`).
 Rates are passes over candidates of the published cells (DUO withholds cells under 5);
 summed over the gemeenten with a published count in every year they reproduce the
-national pass rates OCW reports (docs/domain.md §6) to 0.05 percentage points.
+national pass rates OCW reports (docs/domain.md §5) to 0.05 percentage points.
 
 The comparison with like gemeenten is :func:`evaluatie.studies.gemeente.exam_case` (the
 40 gemeenten nearest in candidates, synthetic DiD) run on one group's rate, or on the gap
