@@ -96,6 +96,24 @@ price = study.cost.cost_sentences(
 display(Markdown(" ".join(price)))
 
 # %%
+bands = study.gaps.weging_bands(panel)
+study.gaps.section(outcome=outcome.subject)
+if bands is None:
+    display(Markdown(study.gaps.no_weging_sentence()))
+else:
+    by_band = study.gaps.band_effects(panel, outcome=p.outcome, cluster=cluster, bands=bands)
+    band_truth = study.gaps.band_truths(p.raw_dir, outcome=p.outcome, panel=panel, bands=bands)
+    ev.reporting.show_table(
+        study.gaps.band_table(by_band, band_truth), name="per_achterstand", digits=3
+    )
+    difference = study.gaps.difference(panel, outcome=p.outcome, cluster=cluster, bands=bands)
+    display(Markdown(study.gaps.difference_sentence(difference, unit=outcome.unit)))
+    display(Markdown(study.gaps.truth_sentence(band_truth, unit=outcome.unit)))
+    gaps = study.gaps.gap_table(panel, outcome=p.outcome, bands=bands)
+    ev.reporting.show_table(study.gaps.gap_display(gaps), name="verschil_achterstand", digits=2)
+    display(Markdown(study.gaps.gap_note(outcome=outcome.subject)))
+
+# %%
 study.section("event_study")
 es = ev.event_study(
     panel,

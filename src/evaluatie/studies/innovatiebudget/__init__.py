@@ -7,7 +7,7 @@ studies side by side and states which truth (on simulated data) each is compared
 English.
 """
 
-from evaluatie.studies.innovatiebudget import cost, tables, text
+from evaluatie.studies.innovatiebudget import cost, gaps, tables, text
 from evaluatie.studies.innovatiebudget.design import (
     POWER_SIZES,
     ROBUST_ESTIMATORS,
@@ -32,6 +32,7 @@ __all__ = [
     "design_problems",
     "detectable_effect",
     "event_studies",
+    "gaps",
     "headline",
     "overall_estimates",
     "rpe",
