@@ -17,6 +17,7 @@ LAYOUTS = {
     "oab-budget.csv": "oab-budget",
     "vve-uitkomsten.csv": "vve-uitkomsten",
     "vsv-onderwijssoort.csv": "vsv-onderwijssoort",
+    "doorstroom-povo.csv": "doorstroom-povo",
 }
 
 

@@ -46,6 +46,8 @@ def test_files_written(small_raw: Path) -> None:
         "vsv-gemeenten.csv",
         "vsv-onderwijssoort.csv",
         "vsv-waarheid.csv",
+        "doorstroom-povo.csv",
+        "doorstroom-povo-waarheid.csv",
         "oab-budget-gemeenten.csv",
         "vve-uitkomsten-bo.csv",
         "vve-waarheid.csv",

@@ -283,3 +283,10 @@ def test_doorstroom_params_on_the_real_exam_file() -> None:
     with pytest.raises(ParameterError, match="GM9999") as err:
         validate("doorstroom", {"gemeente": "GM9999"}, root=REPO)
     assert "kernel" not in str(err.value)
+
+
+def test_gemeente_params_for_the_povo_table() -> None:
+    with pytest.raises(ParameterError, match="comes with data: povo"):
+        validate("gemeente", {"data": "vsv", "outcome": "afstroom_percentage", "first_year": 2019})
+    with pytest.raises(ParameterError, match="needs first_year"):
+        validate("gemeente", {"data": "povo", "outcome": "afstroom_percentage"})

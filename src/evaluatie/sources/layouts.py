@@ -63,7 +63,7 @@ Kind = Literal[
 ]  # fmt: skip
 FileKind = Literal[
     "eindscores", "referentieniveaus", "schooladviezen", "examens", "vsv",
-    "vestigingen", "subsidies", "budget", "waarheid", "vve", "vsv_soort",
+    "vestigingen", "subsidies", "budget", "waarheid", "vve", "vsv_soort", "povo",
 ]  # fmt: skip
 #: Kinds whose columns are measures in the long format.
 MEASURE_KINDS = ("count", "mean", "number", "int")

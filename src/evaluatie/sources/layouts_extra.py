@@ -236,6 +236,48 @@ VSV_WAARHEID = register_layout(
     )
 )
 
+#: School-advice levels of the po -> vo table, lowest first (DUO's nine advice categories
+#: grouped by the lower level of a double advice: b/k is B, k/gt K, gt/havo GT, havo/vwo
+#: HAVO).
+ADVIES_NIVEAUS = ("VMBO-B", "VMBO-K", "VMBO-GT", "HAVO", "VWO")
+
+POVO = register_layout(
+    Layout(
+        "doorstroom-povo",
+        "povo",
+        (
+            Column("GEMEENTECODE", "gmcode", "gemeente_code"),
+            Column("SCHOOLJAAR_GROEP8", "schooljaar", "schooljaar"),
+            Column("ADVIES", "id"),
+            Column("LEERLINGEN", "int", bounds=(0.0, float("inf"))),
+            Column("LAGER", "int", bounds=(0.0, float("inf"))),
+            Column("HOGER", "int", bounds=(0.0, float("inf"))),
+        ),
+        "po -> vo transitions per gemeente of the primary school x groep-8 school year x "
+        "school advice: pupils in VO year 3 three years later and how many of them are "
+        "below (LAGER) or above (HOGER) their advice (user data, e.g. from the "
+        "samenwerkingsverband or the Inspectie's doorstroom figures; the layout is ours (u))",
+        key=("gemeente_code", "schooljaar", "advies"),
+    )
+)
+
+POVO_WAARHEID = register_layout(
+    Layout(
+        "doorstroom-povo-waarheid",
+        "waarheid",
+        (
+            Column("GEMEENTECODE", "gmcode", "gemeente_code"),
+            Column("JAAR", "int"),
+            Column("LEERLINGEN", "int"),
+            Column("TAU_LAGER", "number"),
+        ),
+        "true effect of the simulated transition programme on the share of pupils below "
+        "their advice in year 3 (percentage points, expected value) per gemeente x groep-8 "
+        "year (synthetic)",
+        key=("gemeente_code", "jaar"),
+    )
+)
+
 # --- user treatment data: VVE/OAB budget per gemeente per year -------------------------
 
 BUDGET = register_layout(

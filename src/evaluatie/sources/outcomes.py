@@ -20,7 +20,8 @@ class Outcome:
     """An outcome column: ``kind`` is "score" (test points) or "percent" (0-100);
     ``table`` the study table that holds it ("panel": the school panel of
     :func:`evaluatie.load_panel`; "vve": the early-years outcomes of ``load_vve``;
-    "examens" and "vsv": the gemeente rates of :mod:`evaluatie.sources.examens`)."""
+    "examens", "vsv" and "povo": the gemeente rates of :mod:`evaluatie.sources.examens`,
+    :mod:`~evaluatie.sources.vsv` and :mod:`~evaluatie.sources.povo`)."""
 
     name: str
     labels: tuple[str, str]  # nl, en
@@ -30,7 +31,7 @@ class Outcome:
     factor: float = 1.0
     #: The Dutch article of the label ("het aandeel", "de score"): sentences need it.
     article: str = "de"
-    table: Literal["panel", "vve", "examens", "vsv"] = "panel"
+    table: Literal["panel", "vve", "examens", "vsv", "povo"] = "panel"
 
     @property
     def label(self) -> str:
@@ -123,12 +124,37 @@ OUTCOMES: dict[str, Outcome] = {
             "het",
             table="vsv",
         ),
+        Outcome(
+            "afstroom_percentage",
+            (
+                "percentage leerlingen onder hun schooladvies in leerjaar 3",
+                "share of pupils below their school advice in year 3",
+            ),
+            _PP,
+            "percent",
+            1.0,
+            "het",
+            table="povo",
+        ),
+        Outcome(
+            "opstroom_percentage",
+            (
+                "percentage leerlingen boven hun schooladvies in leerjaar 3",
+                "share of pupils above their school advice in year 3",
+            ),
+            _PP,
+            "percent",
+            1.0,
+            "het",
+            table="povo",
+        ),
     )
 }
 
 
 def outcomes_of(table: str) -> tuple[str, ...]:
-    """The outcome names held by study table ``table`` ("panel", "vve", "examens", "vsv"), in order."""
+    """The outcome names held by study table ``table`` ("panel", "vve", "examens", "vsv",
+    "povo"), in order."""
     return tuple(name for name, o in OUTCOMES.items() if o.table == table)
 
 

@@ -72,7 +72,7 @@ PANEL_COLUMNS = (
     "doelgroepkinderen",
 )
 #: File kinds that are recognised but are not part of the vestiging x year bo panel.
-_NOT_IN_PANEL = ("examens", "vsv", "vsv_soort", "vve")
+_NOT_IN_PANEL = ("examens", "vsv", "vsv_soort", "povo", "vve")
 # File-name words that promise a data file: such a file must parse, never be skipped.
 _DATA_WORDS = (
     "eindscores",

@@ -22,6 +22,11 @@ same seed and arguments):
   true effect of a regional programme (RMC region Zuid-Holland-Noord, from 2021-2022) per
   gemeente x year x type. All three from their own random stream (``_sim_vsv``), so the
   other files are the same as without them.
+- ``doorstroom-povo.csv`` (``doorstroom-povo``): per gemeente, groep-8 school year
+  2013-2014 ... 2020-2021 and school advice, the pupils in VO year 3 three years later and
+  how many are below and above their advice; ``doorstroom-povo-waarheid.csv`` the true
+  effect of a transition programme in Almere from the 2018-2019 cohort (``_sim_povo``,
+  its own random stream).
 - ``oab-budget-gemeenten.csv`` (layout ``oab-budget``): OAB/VVE budget and target
   children per gemeente (all 344) and calendar year 2012-2024, with the 2019
   redistribution phased in; ``vve-uitkomsten-bo.csv`` (``vve-uitkomsten``): groep-2
@@ -116,6 +121,8 @@ from evaluatie.sources.layouts import (
 )
 from evaluatie.sources.layouts_extra import (
     BUDGET,
+    POVO,
+    POVO_WAARHEID,
     VSV_CBS,
     VSV_ONDERWIJSSOORT,
     VSV_WAARHEID,
@@ -123,11 +130,13 @@ from evaluatie.sources.layouts_extra import (
     VVE_WAARHEID,
 )
 from evaluatie.sources.writer import write_duo
-from evaluatie.synth import _dgp, _sim_vsv, _sim_vve
+from evaluatie.synth import _dgp, _sim_povo, _sim_vsv, _sim_vve
 from evaluatie.synth._sim_pupils import simulate_pupils as simulate_pupils  # public API
 from evaluatie.synth.files import (
     BUDGET_FILE,
     MANIFEST_FILE,
+    POVO_FILE,
+    POVO_WAARHEID_FILE,
     SUBSIDIES_FILE,
     VESTIGINGEN_FILE,
     VSV_FILE,
@@ -218,9 +227,9 @@ def simulate(
     # Independent streams, so e.g. a new outcome draw does not reshuffle the schools.
     # Child i of a SeedSequence does not depend on how many are spawned: the VSV stream
     # (third) leaves the first two, and so the DUO files, as they were; the VVE stream
-    # (fourth) leaves all three.
-    rng_schools, rng_years, rng_vsv, rng_vve = (
-        np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(4)
+    # (fourth) leaves all three, the po -> vo stream (fifth) all four.
+    rng_schools, rng_years, rng_vsv, rng_vve, rng_povo = (
+        np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(5)
     )
     schools = _dgp.draw_schools(rng_schools, n_schools, design, turnover)
     years = _dgp.draw_school_years(rng_years, schools, design)
@@ -259,6 +268,9 @@ def simulate(
     put(VSV_FILE, cbs, VSV_CBS)
     put(VSV_SOORT_FILE, soort, VSV_ONDERWIJSSOORT)
     put(VSV_WAARHEID_FILE, vsv_truth, VSV_WAARHEID)
+    povo, povo_truth = _sim_povo.draw(rng_povo, schools)
+    put(POVO_FILE, povo, POVO)
+    put(POVO_WAARHEID_FILE, povo_truth, POVO_WAARHEID)
     if vve:
         budget, outcomes, vve_truth = _sim_vve.draw(rng_vve, schools, slopes, vve_saturation)
         put(BUDGET_FILE, budget, BUDGET)

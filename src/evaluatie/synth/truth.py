@@ -19,11 +19,12 @@ import pandas as pd
 from evaluatie.core.errors import ParameterError
 from evaluatie.sources.duo import read_duo
 from evaluatie.sources.layouts import WAARHEID
-from evaluatie.sources.layouts_extra import VSV_WAARHEID, VVE_WAARHEID
+from evaluatie.sources.layouts_extra import POVO_WAARHEID, VSV_WAARHEID, VVE_WAARHEID
 from evaluatie.sources.vve import VVE_OUTCOMES, outcome_column
 from evaluatie.synth import _sim_vsv, _sim_vve
 from evaluatie.synth.files import (
     MANIFEST_FILE,
+    POVO_WAARHEID_FILE,
     VSV_WAARHEID_FILE,
     VVE_WAARHEID_FILE,
     WAARHEID_FILE,
@@ -219,3 +220,20 @@ def known_vsv_effect(
     # A year outside the truth file had no programme: it adds 0 to the sum.
     per_year = [year_effect(group) for _, group in rows.groupby("jaar")]
     return float(np.sum(per_year) / len(set(years)))
+
+
+def known_povo_effect(
+    raw_dir: str | Path, *, gemeente: str, years: Sequence[int], outcome: str
+) -> float | None:
+    """The true effect (percentage points) of the simulated transition programme on
+    ``gemeente``'s ``outcome`` (``afstroom_percentage`` or ``opstroom_percentage``),
+    averaged equally over ``years``; ``None`` on a user's data. The programme changes
+    only the share below the advice: the truth for the share above it is 0."""
+    path = Path(raw_dir) / POVO_WAARHEID_FILE
+    if not path.is_file():
+        return None
+    if outcome != "afstroom_percentage":
+        return 0.0
+    truth = read_duo(path, POVO_WAARHEID)
+    rows = truth[(truth["gemeente_code"] == gemeente) & truth["jaar"].isin([int(y) for y in years])]
+    return float(rows["tau_lager"].sum() / len(set(years)))

@@ -32,7 +32,7 @@ from evaluatie.core.errors import DataQualityWarning, EvaluatieError
 #: Key of the :class:`DataChecker` in the pydantic validation context.
 DATA_CONTEXT = "evaluatie.data"
 #: What a notebook can read from ``raw_dir``.
-Source = Literal["panel", "vve", "examens", "vsv", "schooluitval", "doorstroom"]
+Source = Literal["panel", "vve", "examens", "vsv", "povo", "schooluitval", "doorstroom"]
 
 
 def input_files(raw: Path) -> list[Path]:
@@ -137,6 +137,7 @@ def _signature(path: Path) -> _Signature:
 def _read(path: Path, source: Source) -> _Read:
     from evaluatie.sources.examens import load_exam_rates
     from evaluatie.sources.panel import load_panel
+    from evaluatie.sources.povo import load_povo_rates
     from evaluatie.sources.vsv import load_vsv_rates
     from evaluatie.sources.vve import load_vve
     from evaluatie.studies.doorstroom import load as load_doorstroom
@@ -147,6 +148,7 @@ def _read(path: Path, source: Source) -> _Read:
         "vve": load_vve,
         "examens": load_exam_rates,
         "vsv": load_vsv_rates,
+        "povo": load_povo_rates,
         "schooluitval": load_schooluitval,
         "doorstroom": load_doorstroom,
     }[source]
@@ -237,10 +239,14 @@ def _inventory(raw_dir: str, loaded: dict[Source, Any]) -> DataInventory:
         from evaluatie.studies.doorstroom import group_rates
 
         loaded = {**loaded, "examens": group_rates(exams)}
-    for source, column in (("examens", "slaagpercentage"), ("vsv", "vsv_percentage")):
+    for source, columns in (
+        ("examens", ["slaagpercentage"]),
+        ("vsv", ["vsv_percentage"]),
+        ("povo", ["afstroom_percentage", "opstroom_percentage"]),
+    ):
         if (rates := loaded.get(source)) is not None:  # type: ignore[call-overload]
             gemeenten.update(rates["gemeente_code"])
-            add(rates, [column])
+            add(rates, columns)
     return DataInventory(
         raw_dir=raw_dir,
         years=tuple(sorted(years)),

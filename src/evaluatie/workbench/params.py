@@ -48,7 +48,12 @@ from evaluatie.workbench.datacheck import DATA_CONTEXT, DataChecker, DataInvento
 #: The school panel's outcomes (Literal needs a tuple), from the outcome catalogue.
 OUTCOMES = outcomes_of("panel")
 #: The gemeente report's outcomes: the VVE outcomes, the exam pass rate and VSV.
-GEMEENTE_OUTCOMES = (*outcomes_of("vve"), *outcomes_of("examens"), *outcomes_of("vsv"))
+GEMEENTE_OUTCOMES = (
+    *outcomes_of("vve"),
+    *outcomes_of("examens"),
+    *outcomes_of("vsv"),
+    *outcomes_of("povo"),
+)
 
 
 class NotebookParams(BaseModel):
@@ -282,17 +287,20 @@ class GemeenteParams(NotebookParams):
         "Eén gemeente vergeleken met gemeenten die erop lijken",
         description="Report title shown at the top of the report.",
     )
-    data: Literal["examens", "vsv", "vve"] = Field(
+    data: Literal["examens", "vsv", "povo", "vve"] = Field(
         "vve",
         description="examens: DUO's VO exam results (pass rate per gemeente); vsv: CBS's "
-        "VSV table (early school leaving per gemeente); vve: the VVE study's early-years "
+        "VSV table (early school leaving per gemeente); povo: the po -> vo table (pupils "
+        "below or above their school advice in VO year 3, by groep-8 year); vve: the VVE "
+        "study's early-years "
         "outcomes (the gemeente from its first year with new funding).",
     )
     gemeente: str = Field("GM0546", description="The gemeente (GM####); default Leiden.")
     outcome: Literal[GEMEENTE_OUTCOMES] = Field(  # type: ignore[valid-type]
         "kleuterverlenging",
         description="kleuterverlenging or groep3 (data: vve); slaagpercentage (data: "
-        "examens); vsv_percentage (data: vsv).",
+        "examens); vsv_percentage (data: vsv); afstroom_percentage or opstroom_percentage "
+        "(data: povo).",
     )
     first_year: int | None = Field(
         None,
@@ -320,7 +328,12 @@ class GemeenteParams(NotebookParams):
 
     @model_validator(mode="after")
     def _consistent(self) -> GemeenteParams:
-        wanted = {"slaagpercentage": "examens", "vsv_percentage": "vsv"}.get(self.outcome, "vve")
+        wanted = {
+            "slaagpercentage": "examens",
+            "vsv_percentage": "vsv",
+            "afstroom_percentage": "povo",
+            "opstroom_percentage": "povo",
+        }.get(self.outcome, "vve")
         if self.data != wanted:
             raise ValueError(f"outcome {self.outcome} comes with data: {wanted}, not {self.data}")
         if self.data != "vve" and self.first_year is None:

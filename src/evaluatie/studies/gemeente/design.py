@@ -35,11 +35,12 @@ from evaluatie.estimators.single_unit import single_unit_did
 from evaluatie.estimators.synthetic import SyntheticResult, synthetic_control, synthetic_did
 from evaluatie.sources.examens import complete_series, load_exam_rates
 from evaluatie.sources.outcomes import Outcome, outcome_info
+from evaluatie.sources.povo import load_povo_rates
 from evaluatie.sources.rmc import load_rmc_regions
 from evaluatie.sources.vsv import load_vsv_rates
 from evaluatie.sources.vve import VveData, load_vve
 from evaluatie.studies.vve.design import known_curve, vve_study
-from evaluatie.synth.truth import known_vsv_effect
+from evaluatie.synth.truth import known_povo_effect, known_vsv_effect
 
 #: Donors by default: enough for a rank test at 5% (19) with room for a fit.
 DONORS = 40
@@ -182,6 +183,23 @@ def vsv_case(
     )  # fmt: skip
 
 
+def povo_case(
+    rates: pd.DataFrame, *, gemeente: str, outcome: str, first_year: int,
+    raw_dir: str | Path, donors: int = DONORS,
+) -> GemeenteCase:  # fmt: skip
+    """The share of ``gemeente``'s pupils below (``afstroom_percentage``) or above
+    (``opstroom_percentage``) their school advice in VO year 3
+    (:func:`evaluatie.sources.povo.load_povo_rates`), by groep-8 year, from the cohort of
+    ``first_year`` against the ``donors`` gemeenten nearest in pupils. On simulated data
+    the truth is the simulated transition programme's effect (0 outside it)."""
+    years = sorted(int(y) for y in rates["jaar"].unique() if y >= first_year)
+    return _rate_case(
+        rates, value=outcome, size="leerlingen_gemiddeld", gemeente=gemeente,
+        first_year=first_year, donors=donors, source="povo",
+        truth=known_povo_effect(raw_dir, gemeente=gemeente, years=years, outcome=outcome),
+    )  # fmt: skip
+
+
 def vve_case(
     data: VveData, *, gemeente: str, outcome: str, raw_dir: str | Path,
     comparison_band: float = 0.5, donors: int = DONORS,
@@ -220,8 +238,12 @@ def vve_case(
 
 
 def load(data_kind: str, raw_dir: str | Path) -> pd.DataFrame | VveData:
-    """The table :func:`build_case` reads for ``data_kind`` ("examens", "vsv", "vve")."""
-    loaders = {"examens": load_exam_rates, "vsv": load_vsv_rates, "vve": load_vve}
+    """The table :func:`build_case` reads for ``data_kind`` ("examens", "vsv", "povo",
+    "vve")."""
+    loaders = {
+        "examens": load_exam_rates, "vsv": load_vsv_rates, "povo": load_povo_rates,
+        "vve": load_vve,
+    }  # fmt: skip
     if data_kind not in loaders:
         raise ParameterError(f"data must be one of {sorted(loaders)}, got {data_kind!r}")
     return loaders[data_kind](raw_dir)
@@ -243,6 +265,12 @@ def build_case(
         return vsv_case(
             data, gemeente=gemeente, first_year=first_year, raw_dir=raw_dir, donors=donors
         )
+    if data_kind == "povo":
+        assert isinstance(data, pd.DataFrame) and first_year is not None
+        return povo_case(
+            data, gemeente=gemeente, outcome=outcome, first_year=first_year, raw_dir=raw_dir,
+            donors=donors,
+        )  # fmt: skip
     assert isinstance(data, VveData)
     return vve_case(
         data, gemeente=gemeente, outcome=outcome, raw_dir=raw_dir,

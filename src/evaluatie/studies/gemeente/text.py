@@ -162,6 +162,15 @@ TEXT = Catalogue(
             "year); the question is whether the early school leaving rate moved differently "
             "afterwards than in similar gemeenten.",
         },
+        "rpe.policy.povo": {
+            "nl": "Een aanpak voor de overgang van basisschool naar voortgezet onderwijs in "
+            "{name} vanaf de groep-8-leerlingen van {year}; de vraag is of het {outcome} daarna "
+            "anders verliep dan in vergelijkbare gemeenten.",
+            "en": "An approach to the transition from primary to secondary school in {name} "
+            "from the groep-8 pupils of {year}; the question is whether the {outcome} moved "
+            "differently afterwards than in similar gemeenten.",
+        },
+        "rpe.thanks.povo": {"nl": "de aanpak", "en": "the approach"},
         "rpe.thanks.examens": {"nl": "het gekozen startjaar", "en": "the chosen start year"},
         "rpe.thanks.vsv": {"nl": "de aanpak", "en": "the approach"},
         "rpe.thanks.vve": {"nl": "de budgetverandering", "en": "the change in funding"},
