@@ -69,16 +69,19 @@ SECTIONS = Catalogue(
             "boys - girls gap): read a p-value just below 0.05 with care.",
         },
         "missing": {
-            "nl": "## Wat deze gegevens niet laten zien\n\nDe overgang van basisschool naar "
-            "voortgezet onderwijs (schooladvies tegenover het niveau in leerjaar 3) en van "
-            "vmbo naar mbo volgen leerlingen over scholen heen; DUO publiceert die niet als "
-            "open bestand per gemeente. Met de eigen gegevens van de gemeente of het "
-            "samenwerkingsverband kan dezelfde vergelijking er ook voor worden gemaakt.",
-            "en": "## What these data do not show\n\nThe transitions from primary to "
-            "secondary school (school advice against the level in year 3) and from VMBO to "
-            "MBO follow pupils across schools; DUO does not publish them as an open file per "
-            "gemeente. With the gemeente's or the samenwerkingsverband's own data the same "
-            "comparison can be made for them.",
+            "nl": "## Wat dit bestand niet laat zien\n\nDe overgang van basisschool naar "
+            "voortgezet onderwijs (waar staan leerlingen in leerjaar 3 tegenover hun "
+            "schooladvies?) en van vmbo naar mbo volgen leerlingen over scholen heen; DUO "
+            "publiceert die niet als open bestand per gemeente. Heeft de gemeente of het "
+            "samenwerkingsverband de cijfers van po naar vo, dan vergelijkt het "
+            "gemeenterapport ze (`data: povo`, sjabloon in `docs/templates/`). Voor vmbo naar "
+            "mbo is er nog geen opzet.",
+            "en": "## What this file does not show\n\nThe transitions from primary to "
+            "secondary school (where do pupils stand in year 3 against their school advice?) "
+            "and from VMBO to MBO follow pupils across schools; DUO does not publish them as "
+            "an open file per gemeente. If the gemeente or the samenwerkingsverband has the "
+            "primary-to-secondary figures, the gemeente report compares them (`data: povo`, "
+            "template in `docs/templates/`). VMBO to MBO has no design yet.",
         },
     }
 )
