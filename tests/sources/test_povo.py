@@ -43,8 +43,9 @@ def test_rates_sum_the_advice_levels_by_hand(small_raw: Path) -> None:
 def test_bad_tables_are_refused(tmp_path: Path) -> None:
     path = tmp_path / "p.csv"
     path.write_text(HEADER + '\n"GM0034";"2020-2021";"MBO";"10";"1";"1"\n', encoding="utf-8")
-    with pytest.raises(DataFormatError, match="ADVIES has 'MBO'"):
+    with pytest.raises(DataFormatError, match="'MBO' is not one of VMBO-B") as err:
         read_povo(path)
+    assert (err.value.line, err.value.column) == (2, "ADVIES")
     path.write_text(HEADER + '\n"GM0034";"2020-2021";"HAVO";"10";"6";"5"\n', encoding="utf-8")
     with pytest.raises(DataFormatError, match="LAGER \\+ HOGER exceed LEERLINGEN for GM0034"):
         read_povo(path)

@@ -88,9 +88,10 @@ def test_table_by_type_refuses_unknown_types_and_impossible_counts(tmp_path: Pat
     folder = tmp_path / "raw"
     folder.mkdir()
     write(folder / "t.csv", ['"GM0546";"2021-2022";"HBO";"10";"1"'])
-    with pytest.raises(DataFormatError, match="ONDERWIJSSOORT has 'HBO'") as err:
+    with pytest.raises(DataFormatError, match="'HBO' is not one of VO, MBO1") as err:
         load_vsv_by_type(folder)
     assert "t.csv" in str(err.value)
+    assert (err.value.line, err.value.column) == (2, "ONDERWIJSSOORT")
     write(folder / "t.csv", ['"GM0546";"2021-2022";"MBO1";"10";"11"'])
     with pytest.raises(DataFormatError, match="VSV exceeds DEELNEMERS for GM0546 2021-2022"):
         load_vsv_by_type(folder)

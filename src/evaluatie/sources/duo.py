@@ -18,6 +18,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
@@ -277,3 +278,18 @@ def read_duo(path: str | Path, layout: str | Layout | None = None) -> pd.DataFra
         schooljaar=_schooljaar(frame, path),
     )
     return frame
+
+
+def require_values(
+    frame: pd.DataFrame, column: str, allowed: Sequence[str], *, header: str, path: str | Path
+) -> None:
+    """Refuse a value of ``column`` outside ``allowed`` in a frame :func:`read_duo` read
+    from ``path`` (rows in file order), naming the first such line and the column
+    ``header`` as the file writes it."""
+    bad = ~frame[column].isin(list(allowed))
+    if bad.any():
+        unknown = sorted(set(frame.loc[bad, column]))
+        raise DataFormatError(
+            f"{', '.join(map(repr, unknown))} is not one of {', '.join(allowed)}",
+            path=path, line=int(bad.to_numpy().argmax()) + 2, column=header,
+        )  # fmt: skip

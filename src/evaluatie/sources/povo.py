@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from evaluatie.core.errors import DataFormatError
-from evaluatie.sources.duo import read_duo
+from evaluatie.sources.duo import read_duo, require_values
 from evaluatie.sources.examens import complete_series, one_file
 from evaluatie.sources.layouts_extra import ADVIES_NIVEAUS
 from evaluatie.sources.rmc import fold_mergers
@@ -27,13 +27,7 @@ def read_povo(path: str | Path) -> pd.DataFrame:
     """The po -> vo table at ``path``, checked: known advice levels, and no more pupils
     below plus above their advice than pupils."""
     frame = read_duo(path)
-    unknown = sorted(set(frame["advies"]) - set(ADVIES_NIVEAUS))
-    if unknown:
-        raise DataFormatError(
-            f"column ADVIES has {', '.join(map(repr, unknown))}; expected one of "
-            f"{', '.join(ADVIES_NIVEAUS)}",
-            path=path,
-        )
+    require_values(frame, "advies", ADVIES_NIVEAUS, header="ADVIES", path=path)
     bad = frame["lager"] + frame["hoger"] > frame["leerlingen"]
     if bad.any():
         row = frame[bad].iloc[0]

@@ -18,7 +18,7 @@ from pathlib import Path
 import pandas as pd
 
 from evaluatie.core.errors import DataFormatError
-from evaluatie.sources.duo import read_duo
+from evaluatie.sources.duo import read_duo, require_values
 from evaluatie.sources.examens import complete_series, one_file
 from evaluatie.sources.layouts_extra import ONDERWIJSSOORTEN
 from evaluatie.sources.rmc import fold_mergers, load_rmc_regions
@@ -58,13 +58,7 @@ def load_vsv_by_type(raw_dir: str | Path = "data/raw", *, complete: bool = True)
     columns as :func:`load_vsv_rates` (``leerlingen`` are the file's ``DEELNEMERS``)."""
     path = one_file(raw_dir, "vsv_soort", "VSV table by school type (layout vsv-onderwijssoort)")
     frame = read_duo(path)
-    unknown = sorted(set(frame["onderwijssoort"]) - set(ONDERWIJSSOORTEN))
-    if unknown:
-        raise DataFormatError(
-            f"column ONDERWIJSSOORT has {', '.join(map(repr, unknown))}; expected one of "
-            f"{', '.join(ONDERWIJSSOORTEN)}",
-            path=path,
-        )
+    require_values(frame, "onderwijssoort", ONDERWIJSSOORTEN, header="ONDERWIJSSOORT", path=path)
     bad = frame["vsv"] > frame["deelnemers"]
     if bad.any():
         first = frame[bad].iloc[0]

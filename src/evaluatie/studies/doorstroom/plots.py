@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import matplotlib.pyplot as plt
 import pandas as pd
 import seaborn as sns
 from matplotlib.figure import Figure
 
 from evaluatie.core.language import Catalogue
+from evaluatie.plots.grid import small_multiples
 from evaluatie.plots.labels import LABELS, localize
 
 TEXT = Catalogue({"rate": {"nl": "geslaagd (%)", "en": "passed (%)"}})
@@ -22,10 +22,8 @@ def level_plot(levels: pd.DataFrame, *, labels: dict[str, str], titles: dict[str
     """One panel per group of :func:`~evaluatie.studies.doorstroom.design.levels`: the
     pass rate per school year of the gemeente, its RMC region and the country."""
     groups = list(dict.fromkeys(levels["group"]))
-    ncols = min(len(groups), 3)
-    nrows = -(-len(groups) // ncols)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(4.2 * ncols, 3.2 * nrows), squeeze=False)
-    for ax, group in zip(axes.ravel(), groups, strict=False):
+    fig, axes = small_multiples(len(groups))
+    for ax, group in zip(axes, groups, strict=True):
         rows = levels[levels["group"] == group]
         for who, line in rows.groupby("wie", sort=False):
             ax.plot(
@@ -40,8 +38,6 @@ def level_plot(levels: pd.DataFrame, *, labels: dict[str, str], titles: dict[str
         ax.set_ylabel(TEXT("rate"))
         ax.set_xticks(sorted(rows["jaar"].unique()))
         localize(ax)
-    for ax in axes.ravel()[len(groups) :]:
-        ax.set_visible(False)
-    axes[0, 0].legend(frameon=False, fontsize="small")
+    axes[0].legend(frameon=False, fontsize="small")
     fig.tight_layout()
     return fig

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import matplotlib.pyplot as plt
 import pandas as pd
 import seaborn as sns
 from matplotlib.figure import Figure
 
 from evaluatie.core.language import Catalogue
+from evaluatie.plots.grid import small_multiples
 from evaluatie.plots.labels import LABELS, localize
 from evaluatie.sources.vsv import region_rates
 from evaluatie.studies.schooluitval.design import GROUPS, VsvData, group_rates
@@ -43,10 +43,8 @@ def trend_plot(
     groups: list[str | None] = [None]
     if not data.by_type.empty:
         groups += [g for g in GROUPS if g != "MBO"]
-    ncols = min(len(groups), 3)
-    nrows = -(-len(groups) // ncols)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(4.2 * ncols, 3.2 * nrows), squeeze=False)
-    for ax, group in zip(axes.ravel(), groups, strict=False):
+    fig, axes = small_multiples(len(groups))
+    for ax, group in zip(axes, groups, strict=True):
         series = _region_vs_rest(group_rates(data, group), code)
         ax.plot(series.index, series[code], marker="o", color=_COLOURS[0], label=name)
         ax.plot(series.index, series["rest"], marker="o", color=_COLOURS[1], label=TEXT("rest"))
@@ -55,8 +53,6 @@ def trend_plot(
         ax.set_xlabel(LABELS("school_year"))
         ax.set_ylabel(TEXT("rate"))
         localize(ax)
-    for ax in axes.ravel()[len(groups) :]:
-        ax.set_visible(False)
-    axes[0, 0].legend(frameon=False, fontsize="small")
+    axes[0].legend(frameon=False, fontsize="small")
     fig.tight_layout()
     return fig
