@@ -35,13 +35,13 @@ p = InnovatiebudgetParams(**parameters)
 ev.reporting.set_language(p.language)
 ev.reporting.warnings_as_notes()
 cluster = p.cluster_column
-outcome = outcome_info(p.outcome)  # label and unit in the report's language
+outcome = outcome_info(p.outcome, p.provider)  # label and unit in the report's language
 study.section("intro")
 
 # %%
 study.section("data")
 panel = study.study_panel(
-    ev.load_panel(p.raw_dir),
+    ev.load_panel(p.raw_dir, p.provider),
     outcome=p.outcome,
     first_year=p.first_year,
     last_year=p.last_year,
@@ -61,7 +61,7 @@ study.section("twfe")
 fit = ev.twfe(
     panel, outcome=p.outcome, treatment="treated", unit="vestiging", time="jaar", cluster=cluster
 )
-headline = study.headline(fit, p.outcome)  # the report index shows this estimate
+headline = study.headline(fit, p.outcome, p.provider)  # the report index shows this estimate
 ev.workbench.publish(headline.result, term=headline.term, label=headline.label, unit=headline.unit)
 ev.reporting.show_table(
     fit.table,

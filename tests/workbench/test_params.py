@@ -290,3 +290,20 @@ def test_gemeente_params_for_the_povo_table() -> None:
         validate("gemeente", {"data": "vsv", "outcome": "afstroom_percentage", "first_year": 2019})
     with pytest.raises(ParameterError, match="needs first_year"):
         validate("gemeente", {"data": "povo", "outcome": "afstroom_percentage"})
+
+
+def test_innovatiebudget_provider_is_checked_against_the_data(small_raw: Path) -> None:
+    """A standardised run may end in 2023-24 (the doorstroomtoets year), a CET run may
+    not; a provider with no school means in the data is refused before any kernel starts."""
+    root, raw = small_raw.parent, small_raw.name
+    ok = validate(
+        "innovatiebudget", {"raw_dir": raw, "provider": "standardised", "last_year": 2024},
+        root=root,
+    )  # fmt: skip
+    assert ok.provider == "standardised"
+    with pytest.raises(ParameterError, match="2024"):
+        validate("innovatiebudget", {"raw_dir": raw, "last_year": 2024}, root=root)
+    with pytest.raises(ParameterError, match="no eindtoets values in 2014-2023"):
+        validate("innovatiebudget", {"raw_dir": raw, "provider": "IEP"}, root=root)
+    with pytest.raises(ParameterError, match="provider"):
+        validate("innovatiebudget", {"provider": "Cito"})

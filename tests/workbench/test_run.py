@@ -328,3 +328,13 @@ def test_doorstroom_report_on_the_real_exam_file(tmp_path: Path) -> None:
     assert report_problems(html) == []
     record = json.loads((reports / "doorstroom_almere.json").read_text(encoding="utf-8"))
     assert record["status"] == "ok" and record["headline"]["label"].startswith("Almere: ")
+
+
+def test_innovatiebudget_report_on_the_standardised_scale(tmp_path: Path, raw_dir: Path) -> None:
+    """provider: standardised runs through 2023-24 and speaks of standard deviations."""
+    path = params_file(tmp_path, raw_dir, provider="standardised", last_year=2024)
+    reports = tmp_path / "reports"
+    assert main(["run", str(path), "--reports", str(reports)]) == 0
+    html = (reports / "innovatie_test.html").read_text(encoding="utf-8")
+    assert "standaardafwijking" in html and "2023-2024" in html
+    assert report_problems(html) == []

@@ -32,12 +32,15 @@ DOMAINS = (
 
 def eindscores_rows(
     frame: pd.DataFrame, year: str, provider: str
-) -> tuple[pd.DataFrame, list[str]]:
-    """Panel rows of one eindscores file; also the provider groups too small to standardise."""
+) -> tuple[pd.DataFrame, list[str], dict[str, float]]:
+    """Panel rows of one eindscores file; also the provider groups too small to
+    standardise and, on the standardised scale, the SD each provider's means were
+    divided by (``"CET 2019-2020": 3.5``)."""
     n = len(frame)
     small: list[str] = []
+    scales: dict[str, float] = {}
     if provider == STANDARDISED:
-        score, takers, suppressed, small = standardised(frame, year)
+        score, takers, suppressed, small, scales = standardised(frame, year)
     elif f"{provider.lower()}_gem" in frame:
         p = provider.lower()
         score = frame[f"{p}_gem"]
@@ -64,12 +67,12 @@ def eindscores_rows(
             "eindtoets_suppressed": suppressed,
         }
     )
-    return rows, small
+    return rows, small, scales
 
 
 def standardised(
     frame: pd.DataFrame, year: str
-) -> tuple[np.ndarray, pd.arrays.IntegerArray, np.ndarray, list[str]]:
+) -> tuple[np.ndarray, pd.arrays.IntegerArray, np.ndarray, list[str], dict[str, float]]:
     """Within provider x year z-scores of the school means, combined per school.
 
     For each provider in the file, the published school means (takers > 0, not
@@ -77,13 +80,14 @@ def standardised(
     schools in this year, unweighted: z = (mean - mean_p) / sd_p. A school with more
     than one provider gets the takers-weighted average of its z-scores. Returns the
     scores, the takers behind them (``Int64``), "suppressed" (no usable mean but a
-    ``<5`` count) and the provider groups with fewer than :data:`MIN_SCHOOLS_Z`
-    schools, which are left out.
+    ``<5`` count), the provider groups with fewer than :data:`MIN_SCHOOLS_Z`
+    schools, which are left out, and each used provider's SD (``"CET 2019-2020"``).
     """
     n = len(frame)
     z_sum, weight = np.zeros(n), np.zeros(n)
     any_suppressed = np.zeros(n, dtype=bool)
     small: list[str] = []
+    scales: dict[str, float] = {}
     for p in (p.lower() for p in PROVIDERS):
         if f"{p}_gem" not in frame:
             continue
@@ -95,7 +99,8 @@ def standardised(
             small.append(f"{p.upper()} {year} ({int(usable.sum())} schools)")
         if usable.sum() < MIN_SCHOOLS_Z or mean[usable].std(ddof=1) == 0:
             continue
-        z = (mean - mean[usable].mean()) / mean[usable].std(ddof=1)
+        scales[f"{p.upper()} {year}"] = float(mean[usable].std(ddof=1))
+        z = (mean - mean[usable].mean()) / scales[f"{p.upper()} {year}"]
         z_sum += np.where(usable, z * np.nan_to_num(takers), 0.0)
         weight += np.where(usable, np.nan_to_num(takers), 0.0)
     used = weight > 0
@@ -103,7 +108,7 @@ def standardised(
         score = np.where(used, z_sum / weight, np.nan)
     takers_out = pd.array(np.where(used, weight, 0).astype("int64"), dtype="Int64")
     takers_out[~used] = pd.NA
-    return score, takers_out, ~used & any_suppressed, small
+    return score, takers_out, ~used & any_suppressed, small, scales
 
 
 def shares(frame: pd.DataFrame, year: str) -> pd.DataFrame:

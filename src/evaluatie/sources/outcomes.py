@@ -8,7 +8,7 @@ percentage points, not as fractions a reader mistakes for points on a test.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 from evaluatie.core.errors import ParameterError
@@ -158,11 +158,23 @@ def outcomes_of(table: str) -> tuple[str, ...]:
     return tuple(name for name, o in OUTCOMES.items() if o.table == table)
 
 
-def outcome_info(name: str) -> Outcome:
-    """The :class:`Outcome` of column ``name``; an error naming the known ones otherwise."""
+#: The eindtoets on the within-provider z-score scale (``load_panel(provider="standardised")``).
+_STANDARDISED_EINDTOETS = dict(
+    labels=("gestandaardiseerde eindtoetsscore", "standardised eindtoets score"),
+    units=("standaardafwijking", "standard deviations"),
+)
+
+
+def outcome_info(name: str, provider: str | None = None) -> Outcome:
+    """The :class:`Outcome` of column ``name``; an error naming the known ones otherwise.
+    With ``provider`` "standardised" (any case) the eindtoets is in standard deviations
+    of the school means of its provider and year, and says so."""
     try:
-        return OUTCOMES[name]
+        info = OUTCOMES[name]
     except KeyError:
         raise ParameterError(
             f"unknown outcome {name!r}; known outcomes: {', '.join(OUTCOMES)}"
         ) from None
+    if name == "eindtoets" and str(provider).upper() == "STANDARDISED":
+        return replace(info, **_STANDARDISED_EINDTOETS)  # type: ignore[arg-type]
+    return info

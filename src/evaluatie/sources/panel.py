@@ -193,14 +193,14 @@ def load_panel(
     ):
         raise ParameterError(f"provider {provider} occurs in none of the eindscores files in {raw}")
     parts = [eindscores_rows(f, y, provider) for y, f in sorted(scores.items())]
-    small = [group for _, groups in parts for group in groups]
+    small = [group for _, groups, _ in parts for group in groups]
     if small:
         warnings.warn(
             f"{raw}: too few schools to standardise, scores left missing: " + ", ".join(small),
             DataQualityWarning,
             stacklevel=2,
         )
-    panel = pd.concat([rows for rows, _ in parts], ignore_index=True)
+    panel = pd.concat([rows for rows, _, _ in parts], ignore_index=True)
 
     refs = _by_year(found.get("referentieniveaus", []), "referentieniveaus")
     if refs:
@@ -229,6 +229,8 @@ def load_panel(
     panel.attrs = {
         "raw_dir": str(raw),
         "provider": provider,
+        # the SD each provider x year was divided by (standardised scale only)
+        "scales": {key: sd for _, _, scales in parts for key, sd in scales.items()},
         "files": sorted(Path(f.attrs["path"]).name for fs in found.values() for f in fs),
         "kinds": {kind: [Path(f.attrs["path"]).name for f in fs] for kind, fs in found.items()},
         "rows": {Path(f.attrs["path"]).name: len(f) for fs in found.values() for f in fs},

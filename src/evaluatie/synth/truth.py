@@ -48,6 +48,7 @@ def true_att(
     by: str | None = None,
     window: tuple[int, int] | None = None,
     sample: pd.DataFrame | None = None,
+    scales: Mapping[str, float] | None = None,
 ) -> float | pd.Series:
     """The true ATT over treated school-years with an observed ``provider`` mean.
 
@@ -61,12 +62,24 @@ def true_att(
     With ``by="rel_time"``, ``window=(lower, upper)`` bins relative times as
     :func:`evaluatie.event_study` bins them (``>= upper`` counts as ``upper``), so the
     truth of an endpoint is the average over every school-year it pools.
+
+    ``scales`` (``load_panel(provider="standardised")``'s ``attrs["scales"]``: the SD of
+    each provider's school means per school year, ``"CET 2018-2019"``) puts the truth on
+    the standardised scale: each year's effect, on its own provider's scale, divided by
+    that SD, every provider counted (``provider`` is then ignored).
     """
     if by not in (None, "rel_time", "cohort"):
         raise ParameterError(f"by must be None, 'rel_time' or 'cohort', got {by!r}")
     if window is not None and by != "rel_time":
         raise ParameterError("window bins relative times: it needs by='rel_time'")
-    cells = truth[(truth["event_tijd"] >= 0) & (truth["aanbieder"] == provider)]
+    if scales is None:
+        cells = truth[(truth["event_tijd"] >= 0) & (truth["aanbieder"] == provider)]
+    else:
+        cells = truth[truth["event_tijd"] >= 0]
+        # a provider x year without a scale had no usable school means: no cell counts
+        keys = cells["aanbieder"] + " " + cells["schooljaar"]
+        cells = cells[keys.isin(list(scales))]
+        cells = cells.assign(tau=cells["tau"].astype(float) / keys[cells.index].map(scales))
     if sample is not None:
         treated = sample[(sample["cohort"] > 0) & (sample["jaar"] >= sample["cohort"])].dropna(
             subset=["eindtoets"]
@@ -97,11 +110,15 @@ def known_effect(
 
     Only the eindtoets (CET) has a simulated grant effect; for other outcomes, or a
     user's real data, there is no truth to show. ``by``, ``window`` and ``sample`` as in
-    :func:`true_att`.
+    :func:`true_att`; a ``sample`` on the standardised scale (its ``attrs``, as
+    :func:`~evaluatie.load_panel` sets them) gets the truth in standard deviations.
     """
     if outcome != "eindtoets" or not is_simulated(raw_dir):
         return None
-    return true_att(load_truth(raw_dir), by=by, window=window, sample=sample)
+    scales = None
+    if sample is not None and str(sample.attrs.get("provider")).upper() == "STANDARDISED":
+        scales = sample.attrs.get("scales") or {}
+    return true_att(load_truth(raw_dir), by=by, window=window, sample=sample, scales=scales)
 
 
 def load_vve_truth(raw_dir: str | Path = "data/raw") -> pd.DataFrame:

@@ -23,7 +23,9 @@ from __future__ import annotations
 import difflib
 import os
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any, Literal
 
@@ -121,7 +123,7 @@ class _Read:
 _Signature = tuple[tuple[str, bool, int, int], ...]
 #: The last read of each folder and source, with the signature it was read under: a
 #: long-lived process (JupyterLab) keeps one copy per folder, never stale ones.
-_CACHE: dict[tuple[str, Source], tuple[_Signature, _Read]] = {}
+_CACHE: dict[tuple[str, str], tuple[_Signature, _Read]] = {}
 
 
 def _signature(path: Path) -> _Signature:
@@ -134,7 +136,9 @@ def _signature(path: Path) -> _Signature:
     )
 
 
-def _read(path: Path, source: Source) -> _Read:
+def _read(path: Path, source: str) -> _Read:
+    """``source`` (a :data:`Source`, or ``"panel:<provider>"`` for the school panel on
+    another eindtoets scale) read from ``path``; problems and quality notes kept."""
     from evaluatie.sources.examens import load_exam_rates
     from evaluatie.sources.panel import load_panel
     from evaluatie.sources.povo import load_povo_rates
@@ -143,7 +147,7 @@ def _read(path: Path, source: Source) -> _Read:
     from evaluatie.studies.doorstroom import load as load_doorstroom
     from evaluatie.studies.schooluitval import load as load_schooluitval
 
-    loader = {
+    loaders: dict[str, Callable[[Path], Any]] = {
         "panel": load_panel,
         "vve": load_vve,
         "examens": load_exam_rates,
@@ -151,7 +155,11 @@ def _read(path: Path, source: Source) -> _Read:
         "povo": load_povo_rates,
         "schooluitval": load_schooluitval,
         "doorstroom": load_doorstroom,
-    }[source]
+    }
+    if source.startswith("panel:"):
+        loader: Callable[[Path], Any] = partial(load_panel, provider=source.split(":", 1)[1])
+    else:
+        loader = loaders[source]
     with warnings.catch_warnings(record=True) as seen:
         warnings.simplefilter("always")
         try:
@@ -173,7 +181,7 @@ class DataChecker:
         # Within one check the data do not change: each inventory is built once.
         self._inventories: dict[tuple[str, tuple[Source, ...]], DataInventory] = {}
 
-    def load(self, raw_dir: str, source: Source) -> Any:
+    def load(self, raw_dir: str, source: str) -> Any:
         """``source`` read from ``raw_dir``; ValueError with one line per problem."""
         path = resolve_raw_dir(self.root, raw_dir)
         if not path.exists():

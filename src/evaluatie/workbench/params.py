@@ -41,12 +41,15 @@ from pydantic import (
 
 from evaluatie.core.errors import EvaluatieError, ParameterError
 from evaluatie.core.language import DEFAULT_LANGUAGE, Language
+from evaluatie.sources.layouts import PROVIDERS_2022
 from evaluatie.sources.outcomes import outcomes_of
 from evaluatie.sources.vve import VVE_OUTCOMES
 from evaluatie.workbench.datacheck import DATA_CONTEXT, DataChecker, DataInventory, Source
 
 #: The school panel's outcomes (Literal needs a tuple), from the outcome catalogue.
 OUTCOMES = outcomes_of("panel")
+#: Eindtoets scales a run can use: each provider's own, or all of them standardised.
+EINDTOETS_PROVIDERS = (*PROVIDERS_2022, "DOE", "LIB", "standardised")
 #: The gemeente report's outcomes: the VVE outcomes, the exam pass rate and VSV.
 GEMEENTE_OUTCOMES = (
     *outcomes_of("vve"),
@@ -109,6 +112,13 @@ class InnovatiebudgetParams(NotebookParams):
         "eindtoets",
         description="School-year outcome: eindtoets mean (CET scale) or a referentieniveau share.",
     )
+    provider: Literal[EINDTOETS_PROVIDERS] = Field(  # type: ignore[valid-type]
+        "CET",
+        description="Eindtoets provider whose school means are the outcome: CET (the "
+        "Centrale Eindtoets, to 2022-23), another provider, or standardised: every school "
+        "mean as a z-score within its provider and year, comparable across providers and "
+        "across the 2023-24 switch to the doorstroomtoets (effects in standard deviations).",
+    )
     first_year: int = Field(
         2014, ge=2000, le=2100, description="First school year (end year, 2013-2014 -> 2014)."
     )
@@ -141,7 +151,11 @@ class InnovatiebudgetParams(NotebookParams):
     @classmethod
     def _year_in_data(cls, year: int, info: ValidationInfo) -> int:
         if (inventory := _inventory(cls, info)) is not None:
-            inventory.check_year(year, info.data.get("outcome"))
+            outcome = info.data.get("outcome")
+            # the inventory's eindtoets years are CET's; another scale: any year with data
+            if outcome == "eindtoets" and info.data.get("provider", "CET") != "CET":
+                outcome = None
+            inventory.check_year(year, outcome)
         return year
 
     @field_validator("window")
@@ -176,8 +190,9 @@ class InnovatiebudgetParams(NotebookParams):
     def design_problems(self, checker: DataChecker) -> list[str]:
         from evaluatie.studies.innovatiebudget.sample import checked_sample
 
+        source = "panel" if self.provider == "CET" else f"panel:{self.provider}"
         _, problems = checked_sample(
-            checker.load(self.raw_dir, "panel"),
+            checker.load(self.raw_dir, source),
             outcome=self.outcome,
             first_year=self.first_year,
             last_year=self.last_year,

@@ -86,7 +86,7 @@ def truth_sentence(raw_dir: str | Path, outcome: str, panel: pd.DataFrame) -> st
     truth = known_effect(raw_dir, outcome, sample=panel)
     if truth is None:
         return None
-    info = outcome_info(outcome)
+    info = outcome_info(outcome, panel.attrs.get("provider"))
     return SECTIONS("truth", truth=signed(float(truth)), unit=info.unit)
 
 
@@ -100,9 +100,9 @@ def overall_estimates(twfe: Result, cs: AttGtResult) -> dict[str, Overall]:
     }
 
 
-def headline(twfe: RegressionResult, outcome: str) -> Headline:
+def headline(twfe: RegressionResult, outcome: str, provider: str | None = None) -> Headline:
     """The report's headline, by rule: the TWFE coefficient on the grant indicator."""
-    info = outcome_info(outcome)
+    info = outcome_info(outcome, provider)
     return Headline(twfe, None, SECTIONS("headline", outcome=info.subject), unit=info.unit)
 
 
@@ -130,7 +130,7 @@ def detectable_effect(
         )
     except DesignError as error:
         return SECTIONS("mde.impossible", error=error), None, None
-    info = outcome_info(outcome)
+    info = outcome_info(outcome, panel.attrs.get("provider"))
     text = mde_sentence(result, outcome_label=info.subject, unit_label=info.unit)
     own = float(result.table.loc[int(result.meta["n_treated"]), "estimate"])
     return text, mde_table(result), own
@@ -148,7 +148,7 @@ def rpe(
     """The RPE questions answered for this run (:func:`evaluatie.reporting.rpe_sections`):
     ``agreement`` and ``pretrend`` are the report's own sentences on the robust
     estimators and the pre-trend test, so the answer repeats what the detail shows."""
-    info = outcome_info(outcome)
+    info = outcome_info(outcome, panel.attrs.get("provider"))
     effect = describe_effect(
         fit,
         outcome_label=info.subject,
@@ -190,7 +190,7 @@ def summary_finding(
     """What the summary says: the TWFE effect on the grant schools, relative to their
     outcome's mean and SD over their school-years before the grant, its interval,
     certainty and the MDE."""
-    info = outcome_info(outcome)
+    info = outcome_info(outcome, panel.attrs.get("provider"))
     head = fit.headline()
     before = panel[(panel["cohort"] > 0) & (panel["jaar"] < panel["cohort"])][outcome].dropna()
     return Finding(
