@@ -25,8 +25,10 @@ parameters = {}
 # evaluatie.studies.doorstroom.design; the report's prose in evaluatie.studies.doorstroom.text.
 # %matplotlib inline
 import matplotlib.pyplot as plt
+from IPython.display import Markdown, display
 
 import evaluatie as ev
+from evaluatie.sources.outcomes import outcome_info
 from evaluatie.studies import doorstroom as ds
 from evaluatie.studies import gemeente as gm
 from evaluatie.workbench import DoorstroomParams
@@ -59,6 +61,9 @@ ev.reporting.show_table(ds.text.gap_table(gap_levels, p.gaps, name), name="versc
 say("compare", name=name, year=p.first_year, donors=p.donors)
 if p.policy is None:
     gm.text.section("illustration", name=name, year=p.first_year)
+else:
+    say("policy", year=p.first_year, policy=p.policy)
+display(Markdown(ds.text.covid_note(years, year=p.first_year)))
 cases = {
     ds.text.group_label(None): ds.group_case(
         data, gemeente=p.gemeente, first_year=p.first_year, group=None, donors=p.donors
@@ -85,6 +90,9 @@ say("missing")
 # first, under the title.
 overall = results[ds.text.group_label(None)][1]
 ev.reporting.show_summary(
-    ds.text.summary(gap_levels, p.gaps, overall, name=name, year=p.first_year)
+    ds.text.summary(
+        gap_levels, p.gaps, overall, name=name, year=p.first_year, illustration=p.policy is None
+    )
 )
-ev.workbench.publish(overall, label=f"{name}: slaagpercentage", unit="procentpunt")
+rate = outcome_info("slaagpercentage")
+ev.workbench.publish(overall, label=f"{name}: {rate.label}", unit=rate.unit)

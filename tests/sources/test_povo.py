@@ -45,7 +45,7 @@ def test_bad_tables_are_refused(tmp_path: Path) -> None:
     path.write_text(HEADER + '\n"GM0034";"2020-2021";"MBO";"10";"1";"1"\n', encoding="utf-8")
     with pytest.raises(DataFormatError, match="'MBO' is not one of VMBO-B") as err:
         read_povo(path)
-    assert (err.value.line, err.value.column) == (2, "ADVIES")
+    assert err.value.column == "ADVIES"
     path.write_text(HEADER + '\n"GM0034";"2020-2021";"HAVO";"10";"6";"5"\n', encoding="utf-8")
     with pytest.raises(DataFormatError, match="LAGER \\+ HOGER exceed LEERLINGEN for GM0034"):
         read_povo(path)

@@ -284,12 +284,12 @@ def require_values(
     frame: pd.DataFrame, column: str, allowed: Sequence[str], *, header: str, path: str | Path
 ) -> None:
     """Refuse a value of ``column`` outside ``allowed`` in a frame :func:`read_duo` read
-    from ``path`` (rows in file order), naming the first such line and the column
-    ``header`` as the file writes it."""
+    from ``path``, naming the column ``header`` as the file writes it and the values."""
     bad = ~frame[column].isin(list(allowed))
     if bad.any():
         unknown = sorted(set(frame.loc[bad, column]))
         raise DataFormatError(
-            f"{', '.join(map(repr, unknown))} is not one of {', '.join(allowed)}",
-            path=path, line=int(bad.to_numpy().argmax()) + 2, column=header,
+            f"{', '.join(map(repr, unknown))} is not one of {', '.join(allowed)} "
+            f"({int(bad.sum())} rows)",
+            path=path, column=header,
         )  # fmt: skip

@@ -76,6 +76,7 @@ def exam_rates(exams: pd.DataFrame, by: Sequence[str] = ()) -> pd.DataFrame:
     cells of all pupils (TOTAAL). DUO withholds more cells by sex (fewer candidates per
     cell), so a rate by sex rests on fewer programmes than the rate of all pupils.
     """
+    by = [by] if isinstance(by, str) else list(by)
     unknown = sorted(set(by) - {"onderwijstype", "niveau", "geslacht"})
     if unknown:
         raise ParameterError(

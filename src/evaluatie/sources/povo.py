@@ -35,6 +35,7 @@ def read_povo(path: str | Path) -> pd.DataFrame:
             f"LAGER + HOGER exceed LEERLINGEN for {row['gemeente_code']} "
             f"{row['schooljaar']} {row['advies']}",
             path=path,
+            column="LAGER",
         )
     return frame.assign(jaar=frame["schooljaar"].str[5:].astype("int64"))
 

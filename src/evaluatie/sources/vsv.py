@@ -12,12 +12,13 @@ DUO publish for RMC regions.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
 
-from evaluatie.core.errors import DataFormatError
+from evaluatie.core.errors import DataFormatError, DataQualityWarning
 from evaluatie.sources.duo import read_duo, require_values
 from evaluatie.sources.examens import complete_series, one_file
 from evaluatie.sources.layouts_extra import ONDERWIJSSOORTEN
@@ -31,6 +32,8 @@ def _rates(counts: pd.DataFrame, by: Sequence[str], *, complete: bool) -> pd.Dat
     """``vsv_percentage`` from the counts (rows with pupils only), with ``complete`` the
     units with a row in every year only, and the unit's mean pupils per year as a
     time-invariant size (``leerlingen_gemiddeld``)."""
+    # a count withheld in any part of a merged gemeente leaves the whole sum missing
+    counts = counts.dropna(subset=list(COUNTS))
     counts = counts[counts["leerlingen"] > 0]
     out = counts.assign(vsv_percentage=100.0 * counts["vsv"] / counts["leerlingen"])
     if complete:
@@ -47,7 +50,6 @@ def load_vsv_rates(raw_dir: str | Path = "data/raw", *, complete: bool = True) -
     and ``leerlingen_gemiddeld``; with ``complete`` only gemeenten with counts in every
     year (a balanced panel), else every gemeente-year with pupils (to sum regions)."""
     rows = read_vsv(one_file(raw_dir, "vsv", "CBS VSV table (layout vsv-cbs-84780NED)"))
-    rows = rows.dropna(subset=list(COUNTS))
     counts = fold_mergers(rows, by=("jaar",), counts=COUNTS, divided="drop")
     return _rates(counts, (), complete=complete)
 
@@ -66,6 +68,7 @@ def load_vsv_by_type(raw_dir: str | Path = "data/raw", *, complete: bool = True)
             f"VSV exceeds DEELNEMERS for {first['gemeente_code']} {first['schooljaar']} "
             f"{first['onderwijssoort']} ({int(first['vsv'])} > {int(first['deelnemers'])})",
             path=path,
+            column="VSV",
         )
     frame = frame.assign(
         jaar=frame["schooljaar"].str[5:].astype("int64"), leerlingen=frame["deelnemers"]
@@ -81,7 +84,27 @@ def region_rates(rates: pd.DataFrame, by: Sequence[str] = ()) -> pd.DataFrame:
     columns with the region's code (``RMC26``) as ``gemeente_code``, so the gemeente
     designs take it as the unit, and ``rmc_naam``; regions with a value in every year."""
     regions = load_rmc_regions()[["gemeente_code", "rmc_code", "rmc_naam"]]
-    merged = rates.merge(regions, on="gemeente_code", how="inner", validate="many_to_one")
+    listed = rates["gemeente_code"].isin(regions["gemeente_code"])
+    if not listed.all():
+        codes = sorted(set(rates.loc[~listed, "gemeente_code"]))
+        warnings.warn(
+            "left out of the RMC regions (not in the shipped crosswalk, e.g. formed after "
+            f"2022-23): {', '.join(codes)}",
+            DataQualityWarning,
+            stacklevel=2,
+        )
+    merged = rates[listed].merge(regions, on="gemeente_code", validate="many_to_one")
+    years = merged["jaar"].nunique()
+    short = merged.groupby(["gemeente_code", *by])["jaar"].transform("nunique") < years
+    if short.any():
+        codes = sorted(set(merged.loc[short, "gemeente_code"]))
+        warnings.warn(
+            "members without a count in every year, so their region's rate is made of other "
+            f"gemeenten in some years: {', '.join(codes[:10])}"
+            + (f" and {len(codes) - 10} more" if len(codes) > 10 else ""),
+            DataQualityWarning,
+            stacklevel=2,
+        )
     keys = ["rmc_code", "rmc_naam", "jaar", *by]
     counts = merged.groupby(keys, as_index=False)[list(COUNTS)].sum()
     out = _rates(counts.rename(columns={"rmc_code": "gemeente_code"}), by, complete=True)

@@ -17,7 +17,7 @@ rate_t is the published national VSV rate (docs/domain.md §6), linear between t
 published years. The **programme** (default: extra funds in RMC region 26, Zuid-Holland-
 Noord / Holland Rijnland, whose contactgemeente is Leiden, from school year 2021-2022)
 lowers the dropout risk by 25% in MBO1, 20% in MBO2, 10% in MBO34 and not at all in VO
-(u): about -0.3 percentage points on a gemeente's total rate. The truth file holds the
+(u): about -0.2 percentage points on a gemeente's total rate. The truth file holds the
 expected effect ``TAU = 100 (p_mkt - p0_mkt)`` per gemeente x year x type and, as type
 ``TOTAAL``, its pupil-weighted mean over the types, with the pupils (``DEELNEMERS``)
 it applies to.

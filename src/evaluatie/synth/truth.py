@@ -115,10 +115,12 @@ def known_effect(
     """
     if outcome != "eindtoets" or not is_simulated(raw_dir):
         return None
+    provider = str(sample.attrs.get("provider", "CET")).upper() if sample is not None else "CET"
     scales = None
-    if sample is not None and str(sample.attrs.get("provider")).upper() == "STANDARDISED":
-        scales = sample.attrs.get("scales") or {}
-    return true_att(load_truth(raw_dir), by=by, window=window, sample=sample, scales=scales)
+    if provider == "STANDARDISED":
+        scales = sample.attrs.get("scales") or {}  # type: ignore[union-attr]
+    truth = load_truth(raw_dir)
+    return true_att(truth, provider, by=by, window=window, sample=sample, scales=scales)
 
 
 def load_vve_truth(raw_dir: str | Path = "data/raw") -> pd.DataFrame:
@@ -190,6 +192,10 @@ def known_dose_response(
     return pd.Series(values, index=pd.Index(dose, name="dose"), name="truth")
 
 
+#: The truth file's row for all school types together.
+TOTAAL = _sim_vsv.TOTAAL
+
+
 def known_vsv_effect(
     raw_dir: str | Path,
     *,
@@ -213,6 +219,8 @@ def known_vsv_effect(
     path = Path(raw_dir) / VSV_WAARHEID_FILE
     if not path.is_file():
         return None
+    if not years:
+        raise ParameterError("a true effect needs at least one year after the start")
     truth = read_duo(path, VSV_WAARHEID)
     rows = truth[
         truth["gemeente_code"].isin(list(gemeenten))
@@ -249,6 +257,8 @@ def known_povo_effect(
     path = Path(raw_dir) / POVO_WAARHEID_FILE
     if not path.is_file():
         return None
+    if not years:
+        raise ParameterError("a true effect needs at least one year after the start")
     if outcome != "afstroom_percentage":
         return 0.0
     truth = read_duo(path, POVO_WAARHEID)

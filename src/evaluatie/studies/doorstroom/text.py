@@ -68,6 +68,16 @@ SECTIONS = Catalogue(
             "effect, this test at 5% found an effect in 5 to 8% of gemeenten (most for the "
             "boys - girls gap): read a p-value just below 0.05 with care.",
         },
+        "covid_pre": {
+            "nl": "> **Let op:** de jaren vóór {year} zijn in dit bestand alleen coronajaren "
+            "({years}); een vergelijking die daarop leunt, zegt weinig over gewone jaren.",
+            "en": "> **Note:** the years before {year} in this file are COVID years only "
+            "({years}); a comparison that rests on them says little about ordinary years.",
+        },
+        "policy": {
+            "nl": "**Beleid vanaf {year}:** {policy}",
+            "en": "**Policy from {year}:** {policy}",
+        },
         "missing": {
             "nl": "## Wat dit bestand niet laat zien\n\nDe overgang van basisschool naar "
             "voortgezet onderwijs (waar staan leerlingen in leerjaar 3 tegenover hun "
@@ -114,6 +124,10 @@ TEXT = Catalogue(
         },
         "more": {"nl": "hoger", "en": "higher"},
         "less": {"nl": "lager", "en": "lower"},
+        "illustration": {
+            "nl": "Ter illustratie van de methode (geen beleid in de gegevens): ",
+            "en": "As an illustration of the method (no policy in the data): ",
+        },
         "summary.compare": {
             "nl": "Vergeleken met gemeenten die erop lijken veranderde het slagingspercentage "
             "van alle leerlingen vanaf {year} met {estimate} procentpunt (interval {low} tot "
@@ -175,9 +189,10 @@ def comparison_table(results: Mapping[str, tuple[GemeenteCase, SyntheticResult]]
 
 def summary(
     levels: pd.DataFrame, gaps: Sequence[tuple[str, str]], overall: SyntheticResult, *,
-    name: str, year: int,
+    name: str, year: int, illustration: bool,
 ) -> list[str]:  # fmt: skip
-    """The summary: each gap in the last year, here and nationally, then the comparison."""
+    """The summary: each gap in the last year, here and nationally, then the comparison
+    (said to be an illustration when no policy started in ``year``)."""
     wide = levels.pivot_table(index=["jaar", "wie"], columns="group", values="slaagpercentage")
     last = int(levels["jaar"].max())
     sentences = []
@@ -198,8 +213,10 @@ def summary(
         )
     o = overall.overall
     assert o is not None
+    prefix = TEXT("illustration") if illustration else ""
     sentences.append(
-        TEXT(
+        prefix
+        + TEXT(
             "summary.compare",
             year=year,
             estimate=signed(o.estimate, 2),
@@ -209,3 +226,12 @@ def summary(
         )
     )
     return sentences
+
+
+def covid_note(years: Sequence[int], *, year: int) -> str:
+    """A warning when every year before ``year`` is a COVID exam year (2019-20 to
+    2021-22: no central exams, then extra resits); else ""."""
+    before = [y for y in years if y < year]
+    if not before or max(before) > 2022:
+        return ""
+    return SECTIONS("covid_pre", year=year, years=", ".join(f"{y - 1}-{y}" for y in before))

@@ -20,8 +20,8 @@ measured on the real panel.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -124,8 +124,11 @@ def case_from_panel(
 
 def _rate_case(
     rates: pd.DataFrame, *, value: str, size: str, gemeente: str, first_year: int,
-    donors: int, source: str, truth: float | None, exclude: Sequence[str] = (),
+    donors: int, source: str, exclude: Sequence[str] = (),
+    truth_of: Callable[[list[int]], float | None] | None = None,
 ) -> GemeenteCase:  # fmt: skip
+    """The case of one gemeente x jaar rate table; ``truth_of`` gives the known effect
+    over the case's post years (called once the start year is checked)."""
     rates = complete_series(rates)  # the synthetic designs need a balanced panel
     panel = pd.DataFrame(
         {
@@ -136,10 +139,11 @@ def _rate_case(
         }
     )
     codes = sorted(set(panel["gemeente_code"]) - {gemeente} - set(exclude))
-    return case_from_panel(
+    case = case_from_panel(
         panel, focus=gemeente, first_year=first_year, candidates=codes, donors=donors,
-        outcome=outcome_info(value), source=source, truth=truth,
+        outcome=outcome_info(value), source=source,
     )  # fmt: skip
+    return case if truth_of is None else replace(case, truth=truth_of(case.post_years))
 
 
 def exam_case(
@@ -151,7 +155,7 @@ def exam_case(
     report presents it as an illustration of the method."""
     return _rate_case(
         rates, value="slaagpercentage", size="kandidaten_gemiddeld", gemeente=gemeente,
-        first_year=first_year, donors=donors, source="examens", truth=None,
+        first_year=first_year, donors=donors, source="examens",
     )  # fmt: skip
 
 
@@ -175,11 +179,10 @@ def vsv_case(
     members), so a neighbour in the region may share the policy. On simulated data the
     truth is the simulated regional programme's effect on ``gemeente`` (0 outside the
     programme's region)."""
-    years = sorted(int(y) for y in rates["jaar"].unique() if y >= first_year)
     return _rate_case(
         rates, value="vsv_percentage", size="leerlingen_gemiddeld", gemeente=gemeente,
         first_year=first_year, donors=donors, source="vsv", exclude=region_members(gemeente),
-        truth=known_vsv_effect(raw_dir, gemeenten=[gemeente], years=years),
+        truth_of=lambda years: known_vsv_effect(raw_dir, gemeenten=[gemeente], years=years),
     )  # fmt: skip
 
 
@@ -192,11 +195,12 @@ def povo_case(
     (:func:`evaluatie.sources.povo.load_povo_rates`), by groep-8 year, from the cohort of
     ``first_year`` against the ``donors`` gemeenten nearest in pupils. On simulated data
     the truth is the simulated transition programme's effect (0 outside it)."""
-    years = sorted(int(y) for y in rates["jaar"].unique() if y >= first_year)
     return _rate_case(
         rates, value=outcome, size="leerlingen_gemiddeld", gemeente=gemeente,
         first_year=first_year, donors=donors, source="povo",
-        truth=known_povo_effect(raw_dir, gemeente=gemeente, years=years, outcome=outcome),
+        truth_of=lambda years: known_povo_effect(
+            raw_dir, gemeente=gemeente, years=years, outcome=outcome
+        ),
     )  # fmt: skip
 
 

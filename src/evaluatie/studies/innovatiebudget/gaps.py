@@ -103,7 +103,10 @@ def difference(
     effects, year effects per band and ``treated`` beside ``treated x meer``; none with
     fewer than ``min_treated`` treated clusters."""
     data = _with_band(panel, bands)
-    treated_clusters = int(data.loc[data["treated"] == 1, cluster].nunique())
+    treated_clusters = int(data.loc[data["treated"] == 1, "gemeente_code"].nunique())
+    if cluster != "gemeente_code":
+        # the test's size was measured with gemeenten as clusters; nothing else is known
+        return Difference(None, treated_clusters, "not_gemeente")
     if treated_clusters < min_treated:
         return Difference(None, treated_clusters, "few_clusters")
     high = (data["band"] == BANDS[0]).astype(float)
@@ -141,13 +144,13 @@ TEXT = Catalogue(
             "nl": "### Gelijke kansen: scholen met meer en minder achterstand\n\nDe scholen "
             "gesplitst bij de mediaan van hun schoolweging (de CBS-indicator voor "
             "onderwijsachterstand van hun leerlingen): het effect van de subsidie in elke "
-            "groep apart, met dezelfde inferentie als hierboven, en het verschil in "
-            "{outcome} tussen de twee groepen per jaar.",
+            "groep apart, met de inferentie die het rapport voor weinig behandelde "
+            "gemeenten kiest, en het verschil in {outcome} tussen de twee groepen per jaar.",
             "en": "### Equal opportunities: schools with more and less achterstand\n\nThe "
             "schools split at the median of their schoolweging (the CBS indicator of their "
             "pupils' expected achterstand): the grant's effect in each group on its own, "
-            "with the same inference as above, and the gap in {outcome} between the two "
-            "groups per year.",
+            "with the inference the report picks for few treated gemeenten, and the gap in "
+            "{outcome} between the two groups per year.",
         },
         "no_weging": {
             "nl": "De gegevens bevatten geen schoolweging per school (DUO publiceert die in "
@@ -169,13 +172,16 @@ TEXT = Catalogue(
         "inf.analytic": {"nl": "clusterrobuuste SE", "en": "cluster-robust SE"},
         "gap_note": {
             "nl": "Het verschil in {outcome} tussen scholen met meer en met minder achterstand "
-            "(meer − minder), per jaar. Kleiner (dichter bij 0) bij de subsidiescholen na "
-            "hun eerste subsidie dan ervoor, en niet bij de andere scholen, wijst op een "
-            "kleiner verschil door de subsidie.",
+            "(meer − minder), per schooljaar; de subsidiescholen kregen hun eerste subsidie "
+            "in verschillende jaren (vanaf 2017-2018). Een verschil dat bij de "
+            "subsidiescholen in de latere jaren kleiner wordt en bij de andere scholen niet, "
+            "past bij een subsidie die het verschil verkleint; de toets hierboven zegt of dat "
+            "meer is dan toeval.",
             "en": "The gap in {outcome} between schools with more and with less achterstand "
-            "(more − less), per year. Smaller (closer to 0) at the grant schools after their "
-            "first grant than before, and not at the other schools, points to a gap the "
-            "grant narrowed.",
+            "(more − less), per school year; the grant schools got their first grant in "
+            "different years (from 2017-2018). A gap that narrows at the grant schools in the "
+            "later years and not at the other schools fits a grant that narrowed it; the "
+            "test above says whether that is more than chance.",
         },
         "few_clusters": {
             "nl": "**Is het effect bij de ene groep groter dan bij de andere?** Met {n} "
@@ -194,6 +200,14 @@ TEXT = Catalogue(
             "grants the wild cluster bootstrap keeps to about 5% (measured: 2.5 to 9% with 12 "
             "to 84 gemeenten). Read the two effects above each on its own, not as a "
             "difference.",
+        },
+        "not_gemeente": {
+            "nl": "**Is het effect bij de ene groep groter dan bij de andere?** Met clusters "
+            "per school geven we daarvoor geen toets: hoe betrouwbaar die is, is alleen "
+            "gemeten met gemeenten als clusters (`cluster: gemeente`).",
+            "en": "**Is the effect larger in one group than in the other?** With clusters per "
+            "school we give no test: how reliable it is was only measured with gemeenten as "
+            "clusters (`cluster: gemeente`).",
         },
         "difference": {
             "nl": "**Is het effect bij de ene groep groter dan bij de andere?** Het verschil "
@@ -257,6 +271,8 @@ def gap_display(gaps: pd.DataFrame) -> pd.DataFrame:
 
 def difference_sentence(diff: Difference, *, unit: str) -> str:
     """The test of the difference, or why there is none."""
+    if diff.reason == "not_gemeente":
+        return TEXT("not_gemeente")
     if diff.result is None:
         return TEXT(
             "few_clusters", n=diff.treated_clusters, min=MIN_TREATED_FOR_DIFFERENCE,

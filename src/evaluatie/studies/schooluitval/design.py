@@ -28,10 +28,10 @@ from evaluatie.core.errors import DesignError, EvaluatieError, ParameterError
 from evaluatie.sources.layouts_extra import ONDERWIJSSOORTEN
 from evaluatie.sources.outcomes import outcome_info
 from evaluatie.sources.panel import files_by_kind
-from evaluatie.sources.rmc import load_rmc_regions, rmc_members
+from evaluatie.sources.rmc import rmc_members, rmc_of
 from evaluatie.sources.vsv import load_vsv_by_type, load_vsv_rates, region_rates
 from evaluatie.studies.gemeente.design import GemeenteCase, case_from_panel, vsv_case
-from evaluatie.synth.truth import known_vsv_effect
+from evaluatie.synth.truth import TOTAAL, known_vsv_effect
 
 #: School types pooled into one group for the gap: MBO at every level.
 GROUPS: Mapping[str, tuple[str, ...]] = {
@@ -64,15 +64,12 @@ def load(raw_dir: str | Path = "data/raw") -> VsvData:
 
 def region(rmc: str) -> tuple[str, str]:
     """The code and name of RMC region ``rmc`` (code ``RMC26`` or name)."""
-    regions = load_rmc_regions()
-    code = regions.loc[regions["gemeente_code"] == rmc_members(rmc)[0], "rmc_code"].iloc[0]
-    name = regions.loc[regions["rmc_code"] == code, "rmc_naam"].iloc[0]
-    return str(code), str(name)
+    return rmc_of(rmc_members(rmc)[0])
 
 
 def members(rmc: str) -> list[str]:
     """The gemeente codes of RMC region ``rmc`` (code or name), sorted."""
-    return sorted(rmc_members(rmc))
+    return rmc_members(rmc)
 
 
 def group_rates(data: VsvData, group: str | None) -> pd.DataFrame:
@@ -113,16 +110,16 @@ def region_case(
         }
     )
     others = sorted(set(panel["gemeente_code"]) - {code})
-    members = sorted(set(rates["gemeente_code"]) & set(rmc_members(code)))
-    years = sorted(int(y) for y in panel["jaar"].unique() if y >= first_year)
-    soort = GROUPS[group] if group else ("TOTAAL",)
-    truth = known_vsv_effect(
-        data.raw_dir, gemeenten=members, years=years, onderwijssoort=soort, pooled=True
-    )
-    return case_from_panel(
+    case = case_from_panel(
         panel, focus=code, first_year=first_year, candidates=others, donors=len(others),
-        outcome=outcome_info("vsv_percentage"), source="vsv", truth=truth,
+        outcome=outcome_info("vsv_percentage"), source="vsv",
     )  # fmt: skip
+    members = sorted(set(rates["gemeente_code"]) & set(rmc_members(code)))
+    truth = known_vsv_effect(
+        data.raw_dir, gemeenten=members, years=case.post_years,
+        onderwijssoort=GROUPS[group] if group else TOTAAL, pooled=True,
+    )  # fmt: skip
+    return replace(case, truth=truth)
 
 
 def gap_case(a: GemeenteCase, b: GemeenteCase) -> GemeenteCase:
@@ -156,7 +153,8 @@ def design_problems(
     try:
         code, _ = region(rmc)
         region_case(data, rmc=code, first_year=first_year)
-        for group in groups:
+        # without a table by school type the report says so and shows the rest
+        for group in groups if not data.by_type.empty else ():
             region_case(data, rmc=code, first_year=first_year, group=group)
         if gemeente is not None:
             if gemeente not in rmc_members(code):

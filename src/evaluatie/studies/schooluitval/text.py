@@ -66,11 +66,11 @@ SECTIONS = Catalogue(
         "member": {
             "nl": "## {name} zelf\n\n{name} vergeleken met de {n} gemeenten buiten de regio "
             "die qua aantal leerlingen het dichtst bij {name} liggen (synthetisch "
-            "verschil-in-verschillen). Eén gemeente schommelt meer dan een regio: dit "
-            "interval is breder.",
+            "verschil-in-verschillen). Eén gemeente schommelt meer dan een regio, dus "
+            "verwacht een breder interval.",
             "en": "## {name} itself\n\n{name} against the {n} gemeenten outside the region "
             "closest to it in pupils (synthetic difference-in-differences). One gemeente "
-            "varies more than a region: this interval is wider.",
+            "varies more than a region, so expect a wider interval.",
         },
         "no_types": {
             "nl": "De gegevens bevatten geen tabel per onderwijssoort (layout "
@@ -94,11 +94,11 @@ TEXT = Catalogue(
         "col.level": {"nl": "niveau vóór de start (%)", "en": "level before the start (%)"},
         "gap": {
             "nl": "**Het verschil tussen {a} en {b}.** Vóór de start lag het "
-            "uitvalpercentage in {a} gemiddeld {before} procentpunt boven dat in {b}. Het "
+            "uitvalpercentage in {a} gemiddeld {before} procentpunt {direction} dat in {b}. Het "
             "effect van de aanpak op dat verschil, geschat met dezelfde methode op het "
             "verschil zelf: {estimate} procentpunt (interval {low} tot {high}, {p}).",
             "en": "**The gap between {a} and {b}.** Before the start the dropout rate in {a} "
-            "was on average {before} percentage points above that in {b}. The approach's "
+            "was on average {before} percentage points {direction} that in {b}. The approach's "
             "effect on that gap, estimated with the same method on the gap itself: "
             "{estimate} percentage points (interval {low} to {high}, {p}).",
         },
@@ -115,6 +115,8 @@ TEXT = Catalogue(
             "en": "In {name}: {estimate} percentage points (interval {low} to {high}, {p}).",
         },
         "inside": {"nl": "binnen", "en": "inside"},
+        "above": {"nl": "boven", "en": "above"},
+        "below": {"nl": "onder", "en": "below"},
         "outside": {"nl": "buiten", "en": "outside"},
         "who": {"nl": "In regio {name}", "en": "In region {name}"},
         "rpe.policy": {
@@ -214,7 +216,8 @@ def gap_sentence(gap: GemeenteCase, result: SyntheticResult, a: str, b: str) -> 
     assert o is not None
     before = float(gap.focus_series().loc[gap.pre_years].mean())
     text = TEXT(
-        "gap", a=group_label(a), b=group_label(b), before=signed(before, 2).lstrip("+"),
+        "gap", a=group_label(a), b=group_label(b), before=signed(abs(before), 2).lstrip("+"),
+        direction=TEXT("above" if before >= 0 else "below"),
         estimate=signed(o.estimate, 2), low=signed(o.ci_low, 2), high=signed(o.ci_high, 2),
         p=p_statement(o.p),
     )  # fmt: skip
