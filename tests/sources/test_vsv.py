@@ -153,3 +153,23 @@ def test_cbs_layout_fixture(tmp_path: Path) -> None:
     assert ("GM0546", 2021) not in every.index  # the missing count
     balanced = load_vsv_rates(tmp_path)
     assert sorted(balanced["gemeente_code"].unique()) == ["GM0546", "GM0575"]
+
+
+def test_region_rates_warn_in_the_reports_language(small_raw: Path) -> None:
+    """A member missing a year and a code outside the crosswalk are each said, and the
+    report shows both notes in Dutch."""
+    from evaluatie.core.language import set_language
+    from evaluatie.reporting.notes import in_report_language
+
+    rates = load_vsv_rates(small_raw, complete=False)
+    leiden = rates[rates["gemeente_code"] == "GM0546"]
+    gappy = rates.drop(index=leiden.index[:1])
+    extra = leiden.iloc[:1].assign(gemeente_code="GM1992")  # Voorne aan Zee, formed 2023
+    with pytest.warns(DataQualityWarning) as seen:
+        region_rates(pd.concat([gappy, extra], ignore_index=True))
+    messages = [str(w.message) for w in seen]
+    assert any("GM1992" in m for m in messages) and any("GM0546" in m for m in messages)
+    set_language("nl")
+    dutch = [in_report_language(m) for m in messages]
+    assert any(d.startswith("niet meegeteld in de RMC-regio's") for d in dutch)
+    assert any(d.startswith("gemeenten zonder cijfers in elk jaar") for d in dutch)

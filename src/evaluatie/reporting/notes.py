@@ -46,6 +46,22 @@ DUTCH: tuple[tuple[re.Pattern[str], str], ...] = (
         "relatieve perioden {0} hebben geen waarnemingen van behandelde eenheden; ze zijn "
         "weggelaten.",
     ),
+    (
+        re.compile(
+            r"members without a count in every year, so their region's rate is made of "
+            r"other gemeenten in some years: (.*)$"
+        ),
+        "gemeenten zonder cijfers in elk jaar, zodat het percentage van hun regio in "
+        "sommige jaren uit andere gemeenten bestaat: {0}",
+    ),
+    (
+        re.compile(
+            r"left out of the RMC regions \(not in the shipped crosswalk, e\.g\. formed after "
+            r"2022-23\): (.*)$"
+        ),
+        "niet meegeteld in de RMC-regio's (niet in de meegeleverde indeling, bijvoorbeeld "
+        "gevormd na 2022-23): {0}",
+    ),
 )
 
 

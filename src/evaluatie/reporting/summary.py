@@ -109,6 +109,10 @@ TEXT = Catalogue(
             "nl": "placebo-interval uit de vergelijkingsgemeenten",
             "en": "placebo interval from the comparison gemeenten",
         },
+        "inference.placebo_regions": {
+            "nl": "placebo-interval uit de vergelijkingsregio's",
+            "en": "placebo interval from the comparison regions",
+        },
         "inference.multiplier bootstrap": {
             "nl": "multiplier bootstrap",
             "en": "multiplier bootstrap",

@@ -155,7 +155,7 @@ TEXT = Catalogue(
             "child; the question is whether the {outcome} moved differently afterwards.",
         },
         "rpe.policy.vsv": {
-            "nl": "Een aanpak van schooluitval in {name} vanaf {year} (gekozen startjaar); de "
+            "nl": "Een aanpak van schooluitval in {name} vanaf {year}; de "
             "vraag is of het percentage voortijdig schoolverlaters daarna anders verliep dan "
             "in vergelijkbare gemeenten.",
             "en": "An approach to early school leaving in {name} from {year} (a chosen start "
@@ -264,8 +264,9 @@ def truth_sentence(cmp: Comparison, case: GemeenteCase, name: str) -> str:
 
 
 def summary_finding(
-    cmp: Comparison, case: GemeenteCase, name: str, *, who: str | None = None
-) -> Finding:
+    cmp: Comparison, case: GemeenteCase, name: str, *, who: str | None = None,
+    inference: str = "placebo",
+) -> Finding:  # fmt: skip
     """Synthetic DiD's estimate with the focus unit's level and the donors' spread
     before the start, and its MDE; ``who`` opens the sentence (default "In {name}")."""
     o = cmp.sdid.overall
@@ -281,7 +282,7 @@ def summary_finding(
         ci_low=o.ci_low,
         ci_high=o.ci_high,
         p=o.p,
-        inference=inference_words("placebo"),
+        inference=inference_words(inference),
         baseline=baseline,
         sd=spread,
         mde=cmp.mde if math.isfinite(cmp.mde) else None,

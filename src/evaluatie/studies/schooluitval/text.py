@@ -227,7 +227,9 @@ def gap_sentence(gap: GemeenteCase, result: SyntheticResult, a: str, b: str) -> 
 
 def summary(cmp: Comparison, case: GemeenteCase, name: str) -> list[str]:
     """The summary's sentences; on simulated data the check against the truth last."""
-    sentences = summary_sentences(summary_finding(cmp, case, name, who=TEXT("who", name=name)))
+    sentences = summary_sentences(
+        summary_finding(cmp, case, name, who=TEXT("who", name=name), inference="placebo_regions")
+    )
     check = truth_sentence(cmp.sdid, case.truth, name)
     return [*sentences, check] if check else sentences
 
@@ -236,7 +238,9 @@ def rpe(
     cmp: Comparison, case: GemeenteCase, name: str, *, simulated: bool
 ) -> list[tuple[str, str]]:
     """The RPE questions, answered from the case and the three estimates."""
-    finding = summary_finding(cmp, case, name, who=TEXT("who", name=name))
+    finding = summary_finding(
+        cmp, case, name, who=TEXT("who", name=name), inference="placebo_regions"
+    )
     n = len(case.donors)
     return rpe_sections(
         policy=TEXT("rpe.policy", name=name, start=f"{case.first_year - 1}-{case.first_year}"),
