@@ -64,6 +64,11 @@ def one_treated(gemeenten: pd.DataFrame, treated: int) -> pd.DataFrame:
     return data[(data["cohort"] == 0) | (data["group"] == treated)]
 
 
+def halves(panel: pd.DataFrame) -> pd.DataFrame:
+    """``panel`` with a fixed group per unit (even and odd units) for twfe_difference."""
+    return panel.assign(half=panel["unit"] % 2 == 0)
+
+
 def fits(panel: pd.DataFrame, gemeenten: pd.DataFrame) -> dict[str, Callable[[], Result]]:
     two = panel[panel["cohort"].isin([0, 2019])]
     treated = int(gemeenten.loc[gemeenten["cohort"] == 2019, "group"].iloc[0])
@@ -71,6 +76,13 @@ def fits(panel: pd.DataFrame, gemeenten: pd.DataFrame) -> dict[str, Callable[[],
     cells = ev.att_gt(panel, cohort="cohort", cluster="group", **KEYS)
     out: dict[str, Callable[[], Result]] = {
         "twfe": lambda: ev.twfe(panel, treatment="treated", cluster="group", **KEYS),
+        "twfe_difference": lambda: ev.twfe_difference(
+            halves(panel),
+            treatment="treated",
+            group="half",
+            cluster="group",
+            **KEYS,
+        ),
         "bacon": lambda: ev.bacon(panel, cohort="cohort", **KEYS),
         "att_gt": lambda: cells,
         "cont_did": lambda: ev.cont_did(two, dose="dose", first_period=2019, **KEYS),
@@ -119,6 +131,7 @@ def fits(panel: pd.DataFrame, gemeenten: pd.DataFrame) -> dict[str, Callable[[],
 
 NAMES = [
     "twfe",
+    "twfe_difference",
     "bacon",
     "att_gt",
     "cont_did",
@@ -208,6 +221,8 @@ def test_call_reruns_to_the_same_result(
         data = panel[panel["cohort"].isin([0, 2019])]
     if name == "mde":
         data = policy_panel(panel)
+    if name == "twfe_difference":
+        data = halves(panel)
     again = result.rerun(data)
     assert type(again) is type(result)
     pd.testing.assert_frame_equal(again.table, result.table)

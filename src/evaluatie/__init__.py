@@ -30,6 +30,7 @@ _EXPORTS: dict[str, str] = {
     "synthetic_did": "evaluatie.estimators.synthetic",
     "mde": "evaluatie.estimators.power",
     "honest_did": "evaluatie.estimators.honest",
+    "twfe_difference": "evaluatie.estimators.group_difference",
     # data
     "read_duo": "evaluatie.sources.duo",
     "read_duo_long": "evaluatie.sources.tidy",

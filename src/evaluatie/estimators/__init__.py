@@ -12,6 +12,7 @@
 - :func:`honest_did`: Rambachan & Roth (2023) sensitivity of an event study to violations of
   parallel trends (:mod:`.honest`).
 - :func:`mde`: the minimum detectable effect of a TWFE design, simulated on the panel.
+- :func:`twfe_difference`: how much a TWFE effect differs between two groups of units.
 """
 
 from evaluatie.estimators.bacon import bacon
@@ -19,6 +20,7 @@ from evaluatie.estimators.contdid import cont_did
 from evaluatie.estimators.did import att_gt
 from evaluatie.estimators.dose_event import dose_event_study
 from evaluatie.estimators.event import event_study
+from evaluatie.estimators.group_difference import twfe_difference
 from evaluatie.estimators.honest import honest_did
 from evaluatie.estimators.power import mde
 from evaluatie.estimators.single_unit import single_unit_did
@@ -37,4 +39,5 @@ __all__ = [
     "synthetic_control",
     "synthetic_did",
     "twfe",
+    "twfe_difference",
 ]

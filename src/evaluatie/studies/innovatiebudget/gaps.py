@@ -32,6 +32,7 @@ import pandas as pd
 
 from evaluatie.core.language import Catalogue, p_statement
 from evaluatie.core.results import RegressionResult
+from evaluatie.estimators.group_difference import twfe_difference
 from evaluatie.estimators.twfe import twfe
 from evaluatie.inference.wild import WildBootstrap
 from evaluatie.reporting.display import show_markdown
@@ -109,13 +110,9 @@ def difference(
         return Difference(None, treated_clusters, "not_gemeente")
     if treated_clusters < min_treated:
         return Difference(None, treated_clusters, "few_clusters")
-    high = (data["band"] == BANDS[0]).astype(float)
-    years = sorted(data["jaar"].unique())[1:]
-    extra = {f"band_year_{y}": high * (data["jaar"] == y) for y in years}
-    data = data.assign(treated_meer=data["treated"] * high, **extra)
-    result = twfe(
-        data, outcome=outcome, treatment="treated_meer", covariates=["treated", *extra],
-        unit="vestiging", time="jaar", cluster=cluster,
+    result = twfe_difference(
+        data.assign(meer=data["band"] == BANDS[0]), outcome=outcome, treatment="treated",
+        unit="vestiging", time="jaar", group="meer", cluster=cluster,
         inference=WildBootstrap(draws=draws, seed=seed),
     )  # fmt: skip
     return Difference(result, treated_clusters)
