@@ -86,6 +86,23 @@ ev.reporting.show_table(
 )
 
 # %%
+display(Markdown(vve.gaps.section()))
+weging = vve.gaps.schoolweging(p.raw_dir)
+for o, s in studies.items():
+    bands = vve.gaps.weging_bands(s, weging)
+    if bands is None:
+        display(Markdown(vve.gaps.none_sentence()))
+        continue
+    words = vve.gaps.sentences(
+        vve.gaps.band_slopes(s, bands),
+        vve.gaps.difference(s, bands),
+        outcome=outcomes[o].label,
+        unit=outcomes[o].unit,
+        simulated=ev.synth.is_simulated(p.raw_dir),
+    )
+    display(Markdown(words))
+
+# %%
 say("inference")
 for o, f in fits.items():
     display(Markdown(f"**{outcomes[o].label}**"))

@@ -4,7 +4,7 @@
 :mod:`.tables`, :mod:`.text` (sentences generated from the numbers) and :mod:`.plots`.
 """
 
-from evaluatie.studies.vve import plots, tables, text
+from evaluatie.studies.vve import gaps, plots, tables, text
 from evaluatie.studies.vve.design import (
     COMPARISON_BAND,
     SIDES,
@@ -37,6 +37,7 @@ __all__ = [
     "dose_response_by_side",
     "exposure_twfe",
     "focus_estimates",
+    "gaps",
     "has_series",
     "headline",
     "known_curves",
