@@ -145,6 +145,7 @@ def sentences(
 ) -> str:  # fmt: skip
     """Each band's slope and the difference, in words."""
     parts = []
+    outcome = outcome[:1].upper() + outcome[1:]  # it opens a sentence
     for band, result in slopes.items():
         o = result.headline()
         parts.append(
