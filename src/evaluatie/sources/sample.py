@@ -78,3 +78,16 @@ def balanced(
     out = complete[complete[unit].isin(keep)].reset_index(drop=True)
     out.attrs["balanced"] = {"kept": len(keep), "dropped": panel[unit].nunique() - len(keep)}
     return out
+
+
+#: Bands of schoolweging (the CBS onderwijsachterstandenindicator), more achterstand first.
+WEGING_BANDS = ("meer", "minder")
+
+
+def weging_bands(weging: pd.Series) -> pd.Series:
+    """Each school's band (``weging`` indexed by vestiging, missing values left out):
+    ``meer`` achterstand above the median schoolweging of these schools, else
+    ``minder``. Used by every study that splits its effect by achterstand."""
+    weging = weging.dropna()
+    band = np.where(weging > weging.median(), WEGING_BANDS[0], WEGING_BANDS[1])
+    return pd.Series(band, index=weging.index, name="band")

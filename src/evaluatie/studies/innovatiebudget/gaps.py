@@ -27,7 +27,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from evaluatie.core.language import Catalogue, p_statement
@@ -37,10 +36,12 @@ from evaluatie.estimators.twfe import twfe
 from evaluatie.inference.wild import WildBootstrap
 from evaluatie.reporting.display import show_markdown
 from evaluatie.reporting.interpret import signed
+from evaluatie.sources.sample import WEGING_BANDS
+from evaluatie.sources.sample import weging_bands as median_bands
 from evaluatie.synth.truth import known_effect
 
 #: Bands of schoolweging, in the order the report shows them.
-BANDS = ("meer", "minder")
+BANDS = WEGING_BANDS
 #: Treated clusters from which the WCR test of the difference was measured to keep about
 #: its size and to reject at all (module docstring).
 MIN_TREATED_FOR_DIFFERENCE = 12
@@ -63,9 +64,7 @@ def weging_bands(panel: pd.DataFrame) -> pd.Series | None:
     treated = panel.loc[panel["cohort"] > 0, "vestiging"].unique()
     if weging.index.isin(treated).sum() < 2 or len(weging) < 4:
         return None
-    return pd.Series(
-        np.where(weging > weging.median(), BANDS[0], BANDS[1]), index=weging.index, name="band"
-    )
+    return median_bands(weging)
 
 
 def _with_band(panel: pd.DataFrame, bands: pd.Series) -> pd.DataFrame:

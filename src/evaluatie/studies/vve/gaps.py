@@ -20,7 +20,6 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from evaluatie.core.language import Catalogue, p_statement
@@ -29,9 +28,11 @@ from evaluatie.estimators.group_difference import twfe_difference
 from evaluatie.reporting.interpret import signed
 from evaluatie.sources.duo import read_duo
 from evaluatie.sources.panel import files_by_kind
+from evaluatie.sources.sample import WEGING_BANDS
+from evaluatie.sources.sample import weging_bands as median_bands
 from evaluatie.studies.vve.design import VveStudy, _weight, exposure_twfe
 
-BANDS = ("meer", "minder")
+BANDS = WEGING_BANDS
 
 
 def schoolweging(raw_dir: str | Path) -> pd.Series | None:
@@ -54,7 +55,7 @@ def weging_bands(study: VveStudy, weging: pd.Series | None) -> pd.Series | None:
     mine = weging.reindex(study.schools["vestiging"].unique()).dropna()
     if len(mine) < 4:
         return None
-    return pd.Series(np.where(mine > mine.median(), BANDS[0], BANDS[1]), index=mine.index)
+    return median_bands(mine)
 
 
 def _banded(study: VveStudy, bands: pd.Series) -> pd.DataFrame:
