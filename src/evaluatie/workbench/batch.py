@@ -7,6 +7,9 @@ in this process, skips the runs whose last successful record has the same cache 
 - ``jobs=1``: one after the other, in this process;
 - ``jobs=N``: on up to N worker processes (``spawn``ed, one notebook at a time each;
   at most N runs are handed out at once, so Ctrl-C starts nothing new);
+
+  in both cases one kernel per process serves all its runs, reset between them
+  (:mod:`evaluatie.workbench.kernel`), so the kernel start and imports are paid once;
 - ``scheduler="tcp://host:8786"``: submitted to an existing Dask distributed cluster.
   Its workers must import this evaluatie and see the project folder at the same path
   (one machine, or a shared file system); a worker thread runs one notebook, so start
@@ -31,6 +34,7 @@ from tqdm import tqdm
 
 from evaluatie.core.errors import EvaluatieError
 from evaluatie.workbench.index import write_index
+from evaluatie.workbench.kernel import open_for_worker, warm_kernel
 from evaluatie.workbench.lock import report_locks
 from evaluatie.workbench.params import RunSpec
 from evaluatie.workbench.run import (
@@ -170,16 +174,30 @@ def _dispatch(tasks: list[RunTask], jobs: int, scheduler: str | None) -> Iterato
         return iter(())
     if scheduler:
         return _on_dask(tasks, scheduler)
-    if jobs > 1 and len(tasks) > 1:
+    if len(tasks) == 1:
+        return iter([execute_task(tasks[0])])  # a fresh kernel: nothing to share
+    if jobs > 1:
         return _on_processes(tasks, jobs)
-    return (execute_task(task) for task in tasks)
+    return _in_this_process(tasks)
+
+
+def _in_this_process(tasks: list[RunTask]) -> Iterator[RunOutcome]:
+    """One after the other on one warm kernel (the imports paid once, not per run)."""
+    with warm_kernel(tasks[0].root):
+        for task in tasks:
+            yield execute_task(task)
 
 
 def _on_processes(tasks: list[RunTask], jobs: int) -> Iterator[RunOutcome]:
     """At most ``jobs`` runs at once on spawned worker processes, yielded as they finish."""
     context = multiprocessing.get_context("spawn")  # no fork of a process with threads
     waiting = list(reversed(tasks))
-    with ProcessPoolExecutor(max_workers=min(jobs, len(tasks)), mp_context=context) as pool:
+    with ProcessPoolExecutor(
+        max_workers=min(jobs, len(tasks)),
+        mp_context=context,
+        initializer=open_for_worker,  # one warm kernel per worker, reused by its runs
+        initargs=(tasks[0].root,),
+    ) as pool:
         running: dict[Future[RunOutcome], RunTask] = {}
         started: dict[Future[RunOutcome], float] = {}
         try:

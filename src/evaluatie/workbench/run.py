@@ -13,7 +13,6 @@ those of its last successful record is skipped unless ``force``.
 
 from __future__ import annotations
 
-import os
 import tempfile
 import time
 from dataclasses import dataclass
@@ -24,12 +23,18 @@ from typing import Any
 import nbformat
 import papermill as pm
 from papermill.exceptions import PapermillExecutionError
-from traitlets.config import Config
 
 from evaluatie.core.atomic import atomic_open, atomic_path
 from evaluatie.core.errors import ParameterError
+from evaluatie.workbench import kernel
 from evaluatie.workbench.exports import read_tables, write_exports
 from evaluatie.workbench.headline import read_published
+from evaluatie.workbench.kernel import (
+    KERNEL,
+    KERNEL_START_ATTEMPTS,
+    is_start_failure,
+    kernel_config,
+)
 from evaluatie.workbench.params import RunSpec
 from evaluatie.workbench.provenance import cache_hit, run_record, write_sidecar
 from evaluatie.workbench.report import (
@@ -40,7 +45,6 @@ from evaluatie.workbench.report import (
     to_html,
 )
 
-KERNEL = "python3"
 #: File names in reports/ that are not run names.
 RESERVED_NAMES = frozenset({"index"})
 
@@ -178,42 +182,31 @@ def _execute(
     )
 
 
-#: A kernel that dies before it answers has run nothing: over TCP, two kernels started
-#: at once can pick the same free port ("Address already in use"). Such starts are retried.
-_KERNEL_START_ATTEMPTS = 3
-
-
-def _kernel_config(folder: str) -> Config:
-    """Kernels talk over Unix sockets in ``folder`` where the platform has them: no port
-    to race for between parallel runs, nothing sent in plain text over TCP (and no
-    ipykernel warning saying so on every run). Windows keeps TCP on localhost."""
-    config = Config()
-    if os.name == "posix":
-        config.KernelManager.transport = "ipc"
-        config.KernelManager.ip = os.path.join(folder, "kernel")
-    return config
-
-
 def _execute_notebook(
     source: Path, target: Path, record: dict[str, Any], root: Path, progress: bool
 ) -> None:
-    for attempt in range(1, _KERNEL_START_ATTEMPTS + 1):
+    """Run the notebook on this process's warm kernel (a batch opened one) or a fresh one;
+    a kernel that died before it ran anything is started again."""
+    parameters = {"parameters": record["parameters"]}
+    for attempt in range(1, KERNEL_START_ATTEMPTS + 1):
         try:
+            warm = kernel.current()
+            if warm is not None:
+                warm.execute(source, target, parameters, progress)
+                return
             with tempfile.TemporaryDirectory(prefix="evaluatie-kernel-") as sockets:
                 pm.execute_notebook(
                     str(source),
                     str(target),
-                    parameters={"parameters": record["parameters"]},
+                    parameters=parameters,
                     kernel_name=KERNEL,
                     cwd=str(root),
                     progress_bar=progress,
-                    config=_kernel_config(sockets),
+                    config=kernel_config(sockets),
                 )
             return
         except RuntimeError as exc:
-            if "died before replying to kernel_info" not in str(exc):
-                raise
-            if attempt == _KERNEL_START_ATTEMPTS:
+            if not is_start_failure(exc) or attempt == KERNEL_START_ATTEMPTS:
                 raise
 
 

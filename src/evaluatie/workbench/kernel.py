@@ -1,0 +1,191 @@
+"""Kernels for notebook runs: a fresh one per run, or one warm kernel reused by a batch.
+
+Starting a kernel and importing pandas, scipy, matplotlib and evaluatie took 2-3 s of
+every report, more than most reports compute. :func:`warm_kernel` keeps one kernel
+alive for the runs of a batch in this process (or of one batch worker); before each
+notebook the kernel runs :func:`evaluatie.reporting.session.fresh_session`, silently
+(no cell, no execution count), which resets what a notebook may change while keeping
+the imports. The executed notebook is the same, output for output, as on a fresh
+kernel (tested for every notebook), so provenance does not change.
+
+A kernel that died, timed out or failed to start is shut down and the next run starts
+a new one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import papermill as pm
+from jupyter_client.manager import AsyncKernelManager
+from jupyter_core.utils import run_sync
+from papermill.clientwrap import PapermillNotebookClient
+from papermill.engines import Engine, papermill_engines
+from traitlets.config import Config
+
+KERNEL = "python3"
+ENGINE = "evaluatie-warm"
+#: Runs in the reused kernel before each notebook (silently: no cell, no counter).
+RESET = "import evaluatie.reporting.session as _s\n_s.fresh_session()\n"
+
+#: A kernel that dies before it answers has run nothing: over TCP, two kernels started
+#: at once can pick the same free port ("Address already in use"). Such starts are retried.
+KERNEL_START_ATTEMPTS = 3
+
+_log = logging.getLogger("papermill")
+
+
+def kernel_config(folder: str) -> Config:
+    """Kernels talk over Unix sockets in ``folder`` where the platform has them: no port
+    to race for between parallel runs, nothing sent in plain text over TCP (and no
+    ipykernel warning saying so on every run). Windows keeps TCP on localhost."""
+    config = Config()
+    if os.name == "posix":
+        config.KernelManager.transport = "ipc"
+        config.KernelManager.ip = os.path.join(folder, "kernel")
+    return config
+
+
+def is_start_failure(exc: BaseException) -> bool:
+    """Whether ``exc`` is a kernel that died before it ran anything (worth a retry)."""
+    return isinstance(exc, RuntimeError) and "died before replying to kernel_info" in str(exc)
+
+
+class _ResetClient(PapermillNotebookClient):
+    """Papermill's notebook client on a running kernel: resets the kernel's session
+    before the first cell and leaves the kernel running afterwards."""
+
+    async def async_start_new_kernel_client(self) -> Any:
+        kc = await super().async_start_new_kernel_client()
+        reply = await self.async_wait_for_reply(kc.execute(RESET, silent=True, store_history=False))
+        content = (reply or {}).get("content", {})
+        if content.get("status") != "ok":
+            raise RuntimeError(
+                f"resetting the reused kernel failed: {content.get('ename')}: {content.get('evalue')}"
+            )
+        return kc
+
+    # nbclient binds the blocking wrapper to its own coroutine at class creation
+    start_new_kernel_client = run_sync(async_start_new_kernel_client)
+
+
+class _WarmEngine(Engine):
+    """A papermill engine that runs the notebook on the kernel manager it is given."""
+
+    @classmethod
+    def execute_managed_notebook(
+        cls,
+        nb_man: Any,
+        kernel_name: str,
+        *,
+        km: AsyncKernelManager,
+        log_output: bool = False,
+        start_timeout: int = 60,
+        execution_timeout: int | None = None,
+        **kwargs: Any,
+    ) -> Any:
+        kwargs.pop("input_path", None)
+        client = _ResetClient(
+            nb_man,
+            km=km,
+            kernel_name=kernel_name,
+            log=_log,
+            log_output=log_output,
+            startup_timeout=start_timeout,
+            timeout=execution_timeout,
+            **kwargs,
+        )
+        try:
+            return client.execute()
+        finally:
+            if client.kc is not None:
+                client.kc.stop_channels()
+
+
+papermill_engines.register(ENGINE, _WarmEngine)
+
+
+class WarmKernel:
+    """One kernel, started on first use in ``root`` and reused for every run after."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self._sockets: tempfile.TemporaryDirectory[str] | None = None
+        self._km: AsyncKernelManager | None = None
+
+    def execute(
+        self, source: Path, target: Path, parameters: dict[str, Any], progress: bool
+    ) -> None:
+        """Run ``source`` with ``parameters`` into ``target`` on this kernel."""
+        try:
+            pm.execute_notebook(
+                str(source),
+                str(target),
+                parameters=parameters,
+                kernel_name=KERNEL,
+                engine_name=ENGINE,
+                cwd=str(self.root),
+                progress_bar=progress,
+                km=self._manager(),
+            )
+        except pm.PapermillExecutionError:
+            raise  # a cell raised: the kernel is fine, and the next run resets it
+        except BaseException:
+            self.close()  # dead, timed out or interrupted: the next run starts afresh
+            raise
+
+    def _manager(self) -> AsyncKernelManager:
+        if self._km is not None and not run_sync(self._km.is_alive)():
+            self.close()
+        if self._km is None:
+            self._sockets = tempfile.TemporaryDirectory(prefix="evaluatie-kernel-")
+            self._km = AsyncKernelManager(
+                kernel_name=KERNEL, config=kernel_config(self._sockets.name)
+            )
+        return self._km
+
+    def close(self) -> None:
+        """Shut the kernel down (if it runs) and remove its socket folder."""
+        km, self._km = self._km, None
+        if km is not None and km.has_kernel:
+            with contextlib.suppress(Exception):
+                run_sync(km.shutdown_kernel)(now=True)
+        if self._sockets is not None:
+            self._sockets.cleanup()
+            self._sockets = None
+
+
+_current: WarmKernel | None = None
+
+
+def current() -> WarmKernel | None:
+    """The warm kernel runs in this process use, if a batch opened one."""
+    return _current
+
+
+@contextlib.contextmanager
+def warm_kernel(root: Path) -> Iterator[WarmKernel]:
+    """Runs inside this block share one warm kernel, shut down at the end."""
+    global _current
+    previous, _current = _current, WarmKernel(root)
+    try:
+        yield _current
+    finally:
+        _current.close()
+        _current = previous
+
+
+def open_for_worker(root: Path) -> None:
+    """Batch worker initializer: this process's runs share one warm kernel, shut down
+    when the worker exits."""
+    global _current
+    import atexit
+
+    _current = WarmKernel(root)
+    atexit.register(_current.close)

@@ -1,0 +1,144 @@
+"""One warm kernel per batch worker: every notebook sees the state of a fresh kernel.
+
+A notebook that changes what a later one could see (its variables, the report language,
+warning filters and the warnings hook, matplotlib's settings and open figures, the
+execution counter) runs first; the notebook after it must give exactly the outputs it
+gives on a fresh kernel. The same holds for real reports, and no kernel outlives a batch.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import nbformat
+import psutil
+import pytest
+
+from evaluatie.workbench import kernel, run
+from evaluatie.workbench.kernel import warm_kernel
+
+REPO = Path(__file__).resolve().parents[2]
+
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+
+CHANGES_EVERYTHING = [
+    "%matplotlib inline\nimport warnings\nimport matplotlib as mpl\nimport matplotlib.pyplot as plt",
+    "import evaluatie as ev\nev.reporting.set_language('en')\nev.reporting.warnings_as_notes()",
+    "import warner\nwarner.warn()",  # the default filter shows it once per location
+    "warnings.simplefilter('ignore')\nleak = 1\nmpl.rcParams['lines.linewidth'] = 7.0",
+    "plt.figure(); plt.plot([1, 2]);",  # left open, not shown
+]
+LOOKS_AT_EVERYTHING = [
+    "%matplotlib inline\nimport warnings\nimport matplotlib as mpl\nimport matplotlib.pyplot as plt",
+    "import evaluatie as ev\nprint(ev.reporting.current_language(), 'leak' in globals())",
+    "print(mpl.rcParams['lines.linewidth'], plt.get_fignums())",
+    "warnings.showwarning = lambda message, *args, **kwargs: print('warned:', message)",
+    "import warner\nwarner.warn()",
+    "fig, ax = plt.subplots(figsize=(2, 1)); ax.plot([1, 3]); plt.show()",
+    "1 + 1",
+]
+
+
+def _notebook(path: Path, cells: list[str]) -> Path:
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("parameters = {}", metadata={"tags": ["parameters"]})]
+    nb.cells += [nbformat.v4.new_code_cell(c) for c in cells]
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    nbformat.write(nb, path)
+    return path
+
+
+def _outputs(path: Path) -> list[tuple[object, object]]:
+    cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+    return [(c.get("execution_count"), c.get("outputs")) for c in cells]
+
+
+def _run(source: Path, target: Path) -> None:
+    run._execute_notebook(source, target, {"parameters": {}}, source.parent, False)
+
+
+def test_a_reused_kernel_gives_the_outputs_of_a_fresh_one(tmp_path: Path) -> None:
+    (tmp_path / "warner.py").write_text(
+        "import warnings\n\n\ndef warn():\n    warnings.warn('from a module')\n", encoding="utf-8"
+    )
+    first = _notebook(tmp_path / "first.ipynb", CHANGES_EVERYTHING)
+    second = _notebook(tmp_path / "second.ipynb", LOOKS_AT_EVERYTHING)
+    _run(second, tmp_path / "fresh.ipynb")
+    with warm_kernel(tmp_path) as warm:
+        _run(first, tmp_path / "first_out.ipynb")
+        _run(second, tmp_path / "warm.ipynb")
+        _run(second, tmp_path / "warm_again.ipynb")
+        assert warm._km is not None and warm._km.has_kernel  # one kernel served all three
+    fresh = _outputs(tmp_path / "fresh.ipynb")
+    text = json.dumps(fresh)
+    assert "nl False" in text and "1.5 []" in text and "image/png" in text  # fresh state
+    assert "warned: from a module" in text  # shown again: not remembered, not ignored
+    assert _outputs(tmp_path / "warm.ipynb") == fresh
+    assert _outputs(tmp_path / "warm_again.ipynb") == fresh
+    assert kernel.current() is None
+
+
+def test_a_kernel_that_died_is_replaced(tmp_path: Path) -> None:
+    crash = _notebook(tmp_path / "crash.ipynb", ["import os\nos._exit(1)"])
+    fine = _notebook(tmp_path / "fine.ipynb", ["print('alive')"])
+    with warm_kernel(tmp_path):
+        with pytest.raises(Exception, match=r"(?i)kernel died"):
+            _run(crash, tmp_path / "crash_out.ipynb")
+        _run(fine, tmp_path / "fine_out.ipynb")
+    assert "alive" in json.dumps(_outputs(tmp_path / "fine_out.ipynb"))
+
+
+def _kernels() -> set[int]:
+    found = set()
+    for proc in psutil.process_iter(["cmdline"]):
+        if any("ipykernel" in part for part in proc.info["cmdline"] or []):
+            found.add(proc.pid)
+    return found
+
+
+YEAR = "  first_year: 2023"
+EXAMS = [
+    "notebook: gemeente",
+    "parameters:",
+    "  data: examens",
+    "  raw_dir: tests/data/duo",
+    "  outcome: slaagpercentage",
+    YEAR,
+]
+
+
+def test_real_reports_on_warm_workers_equal_fresh_ones_and_no_kernel_outlives_the_batch(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two workers, each with its warm kernel: the third report runs on a kernel that
+    already ran one (the first an English report), and must equal its run alone."""
+    from evaluatie.cli import main
+
+    monkeypatch.chdir(REPO)
+    files = []
+    for name, lines in {
+        "en_eerst": [*EXAMS, "  gemeente: GM0034", "  language: en"],
+        "examens": [*EXAMS, "  gemeente: GM0363"],
+        "doorstroom": ["notebook: doorstroom", "parameters:", "  gemeente: GM0453", YEAR],
+    }.items():
+        path = tmp_path / "params" / f"{name}.yaml"
+        path.parent.mkdir(exist_ok=True)
+        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        files.append(path)
+    before = _kernels()
+    batch, single = tmp_path / "batch", tmp_path / "single"
+    assert main(["run", *map(str, files), "-j", "2", "--reports", str(batch)]) == 0
+    for path in files[1:]:
+        assert main(["run", str(path), "--reports", str(single)]) == 0
+    for name in ("examens", "doorstroom"):
+        assert _outputs(batch / f"{name}.ipynb") == _outputs(single / f"{name}.ipynb")
+    deadline = time.monotonic() + 10
+    while _kernels() - before and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not _kernels() - before
