@@ -15,6 +15,7 @@ import evaluatie as ev
 from evaluatie.core.errors import ParameterError
 from evaluatie.studies import doorstroom as ds
 from evaluatie.studies import gemeente as gm
+from evaluatie.studies.doorstroom import design
 
 
 @pytest.fixture(scope="module")
@@ -127,3 +128,13 @@ def test_problems_are_named(data) -> None:
     assert problems and f"gemeente {absent} has no published VMBO-B pass rate" in problems[0]
     with pytest.raises(ParameterError, match="group must be one of"):
         ds.group_rates(data, "MBO")
+
+
+def test_group_rates_are_computed_once_per_data_set_and_handed_out_as_copies(data) -> None:
+    fresh = ds.load(data.raw_dir)
+    first = ds.group_rates(fresh, "VMBO")
+    assert list(fresh.memo) == [("group_rates", "VMBO")]
+    first["slaagpercentage"] = -1.0  # a caller changing its table
+    again = ds.group_rates(fresh, "VMBO")
+    pd.testing.assert_frame_equal(again, design._group_rates(fresh, "VMBO"))
+    assert (again["slaagpercentage"] >= 0).all()

@@ -197,12 +197,16 @@ class DataChecker:
             return text.replace(prefix, "") if prefix else text
 
         for note in map(shown, found.notes):
-            if note not in self._noted:  # each note once, however many checks read it
-                self._noted.add(note)
-                warnings.warn(note, DataQualityWarning, stacklevel=2)
+            self.note(note)
         if found.problems:
             raise ValueError("\n".join(map(shown, found.problems)))
         return found.value
+
+    def note(self, text: str) -> None:
+        """Warn ``text`` as a :class:`DataQualityWarning`, once however many checks see it."""
+        if text not in self._noted:
+            self._noted.add(text)
+            warnings.warn(text, DataQualityWarning, stacklevel=3)
 
     def inventory(self, raw_dir: str, sources: tuple[Source, ...]) -> DataInventory:
         """What ``sources`` of ``raw_dir`` contain; ValueError naming every problem."""

@@ -24,6 +24,7 @@ from __future__ import annotations
 import difflib
 import re
 import typing
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar, Literal
@@ -39,7 +40,7 @@ from pydantic import (
     model_validator,
 )
 
-from evaluatie.core.errors import EvaluatieError, ParameterError
+from evaluatie.core.errors import DataQualityWarning, EvaluatieError, ParameterError
 from evaluatie.core.language import DEFAULT_LANGUAGE, Language
 from evaluatie.sources.layouts import PROVIDERS_2022
 from evaluatie.sources.outcomes import outcomes_of
@@ -610,10 +611,18 @@ def validate(
     except ValidationError as exc:
         raise ParameterError(_format_errors(exc, model, source, set(values))) from None
     if checker is not None:
-        try:
-            problems = params.design_problems(checker)
-        except (ValueError, EvaluatieError) as exc:  # e.g. a selection the data cannot serve
-            problems = [str(exc)]
+        # the design's data notes once for all params files, not once per file
+        with warnings.catch_warnings(record=True) as seen:
+            warnings.simplefilter("always", DataQualityWarning)
+            try:
+                problems = params.design_problems(checker)
+            except (ValueError, EvaluatieError) as exc:  # e.g. a selection the data cannot serve
+                problems = [str(exc)]
+        for w in seen:
+            if issubclass(w.category, DataQualityWarning):
+                checker.note(str(w.message))
+            else:
+                warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
         if problems:
             lines = [f"{source}: {len(problems)} problem(s) with the design of {notebook!r}:"]
             lines += [f"  - {p}" for p in problems]

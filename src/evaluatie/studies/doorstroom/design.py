@@ -17,13 +17,14 @@ user names a real policy.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Hashable, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
 from evaluatie.core.errors import DesignError, EvaluatieError, ParameterError
+from evaluatie.core.memo import remembered
 from evaluatie.sources.examens import complete_series, exam_file, exam_level, exam_rates
 from evaluatie.sources.rmc import load_rmc_regions
 from evaluatie.sources.tidy import read_examens
@@ -50,6 +51,7 @@ class ExamData:
 
     cells: pd.DataFrame
     raw_dir: Path
+    memo: dict[Hashable, pd.DataFrame] = field(default_factory=dict, compare=False, repr=False)
 
 
 def load(raw_dir: str | Path = "tests/data/duo") -> ExamData:
@@ -61,6 +63,10 @@ def load(raw_dir: str | Path = "tests/data/duo") -> ExamData:
 def group_rates(data: ExamData, group: str | None = None) -> pd.DataFrame:
     """Pass rates per gemeente x jaar of all pupils (``group`` None) or of one group of
     :data:`GROUPS`, complete series only (:func:`~evaluatie.sources.examens.exam_rates`)."""
+    return remembered(data.memo, ("group_rates", group), lambda: _group_rates(data, group))
+
+
+def _group_rates(data: ExamData, group: str | None) -> pd.DataFrame:
     if group is None:
         return exam_rates(data.cells)
     if group not in GROUPS:

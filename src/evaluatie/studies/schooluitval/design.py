@@ -18,13 +18,14 @@ compared with gemeenten of like size outside the region
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Hashable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pandas as pd
 
 from evaluatie.core.errors import DesignError, EvaluatieError, ParameterError
+from evaluatie.core.memo import remembered
 from evaluatie.sources.layouts_extra import ONDERWIJSSOORTEN
 from evaluatie.sources.outcomes import outcome_info
 from evaluatie.sources.panel import files_by_kind
@@ -50,6 +51,7 @@ class VsvData:
     gemeenten: pd.DataFrame
     by_type: pd.DataFrame
     raw_dir: Path
+    memo: dict[Hashable, pd.DataFrame] = field(default_factory=dict, compare=False, repr=False)
 
 
 def load(raw_dir: str | Path = "data/raw") -> VsvData:
@@ -100,7 +102,7 @@ def region_case(
     effect on the region's rate (pupil-weighted over its members, equal over the years)."""
     code, _ = region(rmc)
     rates = group_rates(data, group)
-    regional = region_rates(rates)
+    regional = remembered(data.memo, ("region_rates", group), lambda: region_rates(rates))
     panel = pd.DataFrame(
         {
             "gemeente_code": regional["gemeente_code"],
