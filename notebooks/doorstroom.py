@@ -33,6 +33,7 @@ from evaluatie.studies import doorstroom as ds
 from evaluatie.studies import gemeente as gm
 from evaluatie.workbench import DoorstroomParams
 
+# %%
 p = DoorstroomParams(**parameters)
 ev.reporting.set_language(p.language)
 ev.reporting.warnings_as_notes()

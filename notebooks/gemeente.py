@@ -31,6 +31,7 @@ from evaluatie.plots import synthetic as synthetic_plots
 from evaluatie.studies import gemeente as gm
 from evaluatie.workbench import GemeenteParams
 
+# %%
 p = GemeenteParams(**parameters)
 ev.reporting.set_language(p.language)
 ev.reporting.warnings_as_notes()

@@ -31,6 +31,7 @@ from evaluatie.sources.outcomes import outcome_info
 from evaluatie.studies import innovatiebudget as study
 from evaluatie.workbench import InnovatiebudgetParams
 
+# %%
 p = InnovatiebudgetParams(**parameters)
 ev.reporting.set_language(p.language)
 ev.reporting.warnings_as_notes()

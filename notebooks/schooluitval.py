@@ -33,6 +33,7 @@ from evaluatie.studies import gemeente as gm
 from evaluatie.studies import schooluitval as su
 from evaluatie.workbench import SchooluitvalParams
 
+# %%
 p = SchooluitvalParams(**parameters)
 ev.reporting.set_language(p.language)
 ev.reporting.warnings_as_notes()

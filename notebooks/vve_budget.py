@@ -30,6 +30,7 @@ import evaluatie as ev
 from evaluatie.studies import vve
 from evaluatie.workbench import VveBudgetParams
 
+# %%
 p = VveBudgetParams(**parameters)
 ev.reporting.set_language(p.language)
 ev.reporting.warnings_as_notes()

@@ -11,6 +11,7 @@ record. Data-quality notes found while checking are printed as ``warning: ...``.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import tempfile
 import time
@@ -195,11 +196,15 @@ def _cmd_lab(args: argparse.Namespace) -> int:
     return subprocess.call(lab_command(root, extra), cwd=root)
 
 
-def _add_run_options(p: argparse.ArgumentParser) -> None:
+def _add_run_options(p: argparse.ArgumentParser, *, jobs: int = 1, jobs_help: str = "1") -> None:
     p.add_argument("--show-code", action="store_true", help="show code cells in the report")
     p.add_argument("--reports", default=None, help="output folder (default: reports/)")
     p.add_argument(
-        "-j", "--jobs", type=int, default=1, help="runs at once, one process each (default: 1)"
+        "-j",
+        "--jobs",
+        type=int,
+        default=jobs,
+        help=f"runs at once, one process (and one reused kernel) each (default: {jobs_help})",
     )
     p.add_argument(
         "--scheduler",
@@ -274,7 +279,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--params-dir", default="params", help="folder whose *.yaml are run (default: params)"
     )
     p.add_argument("--seed", type=int, default=20240601, help="random seed of the simulation")
-    _add_run_options(p)
+    # every report at once is the main job: one worker per core
+    _add_run_options(p, jobs=os.cpu_count() or 1, jobs_help="one per core")
     p.set_defaults(func=_cmd_all)
 
     p = sub.add_parser("index", help="rewrite reports/index.html from the run records")

@@ -1,0 +1,100 @@
+"""Benchmark: how long the reports take, how much of it is start-up, how a batch scales.
+
+Usage:  python bench/reports.py [--jobs 1,2] [--params params/a.yaml ...]
+
+Runs ``evaluatie run <params> --force -j N`` for each ``N`` of ``--jobs`` into a fresh
+temporary folder (default: every params/*.yaml, the reports `make reports` writes, on
+the data in data/raw) and prints:
+
+* the wall time of each batch and the scaling ``time(-j 1) / time(-j N)``;
+* per report, from the executed notebook's papermill timings: its time, and its
+  *start-up*: from papermill's start to the end of the first code cell after the
+  parameters (kernel start, or the reset of a reused kernel, plus the imports);
+* the start-up share: all start-up over all report time.
+
+The load average is printed before and after: other users of a shared machine slow the
+batches (and the parallel one most). Nothing here is a test; run it by hand.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+EVALUATIE = Path(sys.executable).with_name("evaluatie")
+
+
+def _seconds(start: str, end: str) -> float:
+    return (datetime.fromisoformat(end) - datetime.fromisoformat(start)).total_seconds()
+
+
+def timings(notebook: Path) -> tuple[float, float]:
+    """(report time, start-up) of an executed notebook, from papermill's metadata."""
+    nb = json.loads(notebook.read_text(encoding="utf-8"))
+    meta = nb["metadata"]["papermill"]
+    total = _seconds(meta["start_time"], meta["end_time"])
+    for cell in nb["cells"]:
+        tags = cell["metadata"].get("tags", [])
+        ran = cell["metadata"].get("papermill", {})
+        if cell["cell_type"] != "code" or "parameters" in tags or "injected-parameters" in tags:
+            continue
+        return total, _seconds(meta["start_time"], ran["end_time"])
+    return total, total
+
+
+def run_batch(params: list[Path], jobs: int, folder: Path) -> float:
+    """Wall time of one forced batch of ``params`` on ``jobs`` workers."""
+    cmd = [str(EVALUATIE), "run", *map(str, params), "--force", "-j", str(jobs)]
+    start = time.perf_counter()
+    subprocess.run(
+        [*cmd, "--reports", str(folder)],
+        cwd=ROOT,
+        check=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--jobs", default="1,2", help="worker counts to compare (default 1,2)")
+    parser.add_argument("--params", nargs="*", type=Path, help="params files (default: all)")
+    args = parser.parse_args()
+    params = args.params or sorted((ROOT / "params").glob("*.yaml"))
+    jobs = [int(j) for j in args.jobs.split(",")]
+    print(
+        f"{len(params)} reports; load average before: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores"
+    )
+    walls: dict[int, float] = {}
+    with tempfile.TemporaryDirectory(prefix="evaluatie-bench-") as tmp:
+        for n in jobs:
+            folder = Path(tmp) / f"j{n}"
+            walls[n] = run_batch(params, n, folder)
+            rows = [(p.stem, *timings(folder / f"{p.stem}.ipynb")) for p in params]
+            total = sum(r[1] for r in rows)
+            startup = sum(r[2] for r in rows)
+            print(
+                f"\n-j {n}: {walls[n]:.1f} s wall for {len(rows)} reports ({total:.1f} s in notebooks)"
+            )
+            for name, seconds, start in rows:
+                print(
+                    f"  {name:<32} {seconds:6.1f} s   start-up {start:5.1f} s ({start / seconds:4.0%})"
+                )
+            print(f"  start-up share: {startup / total:.1%} ({startup:.1f} of {total:.1f} s)")
+    print(f"\nload average after: {os.getloadavg()[0]:.2f}")
+    base = walls[jobs[0]]
+    for n in jobs[1:]:
+        print(f"scaling -j {jobs[0]} / -j {n}: {base / walls[n]:.2f}x")
+
+
+if __name__ == "__main__":
+    main()
