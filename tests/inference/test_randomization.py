@@ -10,7 +10,7 @@ import pytest
 from evaluatie import twfe
 from evaluatie.core.errors import ParameterError
 from evaluatie.inference import Randomization
-from evaluatie.inference.randomization import assignments, n_assignments
+from evaluatie.inference.randomization import _Picker, assignments, n_assignments
 from evaluatie.synth.panels import clustered_panel
 
 KEYS = {"outcome": "y", "unit": "unit", "time": "year", "treatment": "d", "cluster": "group"}
@@ -84,3 +84,31 @@ def test_interval_covers_the_true_constant_effect():
         o = twfe(data, **KEYS, inference=Randomization(draws=199)).overall
         covered.append(o.ci_low <= 0.5 <= o.ci_high)
     assert np.mean(covered) >= 0.85
+
+
+@pytest.mark.parametrize(
+    ("cluster_of", "labels", "contiguous"),
+    [
+        (np.arange(6), [1, 2, 2, 1, 1, 2], True),  # every unit moved, its own cluster
+        (np.arange(6), [0, 1, 2, 2, 1, 1], True),  # some never treated
+        (np.array([3, 0, 5, 1, 4, 2]), [0, 1, 2, 2, 1, 1], False),  # clusters reordered
+        (np.array([0, 0, 1, 1, 2, 2]), [0, 1, 2, 2, 1, 1], True),  # two units per cluster
+    ],
+)
+def test_picker_sums_equal_a_loop_over_units(cluster_of, labels, contiguous):
+    """Every way the picker sums the per-(unit, label) pieces gives the plain sums."""
+    rng = np.random.default_rng(3)
+    paths = np.stack([np.zeros((4, 2)), *rng.normal(size=(2, 4, 2))])  # label 0: no path
+    plans = np.stack([rng.permutation(labels) for _ in range(5)])
+    pieces = rng.normal(size=(6, 3, 2, 2))
+    if not contiguous:
+        pieces = np.asfortranarray(pieces)
+    n_clusters = int(cluster_of.max()) + 1
+    total, by_cluster = _Picker(plans, paths, cluster_of, n_clusters).sums(pieces)
+    expected = np.zeros((5, n_clusters, 2, 2))
+    for d, plan in enumerate(plans):
+        for unit, label in enumerate(plan):
+            if label:
+                expected[d, cluster_of[unit]] += pieces[unit, label]
+    np.testing.assert_allclose(by_cluster, expected, rtol=0, atol=1e-15)
+    np.testing.assert_allclose(total, expected.sum(axis=1), rtol=0, atol=1e-14)

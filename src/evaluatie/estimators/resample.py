@@ -379,10 +379,11 @@ def _randomization(
     k = observed.shape[2]
     block = max(1, 400_000 // max(1, design.n_clusters * k * k))
     pieces = paths_design.label_pieces(unique_paths)
+    products = paths_design.outcome_products(outcomes, unique_paths)
     for start in range(0, n, block):
         chunk = plans[start : start + block]
         sl = slice(start, start + len(chunk))
-        bread, betas, scores = paths_design.fit(chunk, unique_paths, outcomes, pieces)
+        bread, betas, scores = paths_design.fit(chunk, unique_paths, outcomes, pieces, products)
         vcov = paths_design.crv1(bread, scores[0])
         for i, j in enumerate(rows):
             stats[i, sl] = betas[0][:, j]

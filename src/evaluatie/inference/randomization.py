@@ -224,7 +224,18 @@ class PathDesign:
         were 90% of a randomization event study's time when recomputed per chunk)."""
         xwx_al = np.einsum("lpk,apr,lrm->alkm", paths, self.big_q, paths, optimize=True)
         fwx_al = np.einsum("afp,lpk->alfk", self.m, paths, optimize=True)
-        return xwx_al, fwx_al
+        # contiguous, so that each draw's gather takes whole rows (_Picker.sums)
+        return np.ascontiguousarray(xwx_al), np.ascontiguousarray(fwx_al)
+
+    def outcome_products(
+        self, outcomes: list[tuple[np.ndarray, np.ndarray]], paths: np.ndarray
+    ) -> list[np.ndarray]:
+        """Per assignment unit and label of ``paths``, ``X' W y`` of each outcome
+        ``(q, e)`` (A x L x k). Like :meth:`label_pieces` they do not depend on the
+        assignments, so a caller fitting many chunks computes them once (recomputing
+        them per chunk of 18 assignments was 13% of a dose event study's test)."""
+        # (A P) x (L P k) -> A L k as one BLAS product: an einsum here took 60% of the loop
+        return [np.tensordot(q, paths, axes=([1], [1])) for q, _ in outcomes]
 
     def fit(
         self,
@@ -232,6 +243,7 @@ class PathDesign:
         paths: np.ndarray,
         outcomes: list[tuple[np.ndarray, np.ndarray]] | None = None,
         pieces: tuple[np.ndarray, np.ndarray] | None = None,
+        products: list[np.ndarray] | None = None,
     ) -> tuple[np.ndarray, list[np.ndarray], list[np.ndarray]]:
         """Fit every assignment in ``plans`` (draws x A: the label of the path each
         assignment unit gets) with the label's ``paths`` (L x P x k).
@@ -239,10 +251,12 @@ class PathDesign:
         Returns the bread ``(X_M' W X_M)^{-1}`` (draws x k x k) and, for each outcome
         ``(q, e)`` (default the regression's own), the coefficients (draws x k) and the
         cluster scores (draws x G x k); :meth:`crv1` turns them into covariances. The
-        per-(unit, label) products (:meth:`label_pieces`, computed here unless given)
-        are computed once, so a draw is a gather and sums.
+        per-(unit, label) products (:meth:`label_pieces` and :meth:`outcome_products`,
+        computed here unless given) are computed once, so a draw is a gather and sums.
         """
         outcomes = outcomes or [(self.q, self.e)]
+        if products is None:
+            products = self.outcome_products(outcomes, paths)
         pick = _Picker(plans, paths, self.cluster_of, self.n_clusters)
         xwx_al, fwx_al = self.label_pieces(paths) if pieces is None else pieces
         xwx, xwx_g = pick.sums(xwx_al)  # d k k, d g k k
@@ -260,9 +274,8 @@ class PathDesign:
             + np.matmul(delta_t, np.matmul(self.f[None], delta[:, None]))
         )
         betas, scores = [], []
-        for q, e in outcomes:
-            # (A P) x (L P k) -> A L k as one BLAS product: an einsum here took 60% of the loop
-            xwy, xwy_g = pick.sums(np.tensordot(q, paths, axes=([1], [1])))  # d k, d g k
+        for (_, e), product in zip(outcomes, products, strict=True):
+            xwy, xwy_g = pick.sums(product)  # d k, d g k
             beta = np.matmul(bread, xwy[:, :, None])[:, :, 0]
             lin = xwy_g - np.matmul(e[None], delta)
             betas.append(beta)
@@ -294,20 +307,38 @@ class _Picker:
         draw, self.unit = np.nonzero(active)
         self.label = plans[draw, self.unit]
         key = draw * n_clusters + cluster_of[self.unit]
-        # one sparse (draw x cluster) x pair matrix sums every column at once; a bincount
-        # per column took 70% of a dose event study's randomization test (every gemeente
-        # has a dose, so every pair is active). Rows add their pairs in order, as bincount.
-        n_pairs = key.size
-        self.matrix = sparse.csr_matrix(
-            (np.ones(n_pairs), (key, np.arange(n_pairs))),
-            shape=(self.n_draws * n_clusters, n_pairs),
-        )
+        n_pairs, n_rows = key.size, self.n_draws * n_clusters
+        # Where no cluster holds two moved units in one assignment (every gemeente its own
+        # cluster), a (draw, cluster) row is one pair: placing the pairs is the sum, and
+        # took half the time of the sparse product below in a dose event study's test.
+        self.pair = self.unit * paths.shape[0] + self.label
+        self.key: np.ndarray | None = None
+        self.matrix: sparse.csr_matrix | None = None
+        self.in_order = n_pairs == n_rows and bool(np.all(key == np.arange(n_rows)))
+        if np.bincount(key, minlength=n_rows).max(initial=0) <= 1:
+            self.key = key
+        else:
+            # one sparse (draw x cluster) x pair matrix sums every column at once; a
+            # bincount per column took 70% of the test. Rows add their pairs in order.
+            self.matrix = sparse.csr_matrix(
+                (np.ones(n_pairs), (key, np.arange(n_pairs))), shape=(n_rows, n_pairs)
+            )
 
     def sums(self, per_label: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """``per_label`` (A x L x ...) -> totals (d x ...) and cluster sums (d x G x ...)."""
         tail = per_label.shape[2:]
-        values = per_label[self.unit, self.label].reshape(self.unit.size, -1)
-        by_cluster = np.asarray(self.matrix @ values)
+        if per_label.flags.c_contiguous:  # rows of the flattened pieces: a plain gather
+            flat = per_label.reshape(per_label.shape[0] * per_label.shape[1], -1)
+            values = np.take(flat, self.pair, axis=0)
+        else:
+            values = per_label[self.unit, self.label].reshape(self.unit.size, -1)
+        if self.matrix is not None:
+            by_cluster = np.asarray(self.matrix @ values)
+        elif self.in_order:
+            by_cluster = values  # each draw has every cluster once, in cluster order
+        else:
+            by_cluster = np.zeros((self.n_draws * self.n_clusters, values.shape[1]))
+            by_cluster[self.key] = values
         by_cluster = by_cluster.reshape(self.n_draws, self.n_clusters, *tail)
         return by_cluster.sum(axis=1), by_cluster
 
