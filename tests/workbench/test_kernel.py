@@ -142,3 +142,28 @@ def test_real_reports_on_warm_workers_equal_fresh_ones_and_no_kernel_outlives_th
     while _kernels() - before and time.monotonic() < deadline:
         time.sleep(0.2)
     assert not _kernels() - before
+
+
+def test_vve_reports_after_one_another_equal_their_runs_alone(tmp_path: Path) -> None:
+    """The second VVE report on a kernel reuses the national analysis the first computed
+    (evaluatie.core.memo.reused); its notebook equals the one run alone."""
+    from evaluatie.cli import main
+    from evaluatie.synth.simulate import simulate
+
+    raw = tmp_path / "raw"
+    simulate(out_dir=raw, seed=11, scale=0.1)
+    files = []
+    for name, extra in {"landelijk": [], "leiden": ["  gemeenten: [GM0546]"]}.items():
+        path = tmp_path / f"{name}.yaml"
+        lines = ["notebook: vve_budget", "parameters:", f"  raw_dir: {raw}", *extra]
+        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        files.append(path)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.chdir(REPO)
+        assert main(["run", *map(str, files), "--reports", str(tmp_path / "batch")]) == 0
+        assert main(["run", str(files[1]), "--reports", str(tmp_path / "alone")]) == 0
+    batch, alone = (
+        _outputs(tmp_path / "batch" / "leiden.ipynb"),
+        _outputs(tmp_path / "alone" / "leiden.ipynb"),
+    )
+    assert "image/png" in json.dumps(alone) and batch == alone

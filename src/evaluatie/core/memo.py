@@ -1,16 +1,44 @@
-"""Tables derived once per loaded data set.
+"""Work done once: tables derived once per loaded data set, results once per process.
 
-Validation builds every report's design before any kernel starts, and several params
-files use the same data: the exam rates of a group, or the VSV rates of the RMC regions,
-are the same for each of them. A loaded data set therefore carries a ``memo`` dict, and
-:func:`remembered` computes a derived table once per key in it.
+Two kinds of reuse, both invisible in the numbers:
+
+* :func:`remembered` -- validation builds every report's design before any kernel
+  starts, and several params files use the same data: the exam rates of a group, or the
+  VSV rates of the RMC regions, are the same for each. A loaded data set carries a
+  ``memo`` dict, and a derived table is computed once per key in it.
+* :func:`reused` -- a batch runs several reports on one warm kernel
+  (:mod:`evaluatie.workbench.kernel`), and the VVE reports of different gemeenten
+  repeat the same national analysis (the dose event study's randomization test alone
+  takes seconds). A function marked ``@reused`` keeps its last results in this process,
+  keyed by its name and a digest of the *contents* of its arguments (every value of
+  every table), so equal inputs give the stored result -- a deep copy, so that a caller
+  changing it changes nothing stored -- and the warnings the computation gave are given
+  again. Any other input is computed afresh; arguments that cannot be digested are
+  never looked up.
 """
 
 from __future__ import annotations
 
+import copy
+import dataclasses
+import functools
+import hashlib
+import warnings
+from collections import OrderedDict
 from collections.abc import Callable, Hashable
+from enum import Enum
+from pathlib import PurePath
+from typing import Any, ParamSpec, TypeVar
 
+import numpy as np
 import pandas as pd
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+#: Results kept per process (least recently used dropped first).
+MAX_RESULTS = 64
+_RESULTS: OrderedDict[tuple[str, bytes], tuple[Any, list[warnings.WarningMessage]]] = OrderedDict()
 
 
 def remembered(
@@ -21,3 +49,88 @@ def remembered(
     if key not in memo:
         memo[key] = compute()
     return memo[key].copy()
+
+
+class Undigestible(TypeError):
+    """An argument whose contents :func:`digest` cannot read."""
+
+
+def digest(value: Any) -> bytes:
+    """A digest of ``value``'s contents: equal for equal contents (tables compared value
+    by value, with their index, columns and dtypes), different otherwise."""
+    h = hashlib.blake2b(digest_size=20)
+    _feed(h, value)
+    return h.digest()
+
+
+def _feed(h: Any, value: Any) -> None:
+    h.update(type(value).__qualname__.encode())
+    if value is None or isinstance(value, bool | int | float | complex | str | bytes | Enum):
+        h.update(repr(value).encode())
+    elif isinstance(value, PurePath):
+        h.update(str(value).encode())
+    elif isinstance(value, pd.DataFrame):
+        h.update(repr((list(value.columns), [str(t) for t in value.dtypes])).encode())
+        h.update(pd.util.hash_pandas_object(value, index=True).to_numpy().tobytes())
+    elif isinstance(value, pd.Series | pd.Index):
+        h.update(repr((value.name, str(value.dtype))).encode())
+        h.update(pd.util.hash_pandas_object(value, index=True).to_numpy().tobytes())
+    elif isinstance(value, np.ndarray):
+        h.update(repr((value.dtype.str, value.shape)).encode())
+        h.update(np.ascontiguousarray(value).tobytes())
+    elif isinstance(value, np.generic):
+        h.update(repr((value.dtype.str, value.item())).encode())
+    elif isinstance(value, tuple | list):
+        h.update(str(len(value)).encode())
+        for item in value:
+            _feed(h, item)
+    elif isinstance(value, dict):
+        h.update(str(len(value)).encode())
+        for key in sorted(value, key=repr):
+            _feed(h, key)
+            _feed(h, value[key])
+    elif dataclasses.is_dataclass(value) and not isinstance(value, type):
+        for f in dataclasses.fields(value):
+            h.update(f.name.encode())
+            _feed(h, getattr(value, f.name))
+    else:
+        raise Undigestible(f"cannot digest a {type(value).__qualname__}")
+
+
+def reused(fn: Callable[P, R]) -> Callable[P, R]:
+    """Keep ``fn``'s results in this process for reuse on equal inputs (module docstring).
+    For pure functions only: the result must depend on the arguments' contents alone."""
+    name = f"{fn.__module__}.{fn.__qualname__}"
+
+    @functools.wraps(fn)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            key = (name, digest((args, kwargs)))
+        except Undigestible:
+            return fn(*args, **kwargs)
+        if key not in _RESULTS:
+            done: tuple[R] | None = None
+            with warnings.catch_warnings(record=True) as seen:
+                warnings.simplefilter("always")
+                try:
+                    done = (fn(*args, **kwargs),)
+                except BaseException as exc:
+                    error = exc
+            if done is None:
+                _give(seen)
+                raise error
+            _RESULTS[key] = (done[0], list(seen))
+            while len(_RESULTS) > MAX_RESULTS:
+                _RESULTS.popitem(last=False)
+        _RESULTS.move_to_end(key)
+        stored, given = _RESULTS[key]
+        _give(given)
+        return copy.deepcopy(stored)
+
+    return wrapper
+
+
+def _give(seen: list[warnings.WarningMessage]) -> None:
+    """Warn again, as the computation did, under the caller's filters."""
+    for w in seen:
+        warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)

@@ -32,6 +32,7 @@ import pandas as pd
 
 from evaluatie.core.errors import DesignError, ParameterError
 from evaluatie.core.language import Catalogue
+from evaluatie.core.memo import reused
 from evaluatie.core.results import RegressionResult, Result
 from evaluatie.estimators.contdid import ContDidResult, cont_did
 from evaluatie.estimators.dose_event import DoseEventResult, dose_event_study
@@ -293,6 +294,7 @@ def received_share(study: VveStudy) -> pd.Series:
     return share.rename("share")
 
 
+@reused
 def exposure_twfe(study: VveStudy) -> RegressionResult:
     """TWFE of the outcome on the measured cohort's funding per target child (EUR 1,000),
     school and year effects, school-years weighted by their pupils, CRV1 by gemeente: one
@@ -308,6 +310,7 @@ def exposure_twfe(study: VveStudy) -> RegressionResult:
     )
 
 
+@reused
 def dose_event(study: VveStudy) -> DoseEventResult:
     """The event study in the policy dose: the outcome's change from the reference year
     per EUR 1,000 of dose, placebo leads before it (CRV1 by gemeente, pupil-weighted)."""
@@ -404,6 +407,7 @@ def design_problems(
     return problems
 
 
+@reused
 def dose_response_by_side(
     study: VveStudy, *, degree: int = 3, num_knots: int = 0, min_treated: int = 10
 ) -> dict[str, ContDidResult]:

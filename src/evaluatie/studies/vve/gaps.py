@@ -23,6 +23,7 @@ from pathlib import Path
 import pandas as pd
 
 from evaluatie.core.language import Catalogue, p_statement
+from evaluatie.core.memo import reused
 from evaluatie.core.results import RegressionResult
 from evaluatie.estimators.group_difference import twfe_difference
 from evaluatie.reporting.interpret import signed
@@ -63,6 +64,7 @@ def _banded(study: VveStudy, bands: pd.Series) -> pd.DataFrame:
     return schools.dropna(subset=["band"])
 
 
+@reused
 def band_slopes(study: VveStudy, bands: pd.Series) -> dict[str, RegressionResult]:
     """The report's exposure TWFE within each band."""
     schools = _banded(study, bands)
@@ -76,6 +78,7 @@ def _with_schools(study: VveStudy, schools: pd.DataFrame) -> VveStudy:
     return replace(study, schools=schools.drop(columns="band"))
 
 
+@reused
 def difference(study: VveStudy, bands: pd.Series) -> RegressionResult:
     """The ``meer`` minus ``minder`` slope (:func:`evaluatie.twfe_difference`)."""
     schools = _banded(study, bands)

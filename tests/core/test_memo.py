@@ -1,0 +1,91 @@
+"""Results reused on equal inputs only, as copies, with their warnings given again."""
+
+from __future__ import annotations
+
+import dataclasses
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from evaluatie.core import memo
+from evaluatie.core.memo import Undigestible, digest, reused
+
+
+@dataclasses.dataclass(frozen=True)
+class Study:
+    outcome: str
+    schools: pd.DataFrame
+    years: tuple[int, ...]
+
+
+def _study(value: float = 1.0) -> Study:
+    frame = pd.DataFrame({"school": [1, 2, 3], "y": [0.5, value, np.nan]})
+    return Study("y", frame, (2019, 2020))
+
+
+def test_digest_reads_contents_not_identity() -> None:
+    assert digest(_study()) == digest(_study())  # equal contents, different objects
+    assert digest(_study()) != digest(_study(1.0 + 1e-12))  # one value changed
+    renamed = Study("y", _study().schools.rename(columns={"y": "z"}), (2019, 2020))
+    assert digest(renamed) != digest(_study())
+    as_int = Study("y", _study().schools.astype({"school": "int32"}), (2019, 2020))
+    assert digest(as_int) != digest(_study())  # dtypes count
+    assert digest((1, "a")) != digest(("1", "a")) and digest([1]) != digest((1,))
+    with pytest.raises(Undigestible):
+        digest(object())
+
+
+def test_equal_inputs_reuse_a_copy_and_give_the_warnings_again() -> None:
+    calls = []
+
+    @reused
+    def mean(study: Study, *, scale: float = 1.0) -> pd.DataFrame:
+        calls.append(study.outcome)
+        warnings.warn("left out a missing value", UserWarning, stacklevel=2)
+        return pd.DataFrame({"mean": [study.schools["y"].mean() * scale]})
+
+    with pytest.warns(UserWarning, match="left out"):
+        first = mean(_study())
+    first.loc[0, "mean"] = -1.0  # a caller changing its result changes nothing stored
+    with pytest.warns(UserWarning, match="left out"):
+        again = mean(_study())
+    assert len(calls) == 1 and again.loc[0, "mean"] == pytest.approx(0.75)
+    mean(_study(2.0))
+    mean(_study(), scale=2.0)
+    assert len(calls) == 3  # other data, another argument: computed afresh
+
+
+def test_undigestible_arguments_and_errors_are_never_stored() -> None:
+    calls = []
+
+    @reused
+    def f(x: object) -> int:
+        calls.append(x)
+        if x == "bad":
+            warnings.warn("about to fail", UserWarning, stacklevel=2)
+            raise ValueError("bad input")
+        return 1
+
+    marker = object()
+    f(marker)
+    f(marker)
+    assert len(calls) == 2
+    for _ in range(2):
+        with pytest.warns(UserWarning, match="about to fail"), pytest.raises(ValueError):
+            f("bad")
+    assert len(calls) == 4
+
+
+def test_the_store_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(memo, "MAX_RESULTS", 3)
+    monkeypatch.setattr(memo, "_RESULTS", memo.OrderedDict())
+
+    @reused
+    def square(x: int) -> int:
+        return x * x
+
+    for x in range(10):
+        square(x)
+    assert len(memo._RESULTS) == 3
