@@ -13,13 +13,36 @@ Two backends produce ``X~`` and ``y~``:
 * ``"numpy"``: our alternating projections on cell sums (fast, exact to ~1e-13).
 * ``"linearmodels"``: ``linearmodels.AbsorbingLS`` (LSMR, tolerances set to 1e-12),
   for cross-checks; much slower on large data.
+
+**Fit from cell statistics.** When every regressor is constant within the cells of the
+fixed effects (a school-year: a treatment assigned to schools by year, event-time
+dummies) and, for clustered errors, every cell lies in one cluster, the numpy backend
+never forms a row-length ``X~`` or ``u``. With ``c`` a cell, ``W_c`` its weight and
+``ybar_c`` its weighted mean outcome, every row of ``c`` has ``x~_i = x~_c`` and
+``y~_i = y_i - ybar_c + y~_c`` (``x~_c``, ``y~_c`` the within transformation of the
+cell values, weighted by ``W_c``), so
+
+* ``X~'W X~ = sum_c W_c x~_c x~_c'`` and ``X~'W y~ = sum_c W_c x~_c y~_c`` (the
+  within-cell deviations ``y_i - ybar_c`` are orthogonal to ``x~_c``): the slopes are
+  those of the weighted regression of ``y~_c`` on ``x~_c``;
+* ``sum_{i in c} w_i u_i = W_c (y~_c - x~_c' b) = W_c e_c``, so each cluster score
+  ``S_g = sum_{c in g} W_c x~_c e_c`` (Cameron, Gelbach & Miller 2011; the CRV1 meat).
+
+``N``, ``K`` and the degrees of freedom count observations, not cells. The only pass
+over the rows is the one collecting ``sum_{i in c} w_i y_i``, besides the check that
+each regressor is constant within cells (a scatter and a chunked gather). The iid,
+heteroskedastic and CR2 meats need each observation's residual and use the row path,
+as does a design that fails either check; both paths give the same numbers to rounding
+(``tests/engine/test_ols_cells.py``). Lossless compression of a regression with
+cluster-robust covariance to group sufficient statistics: Wong, Forsell, Lewis, Mao &
+Wardrop (2021), "You only compress once", arXiv:2102.11297.
 """
 
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -39,13 +62,22 @@ _ABSORBED_TOL = 1e-10
 
 @dataclass(frozen=True)
 class AbsorbedFit:
-    """Slopes, residuals and covariance of an absorbed-fixed-effects regression."""
+    """Slopes, residuals and covariance of an absorbed-fixed-effects regression.
+
+    ``residuals`` computes the row residuals ``u = y~ - X~ b`` on demand (:attr:`resid`):
+    the fit from cell statistics never needs them.
+    """
 
     coef: np.ndarray
     vcov: VcovResult
-    resid: np.ndarray
+    residuals: Callable[[], np.ndarray] = field(repr=False, compare=False)
     backend: str
     fe_iterations: int | None
+
+    @property
+    def resid(self) -> np.ndarray:
+        """The residual of each row (unweighted)."""
+        return self.residuals()
 
 
 def resolve_backend(backend: str) -> str:
@@ -123,6 +155,7 @@ def fit_absorbed_ols(
     *,
     cluster: np.ndarray | None = None,
     n_clusters: int | None = None,
+    cell_cluster: np.ndarray | None = None,
     backend: str = "numpy",
 ) -> AbsorbedFit:
     """Slopes of ``y`` on ``x`` with ``fe`` absorbed, and their covariance.
@@ -139,44 +172,114 @@ def fit_absorbed_ols(
         Standard-error convention and the fixed-effect counts it needs.
     cluster, n_clusters
         Cluster codes ``0..G-1`` for clustered conventions.
+    cell_cluster
+        The cluster of each cell of ``fe`` when every cell lies in one cluster
+        (:meth:`FixedEffects.cell_values` of ``cluster``); with it, a cluster-robust fit
+        whose regressors are constant within cells runs on cell statistics (module
+        docstring). ``None``: the row path.
     backend
         ``"numpy"`` or ``"linearmodels"`` (see module docstring).
     """
     x = np.asarray(x, dtype=np.float64)
     if x.ndim == 1:
         x = x[:, None]
+    if backend == "numpy" and convention.meat == "cluster" and cell_cluster is not None:
+        x_cells = _cell_columns(fe, x)
+        if x_cells is not None:
+            return _fit_cells(y, x_cells, names, fe, convention, fe_count, cell_cluster, n_clusters)
     if backend == "linearmodels":
         y_tilde, x_tilde, iterations = _within_linearmodels(y, x, fe)
     else:
         y_tilde, x_tilde, iterations = _within_numpy(y, x, fe)
     w = fe.weights
-    xw = x_tilde if w is None else x_tilde * w[:, None]
-    gram = xw.T @ x_tilde
-    _check_rank(x, gram, names, w)
+    bread, coef, resid = _least_squares(x_tilde, y_tilde, w, x, names)
+    if convention.meat == "cr2":
+        vcov = _cr2(x, resid, names, fe, fe_count, convention, cluster, n_clusters)
+    else:
+        vcov = sandwich_vcov(
+            x_tilde,
+            resid,
+            bread,
+            convention,
+            fe_count,
+            weights=w,
+            cluster=cluster,
+            n_clusters=n_clusters,
+        )
+    return AbsorbedFit(coef, vcov, lambda: resid, backend, iterations)
+
+
+def _least_squares(
+    x_tilde: np.ndarray,
+    y_tilde: np.ndarray,
+    weights: np.ndarray | None,
+    x: np.ndarray,
+    names: Sequence[str],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Bread ``(X~'W X~)^-1``, slopes and residuals ``y~ - X~ b`` of the within
+    regression (rows, or cells weighted by their total weight); ``x`` the regressors
+    before the transformation, for the rank check."""
+    # sums of products by einsum, not BLAS: its threads stall on a busy machine
+    xw = x_tilde if weights is None else x_tilde * weights[:, None]
+    gram = np.einsum("ij,ik->jk", xw, x_tilde)
+    _check_rank(x, gram, names, weights)
     bread = np.linalg.inv(gram)
-    coef = bread @ (xw.T @ y_tilde)
+    coef = bread @ np.einsum("ij,i->j", xw, y_tilde)
     resid = y_tilde - coef[0] * x_tilde[:, 0]  # column loop: no threaded BLAS matvec
     for j in range(1, coef.size):
         resid -= coef[j] * x_tilde[:, j]
-    if convention.meat == "cr2":
-        return AbsorbedFit(
-            coef,
-            _cr2(x, resid, names, fe, fe_count, convention, cluster, n_clusters),
-            resid,
-            backend,
-            iterations,
-        )
+    return bread, coef, resid
+
+
+def _cell_columns(fe: FixedEffects, x: np.ndarray) -> np.ndarray | None:
+    """The regressors' values in each cell, or ``None`` if one varies within a cell."""
+    out = np.empty((fe.n_cells, x.shape[1]), order="F")
+    for j in range(x.shape[1]):
+        values = fe.cell_values(x[:, j])
+        if values is None:
+            return None
+        out[:, j] = values
+    return out
+
+
+def _fit_cells(
+    y: np.ndarray,
+    x_cells: np.ndarray,
+    names: Sequence[str],
+    fe: FixedEffects,
+    convention: Convention,
+    fe_count: FixedEffectCount,
+    cell_cluster: np.ndarray,
+    n_clusters: int | None,
+) -> AbsorbedFit:
+    """The fit from per-cell statistics (module docstring): the cell weights ``W_c``,
+    the weighted mean outcome per cell and the regressors' cell values."""
+    weight = fe.cell_weight
+    y_mean = fe.cell_sums(y) / weight
+    y_cells, x_tilde = fe.demean_cells(y_mean), fe.demean_cells(x_cells)
+    bread, coef, e = _least_squares(x_tilde.values, y_cells.values, weight, x_cells, names)
     vcov = sandwich_vcov(
-        x_tilde,
-        resid,
+        x_tilde.values,
+        e,
         bread,
         convention,
         fe_count,
-        weights=w,
-        cluster=cluster,
+        weights=weight,
+        cluster=cell_cluster,
         n_clusters=n_clusters,
+        n_obs=fe.n_obs,
     )
-    return AbsorbedFit(coef, vcov, resid, backend, iterations)
+
+    codes, n_levels, weights = fe.codes, fe.n_levels, fe.weights
+
+    def residuals() -> np.ndarray:
+        # u_i = y~_i - x~_c' b = y_i - (ybar_c - e_c); the cells are found again rather
+        # than kept alive with the fit (8 bytes a row that only this would use)
+        cell = FixedEffects(codes, n_levels, weights).cell
+        return y - np.take(y_mean - e, cell, mode="clip")
+
+    iterations = max(y_cells.iterations, x_tilde.iterations)
+    return AbsorbedFit(coef, vcov, residuals, "numpy", iterations)
 
 
 #: More dummy columns than this would make CR2's design too wide to be worth it.

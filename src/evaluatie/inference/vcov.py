@@ -199,26 +199,38 @@ def sandwich_vcov(
     weights: np.ndarray | None = None,
     cluster: np.ndarray | None = None,
     n_clusters: int | None = None,
+    n_obs: int | None = None,
 ) -> VcovResult:
     """Covariance of the slopes under ``convention`` (formulas in the module docstring).
 
     ``x_tilde`` (n, k) are the within-transformed regressors, ``resid`` the residuals
     (unweighted), ``bread`` :math:`(\\tilde X' W \\tilde X)^{-1}`. ``cluster`` holds
     integer codes ``0..n_clusters-1`` and is required by clustered conventions.
+
+    ``n_obs``: the number of observations when each row of ``x_tilde`` stands for a
+    *cell* of observations that share their regressors and cluster, with ``weights``
+    the cells' total weights and ``resid`` their weighted mean residuals. A cluster's
+    score :math:`S_g = \\sum_{i \\in g} w_i \\tilde x_i \\hat u_i` is then the sum of
+    :math:`W_c \\tilde x_c \\bar u_c` over its cells, so the cluster meats are exact;
+    the iid and heteroskedastic meats need each observation's residual and are refused.
     """
-    n, k = x_tilde.shape
+    n_rows, k = x_tilde.shape
+    n = n_rows if n_obs is None else n_obs
+    if n_obs is not None and convention.meat != "cluster":
+        raise ValueError(f"the {convention.meat} meat needs one row per observation")
     k_df = k + fe_count.k_fe(convention.fe_count)
     if n - k_df <= 0:
         raise DesignError(
             f"no residual degrees of freedom: {n} observations, {k} slopes and "
             f"{k_df - k} fixed-effect degrees of freedom"
         )
+    # sums of products by einsum rather than BLAS, whose threads stall on a busy machine
     wu = resid if weights is None else weights * resid
     if convention.meat == "iid":
-        core = bread * (float(np.dot(wu, resid)) / n)
+        core = bread * (float(np.einsum("i,i->", wu, resid)) / n)
     elif convention.meat == "hetero":
-        scores = x_tilde * wu[:, None]
-        core = bread @ (scores.T @ scores) @ bread
+        meat = np.einsum("i,ij,ik->jk", wu * wu, x_tilde, x_tilde)
+        core = bread @ meat @ bread
     else:
         if cluster is None or n_clusters is None:
             raise ValueError("a clustered convention needs cluster codes")
@@ -232,7 +244,7 @@ def sandwich_vcov(
                 for j in range(k)
             ]
         )
-        core = bread @ (cluster_scores.T @ cluster_scores) @ bread
+        core = bread @ np.einsum("gj,gk->jk", cluster_scores, cluster_scores) @ bread
     factor = small_sample_factor(convention, n, k_df, n_clusters)
     vcov = factor * core
     vcov = (vcov + vcov.T) / 2.0
