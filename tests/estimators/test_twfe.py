@@ -245,3 +245,21 @@ def test_bad_input_gives_clear_errors(
 def test_data_must_be_a_frame() -> None:
     with pytest.raises(ParameterError, match="DataFrame"):
         twfe({"y": [1.0]}, **KEYS)  # type: ignore[arg-type]
+
+
+def test_treated_clusters_count_only_units_whose_treatment_changes() -> None:
+    """3 gemeenten adopt during the panel, 2 are treated throughout (absorbed by the unit
+    effects), 5 never: 3 clusters identify the effect, and the meta says so."""
+    rng = np.random.default_rng(5)
+    rows = []
+    for g in range(10):
+        for school in range(4):
+            for year in range(2015, 2023):
+                treated = (g < 3 and year >= 2018 + g) or g in (3, 4)
+                rows.append((g, 10 * g + school, year, float(treated), rng.normal()))
+    data = pd.DataFrame(rows, columns=["gemeente", "school", "year", "d", "y"])
+    fit = twfe(
+        data, outcome="y", treatment="d", unit="school", time="year", cluster="gemeente",
+        inference="analytic",
+    )  # fmt: skip
+    assert fit.meta["n_treated_clusters"] == 3

@@ -173,26 +173,21 @@ class PanelDesign:
 
     def treated_clusters(self) -> int:
         """Clusters in which some treatment regressor changes over time."""
-        x = self.sample.x[:, : self.terms]
-        changes = np.zeros(self.n_clusters, dtype=bool)
-        for j in range(x.shape[1]):
-            lo = np.full(self.n_clusters, np.inf)
-            hi = np.full(self.n_clusters, -np.inf)
-            np.minimum.at(lo, self.cluster, x[:, j])
-            np.maximum.at(hi, self.cluster, x[:, j])
-            changes |= hi > lo
         # a cluster whose units are treated throughout is absorbed by the unit effects;
-        # within-unit change is what identifies, so count clusters with it
+        # within-unit change is what identifies, so count clusters with a unit whose
+        # treatment differs from one of its own rows (a unit that changes makes its
+        # cluster change too). Plain gathers: np.minimum.at per column took a third of an
+        # analytic twfe on 1.7M rows.
+        x = self.sample.x[:, : self.terms]
+        unit = self.sample.unit
         unit_change = np.zeros(self.sample.n_units, dtype=bool)
         for j in range(x.shape[1]):
-            lo = np.full(self.sample.n_units, np.inf)
-            hi = np.full(self.sample.n_units, -np.inf)
-            np.minimum.at(lo, self.sample.unit, x[:, j])
-            np.maximum.at(hi, self.sample.unit, x[:, j])
-            unit_change |= hi > lo
+            some = np.empty(self.sample.n_units)
+            some[unit] = x[:, j]  # one row's value per unit
+            unit_change[unit[x[:, j] != some[unit]]] = True
         by_cluster = np.zeros(self.n_clusters, dtype=bool)
-        by_cluster[self.cluster[unit_change[self.sample.unit]]] = True
-        return int((changes & by_cluster).sum())
+        by_cluster[self.cluster[unit_change[unit]]] = True
+        return int(by_cluster.sum())
 
     def moments(self, *, by_unit: bool = False) -> ClusterMoments:
         """Cluster cross products of the regression with the unit effects partialled out
