@@ -35,6 +35,8 @@ from evaluatie.core.errors import DesignError, ParameterError
 from evaluatie.core.results import Overall, Result, call_record
 from evaluatie.inference.influence import IFInference
 
+from ._influence import STAT_COLUMNS, CellInfluence, LazyArray, analytic_stats
+
 KINDS = ("simple", "group", "dynamic", "calendar")
 #: The column that identifies an aggregate's rows (its index), per kind.
 LEVEL_NAMES = {"simple": "term", "group": "cohort", "dynamic": "rel_time", "calendar": "time"}
@@ -52,11 +54,11 @@ class GroupTimeCells(Protocol):
 
     table: pd.DataFrame
     meta: dict
-    influence: np.ndarray
     unit_cohort: np.ndarray
-    unit_weights: np.ndarray
     if_inference: IFInference | None
     boot_draws: np.ndarray | None
+
+    def cell_influence(self) -> CellInfluence: ...
 
 
 @dataclass
@@ -65,11 +67,12 @@ class AggregateResult(Result):
     ``cohort`` (``group``), ``time`` (``calendar``) or ``term`` (``simple``: the one row
     ``"overall"``), with ``estimate, se, t, p, ci_low, ci_high, cband_low, cband_high``;
     ``overall`` is the summary parameter. ``influence`` holds the unit-level influence
-    functions of the levels and, last, of the overall estimate; ``vcov`` (``dynamic``
-    only) the analytic covariance of the levels from them (for :func:`evaluatie.honest_did`).
+    functions of the levels and, last, of the overall estimate (formed when first used);
+    ``vcov`` (``dynamic`` only) the analytic covariance of the levels from them (for
+    :func:`evaluatie.honest_did`).
     """
 
-    influence: np.ndarray = field(default_factory=lambda: np.empty((0, 0)), repr=False)
+    influence: LazyArray = field(default=LazyArray("influence"), repr=False)
     vcov: pd.DataFrame | None = field(default=None, repr=False)
 
 
@@ -96,17 +99,11 @@ class _Linear:
     def take(self, idx: np.ndarray) -> _Linear:
         return _Linear(self.theta[:, idx], self.a[:, :, idx], self.c[:, :, idx])
 
-    def pg_average(self, cidx: np.ndarray, pg: np.ndarray) -> _Linear:
-        """``P_g``-weighted average of the columns with cohorts ``cidx`` (module doc)."""
-        pw = pg[:, cidx]
-        total = pw.sum(axis=1)
-        share = pw / total[:, None]
-        theta = np.einsum("dm,dm->d", self.theta, share)
-        a = np.einsum("dkm,dm->dk", self.a, share)
-        c = np.einsum("dcm,dm->dc", self.c, share)
-        for j, g in enumerate(cidx):  # the estimated weights' term
-            c[:, g] += (self.theta[:, j] - theta) / total
-        return _Linear(theta[:, None], a[:, :, None], c[:, :, None])
+    def pg_average(self, cidx: np.ndarray, member: np.ndarray, pg: np.ndarray) -> _Linear:
+        """``P_g``-weighted averages of the columns, one per column of ``member``
+        (``m × L`` boolean: which columns enter each average), the columns' cohorts
+        ``cidx`` (module doc); all ``L`` at once."""
+        return _pg_average(self.theta, cidx, member, pg, a=self.a, c=self.c)
 
     def mean(self) -> _Linear:
         """Equal-weight average (fixed weights: no weight term)."""
@@ -116,13 +113,35 @@ class _Linear:
             self.c.mean(axis=2, keepdims=True),
         )
 
-    @staticmethod
-    def stack(parts: list[_Linear]) -> _Linear:
-        return _Linear(
-            np.concatenate([p.theta for p in parts], axis=1),
-            np.concatenate([p.a for p in parts], axis=2),
-            np.concatenate([p.c for p in parts], axis=2),
-        )
+
+def _pg_average(
+    theta: np.ndarray,
+    cidx: np.ndarray,
+    member: np.ndarray,
+    pg: np.ndarray,
+    *,
+    a: np.ndarray | None = None,
+    c: np.ndarray | None = None,
+) -> _Linear:
+    """``P_g``-weighted averages ``θ_l = Σ_{j ∈ l} P_{g(j)} θ_j / Σ_{j ∈ l} P_{g(j)}`` of
+    the ``m`` estimates ``theta`` (D x m) for every column ``l`` of ``member`` (m x L),
+    with the influence-function coefficients of the module docstring: the estimates'
+    ``a`` (D x K x m) and ``c`` (D x C x m) averaged with the same shares (``None``: the
+    estimates are the cells themselves, ``a`` the identity and ``c`` zero), plus the
+    estimated weights' term ``Σ_{j ∈ l} (θ_j - θ_l) φ_{g(j)} / Σ_{j ∈ l} P_{g(j)}``.
+
+    Non-members are masked rather than multiplied by zero, so that a NaN estimate (a
+    cell without comparison units under a re-assignment) spoils only its own levels."""
+    weight = np.where(member, pg[:, cidx][:, :, None], 0.0)  # D x m x L
+    total = weight.sum(axis=1)
+    share = weight / total[:, None, :]
+    theta_l = np.where(member, theta[:, :, None] * share, 0.0).sum(axis=1)
+    dev = np.where(member, (theta[:, :, None] - theta_l[:, None, :]) / total[:, None, :], 0.0)
+    in_cohort = (cidx[:, None] == np.arange(pg.shape[1])[None, :]).astype(float)  # m x C
+    weights_term = np.matmul(in_cohort.T, dev)  # D x C x L
+    if a is None or c is None:
+        return _Linear(theta_l, share, weights_term)
+    return _Linear(theta_l, np.matmul(a, share), np.matmul(c, share) + weights_term)
 
 
 @dataclass(frozen=True)
@@ -140,17 +159,16 @@ class Plan:
         """Levels and overall as linear functionals, for ``D`` fits: ``att`` (D x K),
         ``pg`` (D x C)."""
         d, k = att.shape
-        cells = _Linear(
-            att,
-            np.broadcast_to(np.eye(k), (d, k, k)),
-            np.zeros((d, pg.shape[1], k)),
-        )
-        parts = [cells.take(idx).pg_average(self.cohort_of_cell[idx], pg) for idx in self.members]
-        lv = _Linear.stack(parts)
+        member = np.zeros((k, len(self.members)), dtype=bool)
+        for level, idx in enumerate(self.members):
+            member[idx, level] = True
+        lv = _pg_average(att, self.cohort_of_cell, member, pg)
         if self.kind == "simple":
-            overall = parts[0]
+            overall = lv  # its one level
         elif self.kind == "group":
-            overall = lv.pg_average(self.level_cohorts, pg)
+            overall = lv.pg_average(
+                self.level_cohorts, np.ones((len(self.levels), 1), dtype=bool), pg
+            )
         else:
             use = (
                 np.ones(len(self.levels), bool)
@@ -257,7 +275,8 @@ def aggregate(
     tab = res.table
     att = tab["estimate"].to_numpy(dtype=float)
     cohorts = np.unique(res.unit_cohort[np.isfinite(res.unit_cohort)])  # as in boot_draws
-    pg, phi = cohort_shares(res.unit_cohort, res.unit_weights, cohorts)
+    cells = res.cell_influence()
+    pg = cells.shares
     plan = table_plan(
         tab,
         cohorts,
@@ -267,17 +286,15 @@ def aggregate(
         balance_rel_time=balance_rel_time,
     )
     levels = plan.levels
-    lv1, ov1 = plan.combine(att[None, :], pg[None, :])
-    lv = _Linear(lv1.theta[0], lv1.a[0], lv1.c[0])
-    overall = (float(ov1.theta[0, 0]), ov1.a[0, :, 0], ov1.c[0, :, 0])
-
-    psi = res.influence @ lv.a + phi @ lv.c
-    psi_o = res.influence @ overall[1] + phi @ overall[2]
-    draws = draws_o = None
-    if res.boot_draws is not None:
-        k = len(att)
-        draws = res.boot_draws[:, :k] @ lv.a + res.boot_draws[:, k:] @ lv.c
-        draws_o = res.boot_draws[:, :k] @ overall[1] + res.boot_draws[:, k:] @ overall[2]
+    lv, ov = plan.combine(att[None, :], pg[None, :])
+    # the levels and, last, the overall estimate, as linear maps of the cells' and the
+    # cohort shares' influence functions (D = 1 fit)
+    theta = np.concatenate([lv.theta[0], ov.theta[0]])
+    weights = np.vstack(
+        [np.concatenate([lv.a[0], ov.a[0]], axis=1), np.concatenate([lv.c[0], ov.c[0]], axis=1)]
+    )
+    psi = cells.combined(weights)
+    n_levels = len(levels)
     level_values: object = levels
     if kind == "group":
         level_values = np.asarray(levels, dtype=float).astype(tab["cohort"].dtype)
@@ -286,14 +303,20 @@ def aggregate(
     elif kind == "calendar":
         level_values = np.asarray(levels)
     level_name = LEVEL_NAMES[kind]
-    table, crit = infer.table(lv.theta, psi, {level_name: level_values}, draws=draws)
-    table = table.set_index(level_name)
-    ov, _ = infer.table(
-        np.array([overall[0]]),
-        psi_o[:, None],
-        {},
-        band=np.zeros(1, bool),
-        draws=None if draws_o is None else draws_o[:, None],
+    if res.boot_draws is None:
+        values, crit = analytic_stats(infer, theta, cells.variance(weights)), None
+    else:  # the band covers the levels; the overall estimate is not in it (its own row)
+        band = np.arange(n_levels + 1) < n_levels
+        draws = res.boot_draws @ weights
+        stats, crit = infer.table(theta, psi.value(), {}, band=band, draws=draws)
+        values = stats.to_numpy(dtype=float)  # its columns: STAT_COLUMNS (no left ones)
+    table = pd.DataFrame(
+        values[:n_levels],
+        columns=STAT_COLUMNS,
+        index=pd.Index(level_values, name=level_name),
+    )
+    overall = Overall.from_row(
+        dict(zip(STAT_COLUMNS, values[n_levels], strict=True)), label=OVERALL_LABELS[kind]
     )
     arguments = {
         "kind": kind,
@@ -313,9 +336,11 @@ def aggregate(
         table=table,
         method=f"Callaway-Sant'Anna aggregation: {kind}",
         meta=meta,
-        overall=Overall.from_row(ov.iloc[0], label=OVERALL_LABELS[kind]),
-        influence=np.column_stack([psi, psi_o]),
-        vcov=pd.DataFrame(infer.vcov(psi), index=table.index, columns=table.index)
+        overall=overall,
+        influence=psi,
+        vcov=pd.DataFrame(
+            cells.covariance(weights[:, :n_levels]), index=table.index, columns=table.index
+        )
         if kind == "dynamic"
         else None,
     )

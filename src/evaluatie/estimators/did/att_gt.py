@@ -28,6 +28,7 @@ from evaluatie.inference.influence import BOOT_WEIGHTS, IFInference
 from evaluatie.inference.randomization import Randomization
 from evaluatie.inference.wald import wald_test
 
+from ._influence import STAT_COLUMNS, CellInfluence, Deferred, LazyArray, analytic_stats
 from ._panel import PanelData, prepare_panel
 from .aggregate import AggregateResult, aggregate, cohort_shares, table_plan
 from .drdid import ESTIMATORS, MeansFit, did_means
@@ -49,12 +50,13 @@ class AttGtResult(Result):
     ``table`` columns: ``cohort, time, base, rel_time`` (``time - cohort``), ``pre``
     (``time < cohort``), ``reference`` (the fixed zero cell of a universal base period),
     ``n_treated, n_control, estimate, se, t, p, ci_low, ci_high, cband_low, cband_high``.
-    ``influence`` holds the unit-level influence functions, one column per row;
+    ``influence`` holds the unit-level influence functions, one column per row (formed
+    when first used: standard errors need only their covariance, :meth:`cell_influence`);
     ``boot_draws`` (bootstrap only) the draws of those and of the cohort shares ``P_g``
     (:func:`.aggregate.cohort_shares`), from which aggregations take theirs.
     """
 
-    influence: np.ndarray = field(default_factory=lambda: np.empty((0, 0)), repr=False)
+    influence: LazyArray = field(default=LazyArray("influence"), repr=False)
     unit_cohort: np.ndarray = field(default_factory=lambda: np.empty(0), repr=False)
     unit_weights: np.ndarray = field(default_factory=lambda: np.empty(0), repr=False)
     if_inference: IFInference | None = field(default=None, repr=False)
@@ -86,13 +88,16 @@ class AttGtResult(Result):
             max_rel_time=max_rel_time,
             balance_rel_time=balance_rel_time,
         )
+        # ``result`` is this call's own, so it is updated in place (dataclasses.replace
+        # would form its influence functions, which are kept lazy)
         choice = self.choice
         if choice is None or self.panel is None or self.settings is None:
             return result
         if choice.method == "unavailable":
             return _blank(result, self.meta["inference"])
         if not isinstance(choice.method, Randomization) or self.layout is None:
-            return replace(result, meta={**result.meta, "inference": self.meta["inference"]})
+            result.meta["inference"] = self.meta["inference"]
+            return result
         cluster = self.settings.cluster_name
         collapsed = collapse(self.panel, cluster)
         plan = table_plan(
@@ -116,9 +121,28 @@ class AttGtResult(Result):
             ci_low=found.ci_low[levels],
             ci_high=found.ci_high[levels],
         )
-        info = randomization_inference(found, choice, collapsed, cluster)
-        return replace(
-            result, table=table, overall=overall, meta={**result.meta, "inference": info}
+        result.table, result.overall = table, overall
+        result.meta["inference"] = randomization_inference(found, choice, collapsed, cluster)
+        return result
+
+    def cell_influence(self) -> CellInfluence:
+        """The influence functions of the cells and of the cohort shares with their
+        covariance (:class:`._influence.CellInfluence`): the fit's own, or, for a result
+        whose inputs were replaced, one formed from its ``influence``."""
+        assert self.if_inference is not None
+        own = AttGtResult.influence.source(self)
+        if isinstance(own, CellInfluence) and own.describes(
+            self.if_inference, self.unit_cohort, self.unit_weights
+        ):
+            return own
+        cohorts = np.unique(self.unit_cohort[np.isfinite(self.unit_cohort)])
+        pg, phi = cohort_shares(self.unit_cohort, self.unit_weights, cohorts)
+        return CellInfluence(
+            self.if_inference,
+            self.unit_cohort,
+            self.unit_weights,
+            pg,
+            dense=np.hstack([self.influence, phi]),
         )
 
     def headline(self, term: object = None) -> Overall:
@@ -166,7 +190,7 @@ class AttGtResult(Result):
             info = replace(info, draws=found.draws)
         else:
             est = tab["estimate"].to_numpy()[idx]
-            stat, df, p = wald_test(est, self.if_inference.vcov(self.influence[:, idx]))
+            stat, df, p = wald_test(est, self.cell_influence().vcov()[np.ix_(idx, idx)])
             method = "Pre-trend Wald test (ATT(g,t), t<g)"
             if info.procedure == "unavailable":
                 p = np.nan
@@ -361,7 +385,11 @@ def att_gt(
         n_boot = 999
     cluster_reason = ""
     if cluster is None and isinstance(data, pd.DataFrame) and {unit, time, cohort} <= set(data):
-        cohort_values = pd.to_numeric(data[cohort], errors="coerce").fillna(0).to_numpy(float)
+        cohort_col = data[cohort]
+        if pd.api.types.is_numeric_dtype(cohort_col):  # no conversion, one pass
+            cohort_values = cohort_col.to_numpy(dtype=float, na_value=0.0)
+        else:
+            cohort_values = pd.to_numeric(cohort_col, errors="coerce").fillna(0).to_numpy(float)
         cluster, cluster_reason = default_cluster(
             data,
             None,
@@ -423,7 +451,7 @@ def att_gt(
         "anticipation": int(anticipation),
         "covariates": list(covariates),
         "n_units": panel.n,
-        "n_obs": int(np.isfinite(panel.y).sum()),
+        "n_obs": panel.y.size if panel.balanced else int(np.isfinite(panel.y).sum()),
         "n_periods": len(periods),
         "n_cohorts": int(panel.cohorts.size),
         "alpha": alpha,
@@ -440,7 +468,7 @@ def att_gt(
         table=table,
         method=f"Callaway-Sant'Anna ATT(g,t) [{est_method}, {control}]",
         meta=meta,
-        influence=fitted.influence,
+        influence=Deferred(fitted.cells.cells, source=fitted.cells),
         unit_cohort=panel.cohort,
         unit_weights=panel.weights,
         if_inference=infer,
@@ -472,10 +500,15 @@ class CellSettings:
 class FittedCells:
     table: pd.DataFrame
     crit: float | None
-    influence: np.ndarray
+    cells: CellInfluence
     draws: np.ndarray | None
     if_inference: IFInference
     layout: CellLayout
+
+    @property
+    def influence(self) -> np.ndarray:
+        """The cells' unit-level influence functions (``n × K``)."""
+        return self.cells.cells()
 
 
 def fit_cells(panel: PanelData, settings: CellSettings) -> FittedCells:
@@ -508,7 +541,6 @@ def fit_cells(panel: PanelData, settings: CellSettings) -> FittedCells:
         )
         n_t, n_c = n_t[keep], n_c[keep]
 
-    att, inf, fit = _estimate(panel, cells, groups, settings.est_method)
     infer = IFInference(
         n=panel.n,
         alpha=settings.alpha,
@@ -518,7 +550,8 @@ def fit_cells(panel: PanelData, settings: CellSettings) -> FittedCells:
         seed=settings.seed,
         cluster_name=settings.cluster_name,
     )
-    draws = _bootstrap(infer, panel, groups, cells, inf, fit) if settings.n_boot > 0 else None
+    att, influence, fit = _estimate(panel, cells, groups, settings.est_method, infer)
+    draws = _bootstrap(infer, panel, groups, cells, influence, fit) if settings.n_boot > 0 else None
     periods = panel.periods
     g_out = _as_time_dtype(cells.cohort, periods)
     left = {
@@ -531,24 +564,25 @@ def fit_cells(panel: PanelData, settings: CellSettings) -> FittedCells:
         "n_treated": n_t,
         "n_control": n_c,
     }
-    table, crit = infer.table(
-        att,
-        inf,
-        left,
-        band=~cells.reference,
-        draws=None if draws is None else draws[:, : len(att)],
-    )
+    if draws is None:
+        stats = analytic_stats(infer, att, np.diag(influence.vcov())[: len(att)])
+        table, crit = pd.DataFrame({**left, **dict(zip(STAT_COLUMNS, stats.T, strict=True))}), None
+    else:
+        table, crit = infer.table(
+            att, influence.cells(), left, band=~cells.reference, draws=draws[:, : len(att)]
+        )
     layout = CellLayout(
         cells.t_idx, cells.b_idx, cells.reference, groups.treated, groups.control, panel.cohorts
     )
-    return FittedCells(table, crit, inf, draws, infer, layout)
+    return FittedCells(table, crit, influence, draws, infer, layout)
 
 
 def _estimate(
-    panel: PanelData, cells: _Cells, groups: _Groups, method: str
-) -> tuple[np.ndarray, np.ndarray, MeansFit | None]:
-    """ATT and full-sample influence functions ``(n, K)`` for every cell (and, without
-    covariates, the closed-form fit of the estimated cells).
+    panel: PanelData, cells: _Cells, groups: _Groups, method: str, infer: IFInference
+) -> tuple[np.ndarray, CellInfluence, MeansFit | None]:
+    """ATT and the influence functions of every cell and of the cohort shares
+    (:class:`._influence.CellInfluence`; and, without covariates, the closed-form fit of
+    the estimated cells).
 
     A cell's 2×2 influence function, relative to its ``m`` units, is rescaled by ``n/m``
     and set to zero for units outside the cell, so ``θ̂ - θ ≈ (1/n) Σ_i ψ_i`` over all units.
@@ -556,18 +590,9 @@ def _estimate(
     """
     n, k = panel.n, len(cells.cohort)
     est = np.flatnonzero(~cells.reference)
-    att, inf = np.zeros(k), np.zeros((n, k))
-    if not panel.balanced:
-        att[est], inf[:, est] = did_means_unbalanced(
-            panel.y,
-            cells.t_idx[est],
-            cells.b_idx[est],
-            groups.treated[groups.unit_group][:, est],
-            groups.control[groups.unit_group][:, est],
-            panel.weights,
-        )
-        return att, inf, None
-    if panel.x is None:
+    pg, phi = cohort_shares(panel.cohort, panel.weights, panel.cohorts)
+    att = np.zeros(k)
+    if panel.balanced and panel.x is None:
         fit = did_means(
             panel.y,
             cells.t_idx[est],
@@ -577,24 +602,100 @@ def _estimate(
             groups.control[:, est],
             panel.weights,
         )
-        if est.size == k:
-            return fit.att, fit.inf, fit
-        att[est], inf[:, est] = fit.att, fit.inf
-        return att, inf, fit
+        att[est] = fit.att
+        return att, _factored(panel, est, k, fit, infer, pg), fit
+    inf = np.zeros((n, k))
+    if not panel.balanced:
+        att[est], inf[:, est] = did_means_unbalanced(
+            panel.y,
+            cells.t_idx[est],
+            cells.b_idx[est],
+            groups.treated[groups.unit_group][:, est],
+            groups.control[groups.unit_group][:, est],
+            panel.weights,
+        )
+    else:
+        att[est], inf[:, est] = _by_shared_design(panel, cells, groups, method, est)
+    dense = np.hstack([inf, phi])
+    return att, CellInfluence(infer, panel.cohort, panel.weights, pg, dense=dense), None
+
+
+def _factored(
+    panel: PanelData, est: np.ndarray, k: int, fit: MeansFit, infer: IFInference, pg: np.ndarray
+) -> CellInfluence:
+    """The cells' and cohort shares' influence functions of a closed-form fit as
+    ``Ψ_i = z_i B_h`` (:mod:`._influence`), ``z_i = (w_i y_i, w_i, 1)``: the cells'
+    columns are ``n`` times the fit's coefficients (zero for reference cells), cohort
+    share ``g``'s is ``w_i`` in group ``g`` minus ``P_g``."""
+    n_groups, width, _ = fit.coef.shape  # width = T + 1, the last column of x is w
+    n_cohorts = len(pg)
+    coef = np.zeros((n_groups, width + 1, k + n_cohorts))
+    coef[:, :width, est] = panel.n * fit.coef
+    coef[np.arange(n_cohorts), width - 1, k + np.arange(n_cohorts)] = 1.0
+    coef[:, width, k:] = -pg
+    z = np.column_stack([fit.x, np.ones(panel.n)])
+    return CellInfluence(infer, panel.cohort, panel.weights, pg, factors=(z, fit.bounds, coef))
+
+
+def _by_shared_design(
+    panel: PanelData, cells: _Cells, groups: _Groups, method: str, est: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """ATT and influence functions ``(n, len(est))`` of the cells ``est`` with
+    covariates, one 2×2 estimator call per set of cells sharing their design."""
+    assert panel.x is not None
+    n = panel.n
+    att, inf = np.zeros(len(est)), np.zeros((n, len(est)))
+    position = np.empty(len(cells.cohort), dtype=int)
+    position[est] = np.arange(len(est))
     estimator = ESTIMATORS[method]
-    for kk in est.tolist():
-        sub, d = groups.members(kk)
-        t, b = cells.t_idx[kk], cells.b_idx[kk]
-        x = np.column_stack([np.ones(int(sub.sum())), panel.x[sub, min(t, b), :]])
+    for cols in _shared_designs(cells, groups, _covariate_periods(panel.x), est):
+        first = int(cols[0])
+        sub, d = groups.members(first)
+        rows = np.flatnonzero(sub)
+        x_period = min(cells.t_idx[first], cells.b_idx[first])
+        x = np.column_stack([np.ones(rows.size), panel.x[rows, x_period, :]])
+        y = panel.y[rows]
         try:
-            two = estimator(
-                panel.y[sub, t] - panel.y[sub, b], d.astype(float), x, panel.weights[sub]
+            fit = estimator(
+                y[:, cells.t_idx[cols]] - y[:, cells.b_idx[cols]],
+                d.astype(float),
+                x,
+                panel.weights[rows],
             )
         except DesignError as exc:
-            raise DesignError(f"ATT(g={cells.cohort[kk]:g}, t={panel.periods[t]}): {exc}") from exc
-        att[kk] = two.att
-        inf[sub, kk] = two.inf * (n / sub.sum())
-    return att, inf, None
+            g, t = cells.cohort[first], panel.periods[cells.t_idx[first]]
+            raise DesignError(f"ATT(g={g:g}, t={t}): {exc}") from exc
+        att[position[cols]] = fit.att
+        inf[np.ix_(rows, position[cols])] = fit.inf * (n / rows.size)
+    return att, inf
+
+
+def _covariate_periods(x: np.ndarray) -> np.ndarray:
+    """For every period, the first period with the same covariate values for every unit
+    (all periods map to the first when the covariates are time-invariant, as usual)."""
+    same = np.arange(x.shape[1])
+    for j in range(1, x.shape[1]):
+        for i in np.unique(same[:j]).tolist():
+            # a few rows first: time-varying covariates usually differ there already
+            if np.array_equal(x[:64, j], x[:64, i]) and np.array_equal(x[:, j], x[:, i]):
+                same[j] = i
+                break
+    return same
+
+
+def _shared_designs(
+    cells: _Cells, groups: _Groups, x_period: np.ndarray, est: np.ndarray
+) -> list[np.ndarray]:
+    """The estimated cells (positions in ``est``) in sets that share their 2×2 design:
+    the same treated and comparison groups and the same covariate values (taken at the
+    earlier of ``t`` and ``b``), so the same propensity score and outcome-regression
+    Gram matrix; they differ only in the outcome change. Ordered by their first cell."""
+    sets: dict[tuple[bytes, bytes, int], list[int]] = {}
+    for k in est.tolist():
+        period = int(x_period[min(cells.t_idx[k], cells.b_idx[k])])
+        key = (groups.treated[:, k].tobytes(), groups.control[:, k].tobytes(), period)
+        sets.setdefault(key, []).append(k)
+    return [np.array(ks) for ks in sets.values()]
 
 
 def _observed_counts(
@@ -615,19 +716,20 @@ def _bootstrap(
     panel: PanelData,
     groups: _Groups,
     cells: _Cells,
-    inf: np.ndarray,
+    influence: CellInfluence,
     fit: MeansFit | None,
 ) -> np.ndarray:
     """Bootstrap draws of the cells' and the cohort shares' influence functions
     (``n_boot × (K + C)``); via the closed-form factorisation when available."""
-    pg, phi = cohort_shares(panel.cohort, panel.weights, panel.cohorts)
     if fit is None or infer.cluster is not None:
-        return infer.draws(np.hstack([inf, phi]))
+        return infer.draws(influence.dense())
+    pg = influence.shares
     z, vbar = infer.draws_by_block(fit.x, groups.bounds)
-    out = np.zeros((infer.n_boot, inf.shape[1] + len(pg)))
+    k = len(cells.cohort)
+    out = np.zeros((infer.n_boot, k + len(pg)))
     est = np.flatnonzero(~cells.reference)
     out[:, est] = panel.n * np.matmul(z, fit.coef).sum(axis=0)
-    out[:, inf.shape[1] :] = z[: len(pg), :, -1].T - pg * vbar[:, None]
+    out[:, k:] = z[: len(pg), :, -1].T - pg * vbar[:, None]
     return out
 
 
@@ -639,12 +741,17 @@ def _as_time_dtype(values: np.ndarray, periods: np.ndarray) -> np.ndarray:
 
 
 def _blank(result: AggregateResult, info: Inference) -> AggregateResult:
-    """An aggregation whose inference is unavailable: no p-values or intervals."""
+    """An aggregation whose inference is unavailable: no p-values or intervals (``result``
+    updated in place)."""
     table = result.table.copy()
     table.loc[:, ["p", "ci_low", "ci_high", "cband_low", "cband_high"]] = np.nan
     assert result.overall is not None
-    overall = replace(result.overall, p=np.nan, ci_low=np.nan, ci_high=np.nan, note=info.note)
-    return replace(result, table=table, overall=overall, meta={**result.meta, "inference": info})
+    result.table = table
+    result.overall = replace(
+        result.overall, p=np.nan, ci_low=np.nan, ci_high=np.nan, note=info.note
+    )
+    result.meta["inference"] = info
+    return result
 
 
 #: The names ``att_gt(inference=...)`` takes.

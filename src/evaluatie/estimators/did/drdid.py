@@ -19,6 +19,11 @@ of the 2×2 sample and returns :class:`TwoByTwo`: the estimate and its influence
 * :func:`did_means` — the closed form all three reduce to without covariates (``X`` =
   intercept): a weighted difference in mean changes, vectorised over many 2×2 cells.
 
+Each of the three has a ``*_cells`` form (:data:`ESTIMATORS`) for many outcome changes
+(columns of ``ΔY``) on one design ``(D, X, w)`` -- the ATT(g,t) cells of one cohort
+against one comparison group -- that fits the propensity score and the Gram matrix of
+the outcome regression once for all of them.
+
 Propensity-score conventions (dr, ipw), as R ``DRDID``: fitted scores are capped at
 ``1 - 1e-6`` and control units with a score ``≥ 0.995`` get weight zero ("trimming").
 """
@@ -30,7 +35,6 @@ from itertools import pairwise
 from typing import NamedTuple
 
 import numpy as np
-from scipy.special import expit
 
 from evaluatie.core.errors import DesignError
 
@@ -45,16 +49,29 @@ class TwoByTwo(NamedTuple):
     inf: np.ndarray
 
 
+def block_product(x: np.ndarray, bounds: np.ndarray, coef: np.ndarray) -> np.ndarray:
+    """``out[i] = x[i] @ coef[h]`` for the rows ``bounds[h]:bounds[h+1]`` of group ``h``."""
+    out = np.empty((x.shape[0], coef.shape[2]))
+    for h, (lo, hi) in enumerate(pairwise(bounds.tolist())):
+        np.matmul(x[lo:hi], coef[h], out=out[lo:hi])
+    return out
+
+
 class MeansFit(NamedTuple):
-    """Closed-form fit of many cells: ``att`` ``(K,)``, influence functions ``inf``
-    ``(n, K)`` and their factorisation ``inf[i] = n · x[i] @ coef[h]`` for unit ``i`` in
-    group ``h``, with ``x[i] = w_i [y_i, 1]`` (``n × (T+1)``) and ``coef``
-    (``H × (T+1) × K``)."""
+    """Closed-form fit of many cells: ``att`` ``(K,)`` and the factorisation of the
+    influence functions ``inf[i] = n · x[i] @ coef[h]`` for unit ``i`` in group ``h``
+    (rows ``bounds[h]:bounds[h+1]``), with ``x[i] = w_i [y_i, 1]`` (``n × (T+1)``) and
+    ``coef`` (``H × (T+1) × K``)."""
 
     att: np.ndarray
-    inf: np.ndarray
     x: np.ndarray
     coef: np.ndarray
+    bounds: np.ndarray
+
+    @property
+    def inf(self) -> np.ndarray:
+        """The influence functions ``(n, K)``."""
+        return block_product(self.x, self.bounds, self.coef * self.x.shape[0])
 
 
 def did_means(
@@ -66,7 +83,8 @@ def did_means(
     control: np.ndarray,
     w: np.ndarray,
 ) -> MeansFit:
-    """Weighted difference in mean changes for many 2×2 cells at once.
+    """Weighted difference in mean changes for many 2×2 cells at once (its influence
+    functions in factorised form, :class:`MeansFit`).
 
     Cell ``k`` compares periods ``t_idx[k]`` and ``b_idx[k]`` (columns of ``y``, ``n × T``).
     Units come in contiguous groups (e.g. cohorts): group ``h`` is rows
@@ -94,27 +112,45 @@ def did_means(
     coef[:, t_idx, cols] = scale
     coef[:, b_idx, cols] = -scale
     coef[:, n_t, :] = -(treated * (m1 / st) - control * (m0 / sc))
-    inf = np.empty((n, k))
-    for h, r in enumerate(blocks):
-        np.matmul(wy1[r], coef[h] * n, out=inf[r])
-    return MeansFit(m1 - m0, inf, wy1, coef)
+    return MeansFit(m1 - m0, wy1, coef, np.asarray(bounds))
 
 
-def _logit(d: np.ndarray, x: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _expit(z: np.ndarray) -> np.ndarray:
+    """The logistic function ``1 / (1 + e^{-z})``; numpy's vectorised ``exp`` is ~4x
+    faster than ``scipy.special.expit`` (the same formula; 0 where ``e^{-z}`` overflows)."""
+    with np.errstate(over="ignore"):
+        return 1.0 / (1.0 + np.exp(-z))
+
+
+class _Logit(NamedTuple):
+    """A fitted logit propensity score."""
+
+    p: np.ndarray  # fitted scores, one per row
+    score_t: np.ndarray  # k × m: the score contributions x_i w_i (D_i - p_i), by column
+    hess: np.ndarray  # X'WX/m with W = w p (1-p)
+
+    def lin_at(self, v: np.ndarray) -> np.ndarray:
+        """``lin_ps @ v`` (``m × K`` for ``v`` ``k × K``), with ``lin_ps`` the asymptotic
+        linear representation of the coefficients, ``score_i' (X'WX/m)^{-1}``."""
+        return self.score_t.T @ np.linalg.solve(self.hess, v)
+
+
+def _logit(d: np.ndarray, x: np.ndarray, w: np.ndarray) -> _Logit:
     """Weighted logit of ``d`` on ``x`` by Newton–Raphson.
 
-    Returns the fitted scores and the asymptotic linear representation of the
-    coefficients, ``score_i' (X'WX/m)^{-1}`` with ``W = w p (1-p)``.
+    The design is kept as ``k × m`` (``x.T``, contiguous): with few covariates every
+    product is then one pass over contiguous rows, 5-10x faster than on ``m × k``.
     """
     m, k = x.shape
+    xt = np.ascontiguousarray(x.T)
     beta = np.zeros(k)
-    share = np.average(d, weights=w)
+    share = (w @ d) / w.sum()
     if not 0.0 < share < 1.0:
         raise DesignError("The propensity score cannot be estimated: only one group present.")
     for _ in range(100):
-        p = expit(x @ beta)
-        grad = x.T @ (w * (d - p))
-        hess = (x * (w * p * (1.0 - p))[:, None]).T @ x
+        p = _expit(beta @ xt)
+        grad = xt @ (w * (d - p))
+        hess = (xt * (w * p * (1.0 - p))) @ xt.T
         try:
             step = np.linalg.solve(hess, grad)
         except np.linalg.LinAlgError as exc:
@@ -132,29 +168,42 @@ def _logit(d: np.ndarray, x: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.
             UserWarning,
             stacklevel=4,
         )
-    p = expit(x @ beta)
-    hess = (x * (w * p * (1.0 - p))[:, None]).T @ x / m
-    score = x * (w * (d - p))[:, None]
-    return p, np.linalg.solve(hess, score.T).T
+    p = _expit(beta @ xt)
+    hess = (xt * (w * p * (1.0 - p))) @ xt.T / m
+    return _Logit(p, xt * (w * (d - p)), hess)
 
 
-def _control_ols(
-    dy: np.ndarray, d: np.ndarray, x: np.ndarray, w: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """Weighted OLS of ``dy`` on ``x`` among controls; fitted values for all rows and the
-    asymptotic linear representation ``w_i (1-D_i) e_i x_i' (X'W_0X/m)^{-1}``."""
+class _ControlOLS(NamedTuple):
+    """Weighted OLS of the columns of ``dy`` on ``x`` among the comparison units."""
+
+    fitted: np.ndarray  # m × K: fitted values for every row
+    x: np.ndarray
+    xtx: np.ndarray  # X'W_0X/m
+    w0_resid: np.ndarray  # m × K: w_i (1 - D_i) e_i
+
+    def lin_at(self, v: np.ndarray) -> np.ndarray:
+        """``lin_ols @ v`` for every column, with ``lin_ols`` the asymptotic linear
+        representation ``w_i (1-D_i) e_i x_i' (X'W_0X/m)^{-1}`` of the coefficients: a
+        unit's row is ``w_i (1-D_i) e_i`` times ``x_i' (X'W_0X/m)^{-1} v``, one
+        projection shared by the columns (``m × K``)."""
+        return self.w0_resid * (self.x @ np.linalg.solve(self.xtx, v))[:, None]
+
+
+def _control_ols(dy: np.ndarray, d: np.ndarray, x: np.ndarray, w: np.ndarray) -> _ControlOLS:
+    """Weighted OLS of every column of ``dy`` (``m × K``) on ``x`` among controls; the
+    design, hence ``X'W_0X``, is shared by the columns."""
     m = x.shape[0]
     w0 = w * (1.0 - d)
-    xtx = (x * w0[:, None]).T @ x / m
+    xw0 = x * w0[:, None]
+    xtx = xw0.T @ x / m
     if np.linalg.matrix_rank(xtx) < x.shape[1]:
         raise DesignError(
             "The outcome regression is rank deficient among comparison units "
             "(collinear or constant covariates within a 2×2 cell)."
         )
-    beta = np.linalg.solve(xtx, (x * w0[:, None]).T @ dy / m)
+    beta = np.linalg.solve(xtx, xw0.T @ dy / m)
     fitted = x @ beta
-    lin = np.linalg.solve(xtx, (x * (w0 * (dy - fitted))[:, None]).T).T
-    return fitted, lin
+    return _ControlOLS(fitted, x, xtx, w0[:, None] * (dy - fitted))
 
 
 def _ps_weights(
@@ -167,6 +216,68 @@ def _ps_weights(
     return p, w_t, w_c
 
 
+class CellsFit(NamedTuple):
+    """Estimates ``att`` (``K``) and influence functions ``inf`` (``m × K``) of ``K``
+    2×2 comparisons that share their units, treatment and covariates and differ in the
+    outcome change only (the cells of one cohort against one comparison group)."""
+
+    att: np.ndarray
+    inf: np.ndarray
+
+
+def dr_did_cells(dy: np.ndarray, d: np.ndarray, x: np.ndarray, w: np.ndarray) -> CellsFit:
+    """:func:`dr_did` for every column of ``dy`` (``m × K``) at once.
+
+    The propensity score and the Gram matrix of the outcome regression depend on
+    ``d, x, w`` only, so they are estimated once for all columns.
+    """
+    m = len(d)
+    ps = _logit(d, x, w)
+    ols = _control_ols(dy, d, x, w)
+    _, w_t, w_c = _ps_weights(d, ps.p, w)
+    resid = dy - ols.fitted
+    mt, mc = w_t.mean(), w_c.mean()
+    eta_t = w_t @ resid / m / mt
+    eta_c = w_c @ resid / m / mc
+    inf_t = w_t[:, None] * (resid - eta_t) / mt
+    e_c = w_c[:, None] * (resid - eta_c)
+    inf_c = (e_c + ps.lin_at(x.T @ e_c / m)) / mc
+    # the outcome regression's estimation effect on both means, one projection
+    ols_effect = ols.lin_at((w_c @ x / mc - w_t @ x / mt) / m)
+    return CellsFit(eta_t - eta_c, inf_t - inf_c + ols_effect)
+
+
+def ipw_did_cells(dy: np.ndarray, d: np.ndarray, x: np.ndarray, w: np.ndarray) -> CellsFit:
+    """:func:`ipw_did` for every column of ``dy`` (``m × K``) at once (one score)."""
+    m = len(d)
+    ps = _logit(d, x, w)
+    _, w_t, w_c = _ps_weights(d, ps.p, w)
+    mt, mc = w_t.mean(), w_c.mean()
+    eta_t = w_t @ dy / m / mt
+    eta_c = w_c @ dy / m / mc
+    inf_t = w_t[:, None] * (dy - eta_t) / mt
+    e_c = w_c[:, None] * (dy - eta_c)
+    inf_c = (e_c + ps.lin_at(x.T @ e_c / m)) / mc
+    return CellsFit(eta_t - eta_c, inf_t - inf_c)
+
+
+def reg_did_cells(dy: np.ndarray, d: np.ndarray, x: np.ndarray, w: np.ndarray) -> CellsFit:
+    """:func:`reg_did` for every column of ``dy`` (``m × K``) at once (one design)."""
+    m = len(d)
+    ols = _control_ols(dy, d, x, w)
+    w_t = w * d
+    mt = w_t.mean()
+    eta_t = w_t @ dy / m / mt
+    eta_c = w_t @ ols.fitted / m / mt
+    inf_t = w_t[:, None] * (dy - eta_t) / mt
+    inf_c = (w_t[:, None] * (ols.fitted - eta_c) + ols.lin_at(w_t @ x / m)) / mt
+    return CellsFit(eta_t - eta_c, inf_t - inf_c)
+
+
+def _one(fit: CellsFit) -> TwoByTwo:
+    return TwoByTwo(float(fit.att[0]), fit.inf[:, 0])
+
+
 def dr_did(dy: np.ndarray, d: np.ndarray, x: np.ndarray, w: np.ndarray) -> TwoByTwo:
     """Doubly robust DiD for panel data (Sant'Anna & Zhao 2020, eq. 3.1) with its
     influence function (their Section 3.1).
@@ -174,17 +285,7 @@ def dr_did(dy: np.ndarray, d: np.ndarray, x: np.ndarray, w: np.ndarray) -> TwoBy
     ``x`` must include the intercept column. Consistent if either the logit propensity
     score or the linear model for ``E[ΔY | X, D=0]`` is correctly specified.
     """
-    p, lin_ps = _logit(d, x, w)
-    fitted, lin_ols = _control_ols(dy, d, x, w)
-    _, w_t, w_c = _ps_weights(d, p, w)
-    resid = dy - fitted
-    mt, mc = w_t.mean(), w_c.mean()
-    eta_t = (w_t * resid).mean() / mt
-    eta_c = (w_c * resid).mean() / mc
-    inf_t = (w_t * (resid - eta_t) - lin_ols @ (w_t @ x / len(d))) / mt
-    e_c = w_c * (resid - eta_c)
-    inf_c = (e_c + lin_ps @ (e_c @ x / len(d)) - lin_ols @ (w_c @ x / len(d))) / mc
-    return TwoByTwo(float(eta_t - eta_c), inf_t - inf_c)
+    return _one(dr_did_cells(dy[:, None], d, x, w))
 
 
 def ipw_did(dy: np.ndarray, d: np.ndarray, x: np.ndarray, w: np.ndarray) -> TwoByTwo:
@@ -192,28 +293,14 @@ def ipw_did(dy: np.ndarray, d: np.ndarray, x: np.ndarray, w: np.ndarray) -> TwoB
 
     Consistent if the propensity score model is correctly specified.
     """
-    p, lin_ps = _logit(d, x, w)
-    _, w_t, w_c = _ps_weights(d, p, w)
-    mt, mc = w_t.mean(), w_c.mean()
-    eta_t = (w_t * dy).mean() / mt
-    eta_c = (w_c * dy).mean() / mc
-    inf_t = w_t * (dy - eta_t) / mt
-    e_c = w_c * (dy - eta_c)
-    inf_c = (e_c + lin_ps @ (e_c @ x / len(d))) / mc
-    return TwoByTwo(float(eta_t - eta_c), inf_t - inf_c)
+    return _one(ipw_did_cells(dy[:, None], d, x, w))
 
 
 def reg_did(dy: np.ndarray, d: np.ndarray, x: np.ndarray, w: np.ndarray) -> TwoByTwo:
-    """Outcome-regression DiD (Heckman, Ichimura & Todd 1997; Sant'Anna & Zhao 2020,
-    Section 2). Consistent if ``E[ΔY | X, D=0]`` is linear in ``X``."""
-    fitted, lin_ols = _control_ols(dy, d, x, w)
-    w_t = w * d
-    mt = w_t.mean()
-    eta_t = (w_t * dy).mean() / mt
-    eta_c = (w_t * fitted).mean() / mt
-    inf_t = w_t * (dy - eta_t) / mt
-    inf_c = (w_t * (fitted - eta_c) + lin_ols @ (w_t @ x / len(d))) / mt
-    return TwoByTwo(float(eta_t - eta_c), inf_t - inf_c)
+    """Outcome-regression DiD (Heckman, Ichimura & Todd 1997; Sant'Anna &
+    Zhao 2020, Section 2). Consistent if ``E[ΔY | X, D=0]`` is linear in ``X``."""
+    return _one(reg_did_cells(dy[:, None], d, x, w))
 
 
-ESTIMATORS = {"dr": dr_did, "ipw": ipw_did, "reg": reg_did}
+#: The estimators by ``est_method``, each for many outcome changes sharing one design.
+ESTIMATORS = {"dr": dr_did_cells, "ipw": ipw_did_cells, "reg": reg_did_cells}
