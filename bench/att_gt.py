@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from twfe import best_times  # bench/twfe.py (this folder is on sys.path when run as a script)
+from timing import best_times  # bench/timing.py (this folder is on sys.path as a script)
 
 OUR_KINDS = {"simple": "simple", "group": "group", "dynamic": "dynamic", "calendar": "calendar"}
 DD_KINDS = {"simple": "simple", "group": "group", "dynamic": "event_study"}
@@ -70,15 +70,15 @@ def tidy(level: Any, att: Any, se: Any) -> pd.DataFrame:
 
 
 def ours_outputs(fit: Any, aggs: dict[str, Any]) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
-    cells = fit.table[["cohort", "time", "att", "se"]]
+    cells = fit.table[["cohort", "time", "estimate", "se"]].rename(columns={"estimate": "att"})
     out = {}
     for kind, agg in aggs.items():
         tab = agg.table
         levels = tidy([], [], [])  # simple: the overall estimate only
         if kind != "simple":
-            levels = tidy(tab["e" if kind == "dynamic" else "level"], tab["att"], tab["se"])
+            levels = tidy(tab.index, tab["estimate"], tab["se"])
         o = agg.overall
-        out[kind] = pd.concat([levels, tidy(["overall"], [o.att], [o.se])], ignore_index=True)
+        out[kind] = pd.concat([levels, tidy(["overall"], [o.estimate], [o.se])], ignore_index=True)
     return cells, out
 
 

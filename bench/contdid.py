@@ -42,7 +42,7 @@ import numpy as np
 import pandas as pd
 
 from evaluatie.testing import moderndid_polars_compat
-from twfe import best_times  # bench/twfe.py (this folder is on sys.path when run as a script)
+from timing import best_times  # bench/timing.py (this folder is on sys.path as a script)
 
 
 def make_panel(n_units: int, n_years: int, first: int, knots: int, seed: int) -> pd.DataFrame:

@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from twfe import best_times  # bench/twfe.py (this folder is on sys.path when run as a script)
+from timing import best_times  # bench/timing.py (this folder is on sys.path as a script)
 
 KEYS = {"outcome": "y", "unit": "unit", "time": "year", "treatment": "d", "cluster": "group"}
 
