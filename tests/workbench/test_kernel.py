@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import time
+import uuid
 from pathlib import Path
 
 import nbformat
@@ -94,11 +95,18 @@ def test_a_kernel_that_died_is_replaced(tmp_path: Path) -> None:
     assert "alive" in json.dumps(_outputs(tmp_path / "fine_out.ipynb"))
 
 
-def _kernels() -> set[int]:
+def _kernels(mark: str) -> set[int]:
+    """Kernel processes started under this test (they inherit its environment marker;
+    another test session's kernels on the same machine do not count)."""
     found = set()
     for proc in psutil.process_iter(["cmdline"]):
-        if any("ipykernel" in part for part in proc.info["cmdline"] or []):
-            found.add(proc.pid)
+        if not any("ipykernel" in part for part in proc.info["cmdline"] or []):
+            continue
+        try:
+            if proc.environ().get("EVALUATIE_TEST_MARK") == mark:
+                found.add(proc.pid)
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            continue
     return found
 
 
@@ -121,6 +129,8 @@ def test_real_reports_on_warm_workers_equal_fresh_ones_and_no_kernel_outlives_th
     from evaluatie.cli import main
 
     monkeypatch.chdir(REPO)
+    mark = uuid.uuid4().hex
+    monkeypatch.setenv("EVALUATIE_TEST_MARK", mark)
     files = []
     for name, lines in {
         "en_eerst": [*EXAMS, "  gemeente: GM0034", "  language: en"],
@@ -131,7 +141,6 @@ def test_real_reports_on_warm_workers_equal_fresh_ones_and_no_kernel_outlives_th
         path.parent.mkdir(exist_ok=True)
         path.write_text("\n".join(lines) + "\n", encoding="utf-8")
         files.append(path)
-    before = _kernels()
     batch, single = tmp_path / "batch", tmp_path / "single"
     assert main(["run", *map(str, files), "-j", "2", "--reports", str(batch)]) == 0
     for path in files[1:]:
@@ -139,9 +148,9 @@ def test_real_reports_on_warm_workers_equal_fresh_ones_and_no_kernel_outlives_th
     for name in ("examens", "doorstroom"):
         assert _outputs(batch / f"{name}.ipynb") == _outputs(single / f"{name}.ipynb")
     deadline = time.monotonic() + 10
-    while _kernels() - before and time.monotonic() < deadline:
+    while _kernels(mark) and time.monotonic() < deadline:
         time.sleep(0.2)
-    assert not _kernels() - before
+    assert not _kernels(mark)
 
 
 def test_vve_reports_after_one_another_equal_their_runs_alone(tmp_path: Path) -> None:
