@@ -196,3 +196,24 @@ def test_unreachable_scheduler_is_a_clear_error(
     with dask.config.set({"distributed.comm.timeouts.connect": "1s"}):
         assert main(["batch", str(params), "--scheduler", "tcp://127.0.0.1:9"]) == 2
     assert "cannot reach the Dask scheduler at tcp://127.0.0.1:9" in capsys.readouterr().err
+
+
+def test_longest_runs_start_first(tmp_path: Path, small_raw: Path) -> None:
+    """The notebook's expected time orders a first batch; a previous record's time wins."""
+    from evaluatie.workbench.batch import longest_first
+    from evaluatie.workbench.params import NOTEBOOK_PARAMS, RunSpec
+
+    project = make_project(tmp_path / "project")
+    reports = project / "reports"
+    innovatie = read_params_file(write_params(tmp_path / "innovatie.yaml", small_raw, {}))
+    gemeente = RunSpec("gemeente", NOTEBOOK_PARAMS["gemeente"](), run_name="gemeente")
+    tasks = [
+        RunTask(spec, {"name": spec.name}, project, reports, show_code=False)
+        for spec in (gemeente, innovatie)
+    ]
+    assert [t.spec.name for t in longest_first(tasks, reports)] == ["innovatie", "gemeente"]
+    reports.mkdir()
+    (reports / "gemeente.json").write_text(
+        json.dumps({"kind": "evaluatie-run", "duration_s": 99.0}), encoding="utf-8"
+    )
+    assert [t.spec.name for t in longest_first(tasks, reports)] == ["gemeente", "innovatie"]

@@ -37,6 +37,7 @@ from evaluatie.workbench.index import write_index
 from evaluatie.workbench.kernel import open_for_worker, warm_kernel
 from evaluatie.workbench.lock import report_locks
 from evaluatie.workbench.params import RunSpec
+from evaluatie.workbench.provenance import read_sidecar, sidecar_path
 from evaluatie.workbench.run import (
     RunOutcome,
     cached_outcome,
@@ -147,6 +148,7 @@ def run_batch(
             outcomes.append(hit)
         else:
             tasks.append(RunTask(spec, record, root, reports, show_code))
+    tasks = longest_first(tasks, reports)
     bar = tqdm(total=len(specs), unit="run", desc="evaluatie", disable=not progress)
     for outcome in outcomes:
         bar.write(outcome_line(outcome))
@@ -167,6 +169,21 @@ def run_batch(
         # Interrupted: the runs that finished have their records; the index should show them.
         index = write_index(reports) if completed_normally or ran else None
     return BatchResult(outcomes, time.perf_counter() - t0, index)
+
+
+def longest_first(tasks: list[RunTask], reports: Path) -> list[RunTask]:
+    """``tasks`` by expected duration, longest first (the previous run's recorded time,
+    else the notebook's ``expected_seconds``): with several workers a long run started
+    last would finish alone, after the rest (on a fresh clone the innovatiebudget report
+    ended 48 s after it started, 22 s into the batch)."""
+
+    def expected(task: RunTask) -> float:
+        previous = read_sidecar(sidecar_path(reports, task.record["name"]))
+        if previous is not None and isinstance(previous.get("duration_s"), int | float):
+            return float(previous["duration_s"])
+        return type(task.spec.params).expected_seconds
+
+    return sorted(tasks, key=expected, reverse=True)  # stable: ties keep their order
 
 
 def _dispatch(tasks: list[RunTask], jobs: int, scheduler: str | None) -> Iterator[RunOutcome]:

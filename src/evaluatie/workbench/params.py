@@ -69,6 +69,9 @@ class NotebookParams(BaseModel):
     notebook: ClassVar[str]
     #: What the notebook reads from ``raw_dir`` (see :mod:`.datacheck`).
     sources: ClassVar[tuple[Source, ...]]
+    #: Rough seconds a run takes on the default data (a 2-core machine, warm kernel): a
+    #: batch starts the longest runs first, unless a previous run's record says better.
+    expected_seconds: ClassVar[float] = 5.0
 
     title: str = Field("Evaluatie", description="Report title shown at the top of the report.")
     language: Language = Field(
@@ -103,6 +106,7 @@ class InnovatiebudgetParams(NotebookParams):
     """Did schools improve after an onderwijs-innovatiebudget grant?"""
 
     notebook: ClassVar[str] = "innovatiebudget"
+    expected_seconds: ClassVar[float] = 40.0  # randomization tests of 5,000 draws
     sources: ClassVar[tuple[Source, ...]] = ("panel",)
 
     title: str = Field(
@@ -211,6 +215,7 @@ class VveBudgetParams(NotebookParams):
     the early-years outcomes of the cohorts it reached?"""
 
     notebook: ClassVar[str] = "vve_budget"
+    expected_seconds: ClassVar[float] = 12.0  # randomization tests of 5,000 draws
     sources: ClassVar[tuple[Source, ...]] = ("vve",)
 
     title: str = Field(
