@@ -34,6 +34,7 @@ from evaluatie.workbench.kernel import (
     KERNEL_START_ATTEMPTS,
     is_start_failure,
     kernel_config,
+    one_blas_thread,
 )
 from evaluatie.workbench.params import RunSpec
 from evaluatie.workbench.provenance import cache_hit, run_record, write_sidecar
@@ -188,6 +189,7 @@ def _execute_notebook(
     """Run the notebook on this process's warm kernel (a batch opened one) or a fresh one;
     a kernel that died before it ran anything is started again."""
     parameters = {"parameters": record["parameters"]}
+    one_blas_thread()
     for attempt in range(1, KERNEL_START_ATTEMPTS + 1):
         try:
             warm = kernel.current()
