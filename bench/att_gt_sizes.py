@@ -20,9 +20,7 @@ from __future__ import annotations
 
 import argparse
 import os
-import time
 import warnings
-from collections.abc import Callable
 from functools import partial
 from typing import Any
 
@@ -30,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from att_gt import make_schools  # bench/att_gt.py (this folder is on sys.path as a script)
+from timing import timed_rounds  # bench/timing.py
 
 YEARS = 12
 CONTROLS = ("never_treated", "not_yet_treated")
@@ -73,19 +72,6 @@ def peer(diff_diff: Any, data: pd.DataFrame, control: str, covariates: list[str]
     for kind in ("simple", "group", "event_study"):
         fit.aggregate(kind)
     return fit
-
-
-def timed_rounds(fns: dict[str, Callable[[], Any]], repeats: int) -> dict[str, list[float]]:
-    """Warm each function up once, then ``repeats`` interleaved rounds of wall times."""
-    for fn in fns.values():
-        fn()
-    times: dict[str, list[float]] = {name: [] for name in fns}
-    for _ in range(repeats):
-        for name, fn in fns.items():
-            start = time.perf_counter()
-            fn()
-            times[name].append(time.perf_counter() - start)
-    return times
 
 
 def cell_differences(ours: Any, theirs: Any) -> tuple[float, float]:

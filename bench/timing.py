@@ -1,4 +1,4 @@
-"""Shared by the benchmark scripts: interleaved best-of-N wall times."""
+"""Shared by the benchmark scripts: interleaved wall times, best-of-N or every round."""
 
 from __future__ import annotations
 
@@ -23,3 +23,17 @@ def best_times(fns: dict[str, Callable[[], Any]], repeats: int) -> dict[str, tup
             results[name] = fn()
             best[name] = min(best[name], time.perf_counter() - start)
     return {name: (best[name], results[name]) for name in fns}
+
+
+def timed_rounds(fns: dict[str, Callable[[], Any]], repeats: int) -> dict[str, list[float]]:
+    """Warm each function up once, then ``repeats`` rounds of wall times, the functions
+    alternating within each round (for min and median)."""
+    for fn in fns.values():
+        fn()
+    times: dict[str, list[float]] = {name: [] for name in fns}
+    for _ in range(repeats):
+        for name, fn in fns.items():
+            start = time.perf_counter()
+            fn()
+            times[name].append(time.perf_counter() - start)
+    return times

@@ -44,7 +44,6 @@ import ctypes
 import os
 import subprocess
 import sys
-import time
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -53,6 +52,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+
+from timing import timed_rounds  # bench/timing.py (this folder is on sys.path as a script)
 
 LAYOUTS = ("balanced", "unbalanced")
 YEARS = 12
@@ -199,20 +200,6 @@ class PeakMemory:
         before = self._status("VmRSS:")
         fn()
         return float(self._status("VmHWM:") - before)
-
-
-def timed_rounds(fns: dict[str, Callable[[], Any]], repeats: int) -> dict[str, list[float]]:
-    """Warm each function up once, then ``repeats`` rounds of wall times, the functions
-    alternating within each round."""
-    for fn in fns.values():
-        fn()
-    times: dict[str, list[float]] = {name: [] for name in fns}
-    for _ in range(repeats):
-        for name, fn in fns.items():
-            start = time.perf_counter()
-            fn()
-            times[name].append(time.perf_counter() - start)
-    return times
 
 
 def estimators(data: pd.DataFrame) -> dict[str, Callable[..., Any]]:
