@@ -52,8 +52,10 @@ def test_equal_inputs_reuse_a_copy_and_give_the_warnings_again() -> None:
     with pytest.warns(UserWarning, match="left out"):
         again = mean(_study())
     assert len(calls) == 1 and again.loc[0, "mean"] == pytest.approx(0.75)
-    mean(_study(2.0))
-    mean(_study(), scale=2.0)
+    with pytest.warns(UserWarning, match="left out"):
+        mean(_study(2.0))
+    with pytest.warns(UserWarning, match="left out"):
+        mean(_study(), scale=2.0)
     assert len(calls) == 3  # other data, another argument: computed afresh
 
 
