@@ -38,7 +38,7 @@ for the fit of a 1.7M-row panel, with the same numbers).
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -306,20 +306,17 @@ class FixedEffects:
         projections did not converge within ``maxiter`` conjugate-gradient steps.
         """
         x = np.asarray(x, dtype=np.float64)
-        one_d = x.ndim == 1
-        x2 = x[:, None] if one_d else x
+        x2 = x[:, None] if x.ndim == 1 else x
         out = np.empty(x2.shape, order="F")
-        iterations, converged = 0, True
-        for j in range(x2.shape[1]):
-            col = x2[:, j]
-            # per-cell weighted means (one pass over the rows), projected on cells
-            fitted, it, ok = self._project_cells(
-                self.cell_sums(col) / self.cell_weight, tol, maxiter
-            )
-            np.subtract(col, np.take(fitted, self.cell, mode="clip"), out=out[:, j])
-            iterations, converged = max(iterations, it), converged and ok
-        _warn_unless(converged, maxiter)
-        return Demeaned(out[:, 0] if one_d else out, iterations, converged)
+
+        def cell_means(j: int) -> np.ndarray:  # one pass over the rows
+            return self.cell_sums(x2[:, j]) / self.cell_weight
+
+        def within(j: int, fitted: np.ndarray) -> None:
+            np.subtract(x2[:, j], np.take(fitted, self.cell, mode="clip"), out=out[:, j])
+
+        iterations, converged = self._project_columns(x2.shape[1], cell_means, within, tol, maxiter)
+        return Demeaned(out[:, 0] if x.ndim == 1 else out, iterations, converged)
 
     def demean_cells(
         self,
@@ -334,16 +331,36 @@ class FixedEffects:
         The result is the cell value of ``x - P x``: every row of the cell has it.
         """
         means = np.asarray(means, dtype=np.float64)
-        one_d = means.ndim == 1
-        m2 = means[:, None] if one_d else means
+        m2 = means[:, None] if means.ndim == 1 else means
         out = np.empty(m2.shape, order="F")
-        iterations, converged = 0, True
-        for j in range(m2.shape[1]):
-            fitted, it, ok = self._project_cells(m2[:, j], tol, maxiter)
+
+        def within(j: int, fitted: np.ndarray) -> None:
             np.subtract(m2[:, j], fitted, out=out[:, j])
+
+        iterations, converged = self._project_columns(
+            m2.shape[1], lambda j: m2[:, j], within, tol, maxiter
+        )
+        return Demeaned(out[:, 0] if means.ndim == 1 else out, iterations, converged)
+
+    def _project_columns(
+        self,
+        n_columns: int,
+        cell_means: Callable[[int], np.ndarray],
+        within: Callable[[int, np.ndarray], None],
+        tol: float,
+        maxiter: int,
+    ) -> tuple[int, bool]:
+        """Project each column's cell means (``cell_means(j)``) and hand the fitted cell
+        values to ``within(j, fitted)``, one column at a time (so that only one column's
+        cell arrays are alive); the most CG steps taken, and whether all converged (a
+        warning, naming the caller, if not)."""
+        iterations, converged = 0, True
+        for j in range(n_columns):
+            fitted, it, ok = self._project_cells(cell_means(j), tol, maxiter)
+            within(j, fitted)
             iterations, converged = max(iterations, it), converged and ok
         _warn_unless(converged, maxiter)
-        return Demeaned(out[:, 0] if one_d else out, iterations, converged)
+        return iterations, converged
 
     def _sweep(self, v: np.ndarray) -> np.ndarray:
         """One symmetric sweep ``Q_1 Q_2 ... Q_m ... Q_2 Q_1 v`` of cell values ``v``.
@@ -409,5 +426,5 @@ def _warn_unless(converged: bool, maxiter: int) -> None:
             f"fixed-effect projection did not converge in {maxiter} steps; "
             "estimates may be inaccurate",
             RuntimeWarning,
-            stacklevel=3,
+            stacklevel=4,  # _warn_unless < _project_columns < demean(_cells) < caller
         )
