@@ -235,28 +235,32 @@ def dr_did_cells(dy: np.ndarray, d: np.ndarray, x: np.ndarray, w: np.ndarray) ->
     ps = _logit(d, x, w)
     ols = _control_ols(dy, d, x, w)
     _, w_t, w_c = _ps_weights(d, ps.p, w)
-    resid = dy - ols.fitted
-    mt, mc = w_t.mean(), w_c.mean()
-    eta_t = w_t @ resid / m / mt
-    eta_c = w_c @ resid / m / mc
-    inf_t = w_t[:, None] * (resid - eta_t) / mt
-    e_c = w_c[:, None] * (resid - eta_c)
-    inf_c = (e_c + ps.lin_at(x.T @ e_c / m)) / mc
-    # the outcome regression's estimation effect on both means, one projection
-    ols_effect = ols.lin_at((w_c @ x / mc - w_t @ x / mt) / m)
-    return CellsFit(eta_t - eta_c, inf_t - inf_c + ols_effect)
+    # DR is normalised IPW of the outcome regression's residuals ...
+    ipw = _normalised_ipw(dy - ols.fitted, x, ps, w_t, w_c)
+    # ... plus the outcome regression's estimation effect on both means, one projection
+    ols_effect = ols.lin_at((w_c @ x / w_c.mean() - w_t @ x / w_t.mean()) / m)
+    return CellsFit(ipw.att, ipw.inf + ols_effect)
 
 
 def ipw_did_cells(dy: np.ndarray, d: np.ndarray, x: np.ndarray, w: np.ndarray) -> CellsFit:
     """:func:`ipw_did` for every column of ``dy`` (``m × K``) at once (one score)."""
-    m = len(d)
     ps = _logit(d, x, w)
     _, w_t, w_c = _ps_weights(d, ps.p, w)
+    return _normalised_ipw(dy, x, ps, w_t, w_c)
+
+
+def _normalised_ipw(
+    z: np.ndarray, x: np.ndarray, ps: _Logit, w_t: np.ndarray, w_c: np.ndarray
+) -> CellsFit:
+    """Normalised-weight difference of the treated and comparison means of each column of
+    ``z`` (``m × K``), with influence functions that include the estimated propensity
+    score's effect (``ps.lin_at``) on the comparison mean (Sant'Anna & Zhao 2020)."""
+    m = len(w_t)
     mt, mc = w_t.mean(), w_c.mean()
-    eta_t = w_t @ dy / m / mt
-    eta_c = w_c @ dy / m / mc
-    inf_t = w_t[:, None] * (dy - eta_t) / mt
-    e_c = w_c[:, None] * (dy - eta_c)
+    eta_t = w_t @ z / m / mt
+    eta_c = w_c @ z / m / mc
+    inf_t = w_t[:, None] * (z - eta_t) / mt
+    e_c = w_c[:, None] * (z - eta_c)
     inf_c = (e_c + ps.lin_at(x.T @ e_c / m)) / mc
     return CellsFit(eta_t - eta_c, inf_t - inf_c)
 
