@@ -117,20 +117,21 @@ def reused(fn: Callable[P, R]) -> Callable[P, R]:
                 except BaseException as exc:
                     error = exc
             if done is None:
-                _give(seen)
+                warn_again(seen)
                 raise error
             _RESULTS[key] = (done[0], list(seen))
             while len(_RESULTS) > MAX_RESULTS:
                 _RESULTS.popitem(last=False)
         _RESULTS.move_to_end(key)
         stored, given = _RESULTS[key]
-        _give(given)
+        warn_again(given)
         return copy.deepcopy(stored)
 
     return wrapper
 
 
-def _give(seen: list[warnings.WarningMessage]) -> None:
-    """Warn again, as the computation did, under the caller's filters."""
+def warn_again(seen: list[warnings.WarningMessage]) -> None:
+    """Warn again what ``warnings.catch_warnings(record=True)`` recorded, as the
+    computation did, under the caller's filters."""
     for w in seen:
         warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)

@@ -141,14 +141,18 @@ def run_batch(
     reports = reports_dir or root / "reports"
     outcomes: list[RunOutcome] = []
     tasks = []
+    took: dict[str, float] = {}  # each run's previous duration, for the order
     for spec in specs:
         record = prepare(spec, root, show_code=show_code)
-        hit = None if force else cached_outcome(record, reports)
+        previous = read_sidecar(sidecar_path(reports, record["name"]))
+        hit = None if force else cached_outcome(record, reports, previous)
         if hit is not None:
             outcomes.append(hit)
-        else:
-            tasks.append(RunTask(spec, record, root, reports, show_code))
-    tasks = longest_first(tasks, reports)
+            continue
+        tasks.append(RunTask(spec, record, root, reports, show_code))
+        if previous is not None and isinstance(previous.get("duration_s"), int | float):
+            took[record["name"]] = float(previous["duration_s"])
+    tasks = longest_first(tasks, took)
     bar = tqdm(total=len(specs), unit="run", desc="evaluatie", disable=not progress)
     for outcome in outcomes:
         bar.write(outcome_line(outcome))
@@ -171,17 +175,15 @@ def run_batch(
     return BatchResult(outcomes, time.perf_counter() - t0, index)
 
 
-def longest_first(tasks: list[RunTask], reports: Path) -> list[RunTask]:
-    """``tasks`` by expected duration, longest first (the previous run's recorded time,
-    else the notebook's ``expected_seconds``): with several workers a long run started
-    last would finish alone, after the rest (on a fresh clone the innovatiebudget report
-    ended 48 s after it started, 22 s into the batch)."""
+def longest_first(tasks: list[RunTask], took: dict[str, float]) -> list[RunTask]:
+    """``tasks`` by expected duration, longest first (``took``: the previous run's time
+    by run name, else the notebook's ``expected_seconds``): with several workers a long
+    run started last would finish alone, after the rest (on a fresh clone the
+    innovatiebudget report ended 48 s after it started, 22 s into the batch)."""
 
     def expected(task: RunTask) -> float:
-        previous = read_sidecar(sidecar_path(reports, task.record["name"]))
-        if previous is not None and isinstance(previous.get("duration_s"), int | float):
-            return float(previous["duration_s"])
-        return type(task.spec.params).expected_seconds
+        name = task.record["name"]
+        return took[name] if name in took else type(task.spec.params).expected_seconds
 
     return sorted(tasks, key=expected, reverse=True)  # stable: ties keep their order
 

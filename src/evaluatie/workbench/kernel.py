@@ -204,6 +204,5 @@ def open_for_worker(root: Path) -> None:
     global _current
     import atexit
 
-    one_blas_thread()
     _current = WarmKernel(root)
     atexit.register(_current.close)

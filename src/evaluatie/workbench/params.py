@@ -42,6 +42,7 @@ from pydantic import (
 
 from evaluatie.core.errors import DataQualityWarning, EvaluatieError, ParameterError
 from evaluatie.core.language import DEFAULT_LANGUAGE, Language
+from evaluatie.core.memo import warn_again
 from evaluatie.sources.layouts import PROVIDERS_2022
 from evaluatie.sources.outcomes import outcomes_of
 from evaluatie.sources.vve import VVE_OUTCOMES
@@ -626,8 +627,7 @@ def validate(
         for w in seen:
             if issubclass(w.category, DataQualityWarning):
                 checker.note(str(w.message))
-            else:
-                warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+        warn_again([w for w in seen if not issubclass(w.category, DataQualityWarning)])
         if problems:
             lines = [f"{source}: {len(problems)} problem(s) with the design of {notebook!r}:"]
             lines += [f"  - {p}" for p in problems]

@@ -225,9 +225,13 @@ def read_sidecar(path: Path) -> dict[str, Any] | None:
     return record if isinstance(record, dict) and record.get("kind") == RECORD_KIND else None
 
 
-def cache_hit(reports: Path, record: dict[str, Any]) -> dict[str, Any] | None:
-    """The previous record if it succeeded with the same cache key and its report exists."""
-    previous = read_sidecar(sidecar_path(reports, record["name"]))
+def cache_hit(
+    reports: Path, record: dict[str, Any], previous: dict[str, Any] | None = None
+) -> dict[str, Any] | None:
+    """The previous record if it succeeded with the same cache key and its report exists
+    (``previous``: that record if the caller has read it already)."""
+    if previous is None:
+        previous = read_sidecar(sidecar_path(reports, record["name"]))
     if (
         previous is not None
         and previous.get("status") == "ok"

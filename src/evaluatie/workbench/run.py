@@ -89,9 +89,12 @@ def prepare(spec: RunSpec, root: Path, *, show_code: bool = False) -> dict[str, 
     return run_record(spec, root, notebook_path(root, spec.notebook), show_code=show_code)
 
 
-def cached_outcome(record: dict[str, Any], reports: Path) -> RunOutcome | None:
-    """The outcome of the previous identical successful run, if its report is still there."""
-    previous = cache_hit(reports, record)
+def cached_outcome(
+    record: dict[str, Any], reports: Path, previous: dict[str, Any] | None = None
+) -> RunOutcome | None:
+    """The outcome of the previous identical successful run, if its report is still there
+    (``previous``: its record, if already read)."""
+    previous = cache_hit(reports, record, previous)
     if previous is None:
         return None
     name = record["name"]
