@@ -54,13 +54,14 @@ def run_batch(params: list[Path], jobs: int, folder: Path) -> float:
     """Wall time of one forced batch of ``params`` on ``jobs`` workers."""
     cmd = [str(EVALUATIE), "run", *map(str, params), "--force", "-j", str(jobs)]
     start = time.perf_counter()
-    subprocess.run(
+    done = subprocess.run(
         [*cmd, "--reports", str(folder)],
         cwd=ROOT,
-        check=True,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
     )
+    if done.returncode != 0:  # a failed report has no timings to read
+        sys.exit(f"the batch failed (exit {done.returncode}):\n{done.stderr.decode()[-2000:]}")
     return time.perf_counter() - start
 
 
@@ -70,7 +71,12 @@ def main() -> None:
     parser.add_argument("--params", nargs="*", type=Path, help="params files (default: all)")
     args = parser.parse_args()
     params = args.params or sorted((ROOT / "params").glob("*.yaml"))
-    jobs = [int(j) for j in args.jobs.split(",")]
+    if missing := [str(p) for p in params if not p.is_file()]:
+        parser.error(f"no such params file: {', '.join(missing)}")
+    try:
+        jobs = [int(j) for j in args.jobs.split(",")]
+    except ValueError:
+        parser.error(f"--jobs takes worker counts like 1,2; got {args.jobs!r}")
     print(
         f"{len(params)} reports; load average before: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores"
     )
