@@ -74,5 +74,26 @@ def linear_test(
 
     if not np.isfinite(n0[0]):
         return math.nan, math.nan, math.nan
+    n1, d01, d11 = _without_rounding(n1, d01, d11)
     lo, hi = invert(p, float(n0[0]), math.sqrt(max(float(d00[0]), 0.0)), alpha)
     return p(0.0), lo, hi
+
+
+def _without_rounding(
+    n1: np.ndarray, d01: np.ndarray, d11: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The treatment path's terms with those of assignments where it enters the
+    statistic only through rounding set to zero.
+
+    In a pre-period cell the observed treatment path is zero, so the observed estimate
+    does not depend on ``r``; its ``n1`` and ``d11`` are then rounding residues
+    (~1e-19 of the other assignments'), which at the ``r`` of ~2^40 standard errors
+    that the bracketing reaches decide whether a bound is infinite or 1e9. With them
+    zero the observed statistic is constant in ``r``, as it is exactly."""
+    scale_n1 = np.max(np.abs(n1), where=np.isfinite(n1), initial=0.0)
+    scale_d11 = np.max(np.abs(d11), where=np.isfinite(d11), initial=0.0)
+    flat = (np.abs(n1) <= 1e-12 * scale_n1) & (np.abs(d11) <= 1e-12 * scale_d11)
+    if not flat.any():
+        return n1, d01, d11
+    zero = np.where(flat, 0.0, 1.0)
+    return n1 * zero, d01 * zero, d11 * zero
