@@ -10,7 +10,7 @@ import pytest
 from evaluatie import twfe
 from evaluatie.core.errors import ParameterError
 from evaluatie.inference import Randomization
-from evaluatie.inference.randomization import _Picker, assignments, n_assignments
+from evaluatie.inference.randomization import _Picker, assignments, n_assignments, permutations
 from evaluatie.synth.panels import clustered_panel
 
 KEYS = {"outcome": "y", "unit": "unit", "time": "year", "treatment": "d", "cluster": "group"}
@@ -64,6 +64,11 @@ def test_assignments_keep_the_design():
     np.testing.assert_array_equal(plans[0], labels)  # the observed one first
     for plan in plans:
         np.testing.assert_array_equal(np.sort(plan), np.sort(labels))
+    # the draws are numpy's permutations in turn, so a seed gives the same assignments
+    rng = np.random.default_rng(3)
+    expected = [rng.permutation(labels) for _ in range(99)]
+    np.testing.assert_array_equal(plans[1:], np.stack(expected))
+    assert permutations(labels, 0, rng).shape == (0, labels.size)
     small, enumerated = assignments(np.array([1, 0, 0, 0]), Randomization(draws=99))
     assert enumerated and sorted(map(tuple, small)) == sorted(
         {(1, 0, 0, 0), (0, 1, 0, 0), (0, 0, 1, 0), (0, 0, 0, 1)}

@@ -35,7 +35,12 @@ from evaluatie.engine.within import compact_codes
 from evaluatie.estimators.resample import PanelDesign
 from evaluatie.estimators.twfe import Prepared, prepare_regression
 from evaluatie.inference.power import InjectedDraws, smallest_effect
-from evaluatie.inference.randomization import PathDesign, Randomization, assignments
+from evaluatie.inference.randomization import (
+    PathDesign,
+    Randomization,
+    assignments,
+    permutations,
+)
 from evaluatie.inference.seeds import DEFAULT_SEED
 from evaluatie.inference.vcov import small_sample_factor
 
@@ -309,7 +314,7 @@ def _inject(
         draw_plans, own = plans[pick], pick
         ref = plans
     else:
-        draw_plans = np.stack([rng.permutation(labels) for _ in range(draws)])
+        draw_plans = permutations(labels, draws, rng)
         own = np.zeros(draws, dtype=np.intp)
         ref = plans[1:]  # each draw takes the place of the arbitrary first assignment
     shape = (len(draw_plans), len(ref) + (0 if enumerated else 1))

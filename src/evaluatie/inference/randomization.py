@@ -78,8 +78,21 @@ def assignments(labels: np.ndarray, settings: Randomization) -> tuple[np.ndarray
     if n_assignments(labels) <= settings.draws + 1:
         return _enumerate(labels), True
     rng = np.random.default_rng(DEFAULT_SEED if settings.seed is None else settings.seed)
-    drawn = np.stack([rng.permutation(labels) for _ in range(settings.draws)])
-    return np.vstack([labels[None, :], drawn]), False
+    return permutations(labels, settings.draws, rng, observed_first=True), False
+
+
+def permutations(
+    labels: np.ndarray, n: int, rng: np.random.Generator, *, observed_first: bool = False
+) -> np.ndarray:
+    """``n`` random permutations of ``labels`` as rows (after ``labels`` itself with
+    ``observed_first``): the draws of ``rng.permutation(labels)`` in turn, shuffled in
+    place, because stacking them copied 5,000 x 5,880 labels twice (half the time)."""
+    first = int(observed_first)
+    out = np.empty((n + first, labels.size), dtype=labels.dtype)
+    out[:] = labels
+    for row in out[first:]:
+        rng.shuffle(row)  # what rng.permutation does, on its own copy
+    return out
 
 
 def _enumerate(labels: np.ndarray) -> np.ndarray:
