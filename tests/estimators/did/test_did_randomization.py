@@ -170,3 +170,29 @@ def test_pretrend_test_reuses_the_cells_assignments_with_the_same_result():
     )  # recomputed from scratch
     assert test.statistic == pytest.approx(stat, rel=1e-12) and test.p == p
     assert found.draws == 299 + 1 or found.enumerated
+
+
+@pytest.mark.parametrize("kind", ["simple", "dynamic"])
+def test_aggregations_reuse_the_cells_assignments_with_the_same_result(kind):
+    from evaluatie.estimators.did.randomization import randomize
+
+    data = clustered_panel(n_units=120, n_groups=24, seed=9)
+    res = att_gt(data, **KEYS, inference=Randomization(draws=299, seed=4))
+    assert res.cell_randomization is not None and res.cell_randomization.plans is not None
+    agg = res.aggregate(kind)
+    plan = table_plan(
+        res.table,
+        res.panel.cohorts,
+        kind,
+        min_rel_time=-np.inf,
+        max_rel_time=np.inf,
+        balance_rel_time=None,
+    )
+    redrawn = randomize(
+        collapse(res.panel, "group"), res.layout, res.choice.method, 0.05, plan
+    )  # the assignments drawn again from the seed
+    levels = len(agg.table)
+    np.testing.assert_array_equal(agg.table["p"].to_numpy(), redrawn.p[:levels])
+    np.testing.assert_allclose(agg.table["ci_low"].to_numpy(), redrawn.ci_low[:levels], rtol=1e-12)
+    assert agg.overall.p == redrawn.p[levels]
+    assert agg.meta["inference"].draws == redrawn.draws

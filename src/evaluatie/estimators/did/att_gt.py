@@ -108,7 +108,14 @@ class AttGtResult(Result):
             max_rel_time=max_rel_time,
             balance_rel_time=balance_rel_time,
         )
-        found = randomize(collapsed, self.layout, choice.method, self.settings.alpha, plan)
+        found = randomize(
+            collapsed,
+            self.layout,
+            choice.method,
+            self.settings.alpha,
+            plan,
+            cells=self.cell_randomization,
+        )
         table = result.table.copy()
         levels = len(table)
         table["p"] = found.p[:levels]

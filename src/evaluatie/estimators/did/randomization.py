@@ -39,8 +39,8 @@ from evaluatie.inference.randomization import Randomization, assignments, permut
 from ._panel import PanelData
 from .aggregate import Plan
 
-#: Elements of the largest (assignments x units x cells) array built at once.
-_BLOCK = 2_000_000
+#: Elements of the largest (assignments x units x ...) array built at once.
+_BLOCK = 4_000_000
 
 
 @dataclass(frozen=True)
@@ -120,6 +120,9 @@ class RandomizationResult:
     draws: int
     enumerated: bool
     statistics: Statistics | None = field(default=None, repr=False, compare=False)
+    #: the assignments (draws x assignment units: cohort group indices), which the
+    #: aggregations and the pre-trend test of the same fit re-use instead of re-drawing
+    plans: np.ndarray | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass(frozen=True)
@@ -140,10 +143,13 @@ def randomize(
     method: Randomization,
     alpha: float,
     plan: Plan | None = None,
+    *,
+    cells: RandomizationResult | None = None,
 ) -> RandomizationResult:
     """Randomization p-values and intervals of the cells (``plan=None``) or of an
-    aggregation's levels followed by its overall estimate."""
-    plans, enumerated = _plans(c, layout, method)
+    aggregation's levels followed by its overall estimate. ``cells``: the cells'
+    result under the same ``method``, whose assignments are re-used."""
+    plans, enumerated = _plans(c, layout, method, cells)
     stats = _collect(c, layout, plans, plan)
     n0, n1, d00, d01, d11 = stats.n0, stats.n1, stats.d00, stats.d01, stats.d11
     n_rows = n0.shape[1]
@@ -160,7 +166,9 @@ def randomize(
             statistic=method.statistic,
             alpha=alpha,
         )
-    return RandomizationResult(p, lo, hi, len(plans), enumerated, stats if plan is None else None)
+    if plan is not None:
+        return RandomizationResult(p, lo, hi, len(plans), enumerated)
+    return RandomizationResult(p, lo, hi, len(plans), enumerated, stats, plans)
 
 
 def joint_test(
@@ -184,7 +192,7 @@ def joint_test(
     if cells is not None and cells.statistics is not None:
         stats, n_plans, enumerated = cells.statistics, cells.draws, cells.enumerated
     else:
-        plans, enumerated = _plans(c, layout, method)
+        plans, enumerated = _plans(c, layout, method, cells)
         stats, n_plans = _collect(c, layout, plans, None), len(plans)
     squares = stats.n0[:, rows] ** 2
     if method.statistic == "t":
@@ -196,24 +204,29 @@ def joint_test(
     return float(total[0]), p, RandomizationResult(np.array([p]), nan, nan, n_plans, enumerated)
 
 
-def _plans(c: Collapsed, layout: CellLayout, method: Randomization) -> tuple[np.ndarray, bool]:
+def _plans(
+    c: Collapsed, layout: CellLayout, method: Randomization, cells: RandomizationResult | None
+) -> tuple[np.ndarray, bool]:
+    if cells is not None and cells.plans is not None:
+        return cells.plans, cells.enumerated
     group = np.searchsorted(layout.cohorts, c.cohort)  # never treated (inf) -> last group
-    return assignments(group, method)
+    # the smallest integer type: the plans are kept with the cells' result (5,000 draws
+    # of 5,880 schools are 29 MB as bytes); numpy shuffles every type with the same draws
+    return assignments(group.astype(np.min_scalar_type(layout.treated.shape[0])), method)
 
 
 def _collect(c: Collapsed, layout: CellLayout, plans: np.ndarray, plan: Plan | None) -> Statistics:
     """:func:`assignment_statistics` of all ``plans``, in blocks that bound the memory."""
     n_rows = len(layout.t_idx) if plan is None else len(plan.levels) + 1
-    # Cells need only (assignments x groups x units) arrays; aggregations also build
-    # (assignments x units x cells) ones, except with equal weights (_equal_weight_terms)
-    n_groups = layout.treated.shape[0]
-    if plan is None:
-        widest = n_groups
-    elif np.all(c.weights == c.weights[0]):
-        widest = max(n_groups, n_rows)
-    else:
-        widest = max(len(layout.t_idx), n_rows)
-    size = max(1, _BLOCK // (c.n * widest))
+    n_cells = len(layout.t_idx)
+    # Per assignment: its labels, and the moved units' values gathered for the group sums
+    # (_Members; the cells' variance terms are the widest, 1 + 5 per cell); unequal
+    # weights in an aggregation also build (units x cells) arrays.
+    moved = c.n - int(np.bincount(plans[0]).max())
+    per_draw = c.n + moved * (1 + 5 * n_cells)
+    if plan is not None and not np.all(c.weights == c.weights[0]):
+        per_draw += c.n * max(n_cells, n_rows)
+    size = max(1, _BLOCK // per_draw)
     blocks = [
         assignment_statistics(c, layout, plans[i : i + size], plan)
         for i in range(0, len(plans), size)
@@ -226,6 +239,48 @@ def _collect(c: Collapsed, layout: CellLayout, plans: np.ndarray, plan: Plan | N
     )
 
 
+class _Members:
+    """The units of each cohort group in each assignment of a block, for group sums.
+
+    Every assignment keeps the groups' sizes, so the units of group ``h`` form a
+    ``draws x n_h`` index array. The largest group (the never treated, usually) is not
+    listed: its sums are the totals over all units minus the other groups' sums, so an
+    assignment costs its few treated units rather than all of them (a dense
+    ``draws x groups x units`` product took 60% of a grant report's att_gt test)."""
+
+    def __init__(self, groups: np.ndarray, n_groups: int) -> None:
+        self.n_draws = groups.shape[0]
+        self.n_groups = n_groups
+        self.base = int(np.argmax(np.bincount(groups[0], minlength=n_groups)))
+        draw, unit = np.nonzero(groups != self.base)
+        moved = unit.reshape(self.n_draws, -1)
+        label = groups[draw, unit].reshape(moved.shape)
+        order = np.argsort(label, axis=1, kind="stable")
+        #: per assignment, the moved units ordered by group (D x M), and their groups
+        self.units = np.take_along_axis(moved, order, axis=1)
+        self.label = np.take_along_axis(label, order, axis=1)
+        counts = np.bincount(self.label[0], minlength=n_groups)
+        bounds = np.concatenate([[0], np.cumsum(counts)])
+        self.segments = [(h, bounds[h], bounds[h + 1]) for h in range(n_groups) if counts[h]]
+
+    def sums(self, values: np.ndarray, *, by_group: bool = False) -> np.ndarray:
+        """Sums over each group's units (D x H x ...) of ``values`` (A x ...), or with
+        ``by_group`` of ``values`` (A x H x ...) holding each unit's value in each group."""
+        if by_group:
+            moved = values[self.units, self.label]  # D x M x ...
+            base_values = values[:, self.base]
+            moved_base = base_values[self.units]
+        else:
+            base_values = values
+            moved = moved_base = values[self.units]
+        tail = base_values.shape[1:]
+        out = np.zeros((self.n_draws, self.n_groups, *tail))
+        for h, start, stop in self.segments:
+            out[:, h] = moved[:, start:stop].sum(axis=1)
+        out[:, self.base] = base_values.sum(axis=0) - moved_base.sum(axis=1)
+        return out
+
+
 def assignment_statistics(
     c: Collapsed, layout: CellLayout, groups: np.ndarray, plan: Plan | None = None
 ) -> Statistics:
@@ -236,11 +291,10 @@ def assignment_statistics(
     ``h`` only, so they are computed per group and gathered to the units."""
     n_draws = groups.shape[0]
     w = c.weights / c.weights.mean()
-    onehot = (groups[:, :, None] == np.arange(layout.treated.shape[0])).astype(float)
-    by_group = onehot.transpose(0, 2, 1)  # D x H x A
+    members = _Members(groups, layout.treated.shape[0])
     treated = layout.treated.astype(float)  # H x K
     control = layout.control.astype(float)
-    size = np.matmul(by_group, w)  # D x H: weight of each group
+    size = members.sums(w)  # D x H: weight of each group
     s_t, s_c = size @ treated, size @ control  # D x K
     draw = np.arange(n_draws)[:, None]
     fixed = layout.reference
@@ -257,7 +311,7 @@ def assignment_statistics(
         alpha = treated / s_t[:, None, :] - control / s_c[:, None, :]  # D x H x K
     for values in (c.y, observed_path):
         dy = values[:, layout.t_idx] - values[:, layout.b_idx]  # A x K
-        totals = np.matmul(by_group, w[:, None] * dy)  # D x H x K
+        totals = members.sums(w[:, None] * dy)  # D x H x K
         with np.errstate(invalid="ignore", divide="ignore"):
             m1 = np.einsum("dhk,hk->dk", totals, treated) / s_t
             m0 = np.einsum("dhk,hk->dk", totals, control) / s_c
@@ -294,12 +348,12 @@ def assignment_statistics(
         psis.append(psi)
     n0, n1 = thetas
     if plan is None:
-        d00, d01, d11 = _cell_variance_terms(by_group, w, alpha, changes, betas)
+        d00, d01, d11 = _cell_variance_terms(members, w, alpha, changes, betas)
         for d in (d00, d01, d11):
             d[:, fixed] = 0.0
         return Statistics(n0, n1, d00, d01, d11)
     if equal_weights:
-        return Statistics(n0, n1, *_equal_weight_terms(w, groups, psis[0], psis[1]))
+        return Statistics(n0, n1, *_equal_weight_terms(w, members, psis[0], psis[1]))
     p0, p1 = psis
     return Statistics(n0, n1, (p0 * p0).sum(axis=1), (p0 * p1).sum(axis=1), (p1 * p1).sum(axis=1))
 
@@ -327,66 +381,28 @@ _Parts = tuple[np.ndarray, np.ndarray, np.ndarray]
 
 
 def _equal_weight_terms(
-    w: np.ndarray, groups: np.ndarray, parts0: _Parts, parts1: _Parts
+    w: np.ndarray, members: _Members, parts0: _Parts, parts1: _Parts
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``Σ_a ψ0ψ0, Σ_a ψ0ψ1, Σ_a ψ1ψ1`` (each D x m) from the parts ``(own, c, s)`` of
-    ``ψ_dam = w_a u_dam - s_dm`` with ``u_dam = own_a,h,m + c_d,h,m``, ``h = groups[d, a]``.
+    ``ψ_dam = w_a u_dam - s_dm`` with ``u_dam = own_a,h,m + c_d,h,m``, ``h`` the group of
+    unit ``a`` in assignment ``d``.
 
     ``Σ_a ψiψj = Σ_h [Q_ij + c_j R_i + c_i R_j + c_i c_j W2] - s_j Σ_h [L_i + c_i W1] -
     s_i Σ_h [L_j + c_j W1] + A s_i s_j`` with the group sums ``Q_ij = Σ_{a in h} w² own_i
-    own_j``, ``R_i = Σ w² own_i``, ``L_i = Σ w own_i``, ``W2 = Σ w²``, ``W1 = Σ w``. The
-    last group (never treated) holds most units: its sums are the totals over all units
-    minus those of the units an assignment moves to another group, so each assignment
-    costs its few treated units, not all of them (as the cells' _Picker does)."""
-    n_draws, n_units = groups.shape
-    own = (parts0[0], parts1[0])
-    n_groups = own[0].shape[1]
-    never = n_groups - 1
-    draw, unit = np.nonzero(groups != never)
-    group = groups[draw, unit]
-    w1, w2 = w[unit], w[unit] ** 2
-    size = n_draws * n_groups
-
-    def by_key(values: np.ndarray, key: np.ndarray, n: int) -> np.ndarray:
-        """Sums of ``values`` (pairs x ...) by ``key`` into ``n`` rows."""
-        flat = values.reshape(len(key), -1)
-        out = np.empty((n, flat.shape[1]))
-        for j in range(flat.shape[1]):
-            out[:, j] = np.bincount(key, weights=flat[:, j], minlength=n)
-        return out.reshape(n, *values.shape[1:])
-
-    def group_sums(per_unit: np.ndarray, moved: np.ndarray, moved_never: np.ndarray) -> np.ndarray:
-        """D x H x ... sums over each group's units: ``per_unit`` (all units, in the never
-        group) total, minus ``moved_never`` and plus ``moved`` (the moved units)."""
-        out = by_key(moved, draw * n_groups + group, size).reshape(
-            n_draws, n_groups, *moved.shape[1:]
-        )
-        out[:, never] += per_unit.sum(axis=0) - by_key(moved_never, draw, n_draws)
-        return out
-
-    mine = [o[unit, group] for o in own]  # pairs x m: the moved units' own in their group
-    base = [o[:, never] for o in own]  # A x m: every unit's own in the never group
-    moved_base = [b[unit] for b in base]
-    wa, wa2 = w[:, None], (w**2)[:, None]
-    q = {
-        (i, j): group_sums(wa2 * base[i] * base[j], w2[:, None] * mine[i] * mine[j],
-                           w2[:, None] * moved_base[i] * moved_base[j])
-        for i, j in ((0, 0), (0, 1), (1, 1))
-    }  # fmt: skip
-    r = [
-        group_sums(wa2 * base[i], w2[:, None] * mine[i], w2[:, None] * moved_base[i])
-        for i in (0, 1)
-    ]
-    lin = [
-        group_sums(wa * base[i], w1[:, None] * mine[i], w1[:, None] * moved_base[i]) for i in (0, 1)
-    ]
-    ones = np.ones((n_units, 1))
-    cnt2 = group_sums(wa2 * ones, w2[:, None], w2[:, None])  # D x H x 1
-    cnt1 = group_sums(wa * ones, w1[:, None], w1[:, None])
+    own_j``, ``R_i = Σ w² own_i``, ``L_i = Σ w own_i``, ``W2 = Σ w²``, ``W1 = Σ w``, each
+    a sum over the units of a group of their value in that group (:class:`_Members`)."""
+    n_units = w.shape[0]
+    own = (parts0[0], parts1[0])  # A x H x m
+    w1, w2 = w[:, None, None], (w**2)[:, None, None]
+    q = {(i, j): members.sums(w2 * own[i] * own[j], by_group=True) for i, j in _PAIRS}
+    r = [members.sums(w2 * own[i], by_group=True) for i in (0, 1)]
+    lin = [members.sums(w1 * own[i], by_group=True) for i in (0, 1)]
+    cnt2 = members.sums((w**2)[:, None])  # D x H x 1
+    cnt1 = members.sums(w[:, None])
     c = (parts0[1], parts1[1])
     s_ = (parts0[2], parts1[2])
     terms = []
-    for i, j in ((0, 0), (0, 1), (1, 1)):
+    for i, j in _PAIRS:
         quad = (q[i, j] + c[j] * r[i] + c[i] * r[j] + c[i] * c[j] * cnt2).sum(axis=1)
         li = (lin[i] + c[i] * cnt1).sum(axis=1)
         lj = (lin[j] + c[j] * cnt1).sum(axis=1)
@@ -394,8 +410,12 @@ def _equal_weight_terms(
     return terms[0], terms[1], terms[2]
 
 
+#: The pairs of the outcome (0) and the treatment path (1) in the variance terms.
+_PAIRS = ((0, 0), (0, 1), (1, 1))
+
+
 def _cell_variance_terms(
-    by_group: np.ndarray,
+    members: _Members,
     w: np.ndarray,
     alpha: np.ndarray,
     changes: list[np.ndarray],
@@ -416,7 +436,7 @@ def _cell_variance_terms(
     b0, b1 = (b - alpha * s for b, s in zip(betas, shift, strict=True))
     w2 = (w * w)[:, None]
     moments = np.concatenate([w2, w2 * d0, w2 * d1, w2 * d0 * d0, w2 * d0 * d1, w2 * d1 * d1], 1)
-    sums = np.matmul(by_group, moments)  # D x H x (1 + 5K)
+    sums = members.sums(moments)  # D x H x (1 + 5K)
     one = sums[:, :, :1]
     s0, s1, s00, s01, s11 = (sums[:, :, 1 + i * n_cells : 1 + (i + 1) * n_cells] for i in range(5))
     a2 = alpha * alpha
