@@ -69,6 +69,13 @@ def test_assignments_keep_the_design():
     expected = [rng.permutation(labels) for _ in range(99)]
     np.testing.assert_array_equal(plans[1:], np.stack(expected))
     assert permutations(labels, 0, rng).shape == (0, labels.size)
+    # other labels on as many units re-use the shuffled positions: still their own draws
+    other = np.array([5, 0, 0, 1, 1, 0, 0, 2])
+    rng = np.random.default_rng(3)
+    expected = [rng.permutation(other) for _ in range(99)]
+    np.testing.assert_array_equal(
+        assignments(other, Randomization(draws=99, seed=3))[0][1:], expected
+    )
     small, enumerated = assignments(np.array([1, 0, 0, 0]), Randomization(draws=99))
     assert enumerated and sorted(map(tuple, small)) == sorted(
         {(1, 0, 0, 0), (0, 1, 0, 0), (0, 0, 1, 0), (0, 0, 0, 1)}

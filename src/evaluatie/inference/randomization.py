@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Literal
 
@@ -73,12 +74,51 @@ def n_assignments(labels: np.ndarray) -> int:
 
 def assignments(labels: np.ndarray, settings: Randomization) -> tuple[np.ndarray, bool]:
     """Re-assignments of ``labels`` (one per assignment unit) as rows of a matrix, the
-    observed one first, and whether they are all of them (exact enumeration)."""
+    observed one first, and whether they are all of them (exact enumeration).
+
+    Labels that are small non-negative integers come back in the smallest integer type
+    holding them: 5,000 draws of 5,880 schools are 29 MB as bytes, and only writing the
+    first touch of 235 MB of int64 took 0.6 s."""
     labels = np.asarray(labels)
+    if labels.dtype.kind in "iu" and labels.size and labels.min() >= 0:
+        labels = labels.astype(np.min_scalar_type(labels.max()))
     if n_assignments(labels) <= settings.draws + 1:
         return _enumerate(labels), True
-    rng = np.random.default_rng(DEFAULT_SEED if settings.seed is None else settings.seed)
-    return permutations(labels, settings.draws, rng, observed_first=True), False
+    seed = DEFAULT_SEED if settings.seed is None else settings.seed
+    order = _shuffled_positions(labels.size, settings.draws, seed)
+    out = np.empty((settings.draws + 1, labels.size), dtype=labels.dtype)
+    out[0] = labels
+    np.take(labels, order, out=out[1:], mode="clip")  # valid positions; 'raise' buffers
+    return out, False
+
+
+#: Shuffled positions kept per process, by (units, draws, seed): at most this many
+#: bytes in all, the most recently used kept.
+_POSITIONS_BYTES = 256 * 2**20
+_POSITIONS: OrderedDict[tuple[int, int, int], np.ndarray] = OrderedDict()
+
+
+def _shuffled_positions(n: int, draws: int, seed: int) -> np.ndarray:
+    """``draws`` shuffles of the positions ``0..n-1`` from ``seed`` (read-only).
+
+    Numpy's shuffle swaps positions whatever the values, so ``rng.permutation(labels)``
+    is ``labels[rng.permutation(n)]``: the draws depend on the number of assignment
+    units and the seed only. A grant report's TWFE test, its inference table, its event
+    study and its att_gt test re-assign the same 5,880 schools with the same seed, and
+    shuffling 5,000 x 5,880 positions takes 0.4 s; they are shuffled once."""
+    key = (n, draws, seed)
+    if key in _POSITIONS:
+        _POSITIONS.move_to_end(key)
+        return _POSITIONS[key]
+    order = permutations(
+        np.arange(n, dtype=np.min_scalar_type(max(n - 1, 0))), draws, np.random.default_rng(seed)
+    )
+    order.flags.writeable = False
+    if order.nbytes <= _POSITIONS_BYTES:
+        _POSITIONS[key] = order
+        while sum(kept.nbytes for kept in _POSITIONS.values()) > _POSITIONS_BYTES:
+            _POSITIONS.popitem(last=False)
+    return order
 
 
 def permutations(

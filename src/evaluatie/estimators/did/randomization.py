@@ -210,9 +210,7 @@ def _plans(
     if cells is not None and cells.plans is not None:
         return cells.plans, cells.enumerated
     group = np.searchsorted(layout.cohorts, c.cohort)  # never treated (inf) -> last group
-    # the smallest integer type: the plans are kept with the cells' result (5,000 draws
-    # of 5,880 schools are 29 MB as bytes); numpy shuffles every type with the same draws
-    return assignments(group.astype(np.min_scalar_type(layout.treated.shape[0])), method)
+    return assignments(group, method)
 
 
 def _collect(c: Collapsed, layout: CellLayout, plans: np.ndarray, plan: Plan | None) -> Statistics:
