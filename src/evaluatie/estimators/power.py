@@ -317,28 +317,65 @@ def _inject(
         draw_plans = permutations(labels, draws, rng)
         own = np.zeros(draws, dtype=np.intp)
         ref = plans[1:]  # each draw takes the place of the arbitrary first assignment
-    shape = (len(draw_plans), len(ref) + (0 if enumerated else 1))
-    n0, n1, d00, d01, d11 = (np.empty(shape) for _ in range(5))
-    block = max(1, 8_000_000 // max(1, design.n_clusters * len(ref)))
     pieces = design.label_pieces(paths)
+    # The reference assignments are the same for every draw: fitted once, and the
+    # outcome itself (y) solved once; each draw then adds its treatment as an outcome.
+    observed = [(design.q, design.e)]
+    observed_products = design.outcome_products(observed, paths)
+    ref_fit = design.assign(ref, paths, pieces)
+    beta_y, score_y = design.solve(ref_fit, observed, observed_products)
+    ref_terms = _Terms.of(design.factor, ref_fit.bread, beta_y, score_y)
+    parts: list[tuple[np.ndarray, ...]] = []
+    block = max(1, 8_000_000 // max(1, design.n_clusters * len(ref)))
     for start in range(0, len(draw_plans), block):
         chunk = draw_plans[start : start + block]
-        # the outcome itself (y), then each draw's treatment as an outcome (x_d)
-        outcomes = [(design.q, design.e)]
-        outcomes += [design.outcome_of(paths[plan], 0) for plan in chunk]
-        fit_plans = ref if enumerated else np.vstack([chunk, ref])
-        bread, betas, scores = design.fit(fit_plans, paths, outcomes, pieces)
-        b2 = design.factor * bread[:, 0, 0] ** 2
-        for i in range(len(chunk)):
-            # each draw's columns: its reference set, the draw itself first if drawn
-            cols = slice(None) if enumerated else np.r_[i, len(chunk) : len(fit_plans)]
-            s0, s1 = scores[0][cols, :, 0], scores[i + 1][cols, :, 0]
-            n0[start + i] = betas[0][cols, 0]
-            n1[start + i] = betas[i + 1][cols, 0]
-            d00[start + i] = b2[cols] * np.einsum("rg,rg->r", s0, s0)
-            d01[start + i] = b2[cols] * np.einsum("rg,rg->r", s0, s1)
-            d11[start + i] = b2[cols] * np.einsum("rg,rg->r", s1, s1)
+        outcomes = [design.outcome_of(paths[plan], 0) for plan in chunk]  # x_d as outcome
+        products = design.outcome_products(outcomes, paths)
+        beta_x, score_x = design.solve(ref_fit, outcomes, products)
+        cols = ref_terms.against(beta_x, score_x)  # chunk x reference
+        if not enumerated:
+            # each draw's own assignment first: y and that draw's x_d under it (the
+            # diagonal of the chunk's assignments x the chunk's outcomes)
+            own_fit = design.assign(chunk, paths, pieces)
+            own_y = design.solve(own_fit, observed, observed_products)
+            mine = _Terms.of(design.factor, own_fit.bread, *own_y).against(
+                *design.solve(own_fit, outcomes, products)
+            )
+            cols = tuple(
+                np.concatenate([np.diagonal(o)[:, None], c], axis=1)
+                for o, c in zip(mine, cols, strict=True)
+            )
+        parts.append(cols)
+    n0, n1, d00, d01, d11 = (np.concatenate([p[i] for p in parts]) for i in range(5))
     return InjectedDraws(n0, n1, d00, d01, d11, own), Plans(draw_plans, ref, paths, enumerated)
+
+
+class _Terms(NamedTuple):
+    """The outcome's estimate and CRV1 variance term per assignment of a set, for the
+    statistics of :class:`InjectedDraws` (whose ``n1``, ``d01``, ``d11`` come from each
+    draw's treatment used as the outcome under the same assignments)."""
+
+    b2: np.ndarray  # the CRV1 factor times the bread's square (k = 1)
+    n0: np.ndarray
+    s0: np.ndarray  # the outcome's cluster scores (assignments x G)
+    d00: np.ndarray
+
+    @classmethod
+    def of(cls, factor: float, bread: np.ndarray, beta: np.ndarray, scores: np.ndarray) -> _Terms:
+        b2 = factor * bread[:, 0, 0] ** 2
+        s0 = scores[:, :, 0, 0]
+        return cls(b2, beta[:, 0, 0], s0, b2 * np.einsum("rg,rg->r", s0, s0))
+
+    def against(self, beta_x: np.ndarray, score_x: np.ndarray) -> tuple[np.ndarray, ...]:
+        """``n0, n1, d00, d01, d11`` (draws x assignments) for the draws' treatments as
+        outcomes ``beta_x`` (assignments x k x draws), ``score_x`` (assignments x G x k x
+        draws)."""
+        s1 = score_x[:, :, 0, :]  # r g c
+        n1 = beta_x[:, 0, :].T  # c r
+        d01 = (self.b2[:, None] * np.einsum("rg,rgc->rc", self.s0, s1)).T
+        d11 = (self.b2[:, None] * np.einsum("rgc,rgc->rc", s1, s1)).T
+        shape = n1.shape
+        return np.broadcast_to(self.n0, shape), n1, np.broadcast_to(self.d00, shape), d01, d11
 
 
 def _row(
