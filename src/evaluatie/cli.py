@@ -113,7 +113,7 @@ def _cmd_params(args: argparse.Namespace) -> int:
 
 
 def _run_files(paths: Sequence[Path], args: argparse.Namespace, *, sweeps: bool) -> int:
-    from evaluatie.workbench.batch import run_batch
+    from evaluatie.workbench.batch import run_batch, started_ahead
     from evaluatie.workbench.run import project_root
     from evaluatie.workbench.sweep import load_runs
 
@@ -127,17 +127,22 @@ def _run_files(paths: Sequence[Path], args: argparse.Namespace, *, sweeps: bool)
         from evaluatie.workbench.pdf import find_browser
 
         browser = find_browser()  # refused now, not after the runs
-    specs = load_runs(paths, root=root, sweeps=sweeps)  # all validated before any kernel
-    result = run_batch(
-        specs,
-        started=t0,
-        root=root,
-        reports_dir=reports,
-        jobs=args.jobs,
-        scheduler=args.scheduler,
-        force=args.force,
-        show_code=args.show_code,
-    )
+    # The kernels boot while the params files are checked (no run starts before all
+    # are); a sweep file may hold several runs, and a scheduler brings its own workers.
+    may_run = 0 if args.scheduler else max(len(paths), 2) if sweeps else len(paths)
+    with started_ahead(root, args.jobs, may_run) as ahead:
+        specs = load_runs(paths, root=root, sweeps=sweeps)
+        result = run_batch(
+            specs,
+            started=t0,
+            root=root,
+            reports_dir=reports,
+            jobs=args.jobs,
+            scheduler=args.scheduler,
+            force=args.force,
+            show_code=args.show_code,
+            ahead=ahead,
+        )
     print(result.summary())
     if browser is not None:
         from evaluatie.workbench.pdf import print_pdf

@@ -9,6 +9,7 @@ gives on a fresh kernel. The same holds for real reports, and no kernel outlives
 from __future__ import annotations
 
 import json
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -82,6 +83,28 @@ def test_a_reused_kernel_gives_the_outputs_of_a_fresh_one(tmp_path: Path) -> Non
     assert "warned: from a module" in text  # shown again: not remembered, not ignored
     assert _outputs(tmp_path / "warm.ipynb") == fresh
     assert _outputs(tmp_path / "warm_again.ipynb") == fresh
+    assert kernel.current() is None
+
+
+def test_a_kernel_started_ahead_in_a_thread_gives_the_outputs_of_a_fresh_one(
+    tmp_path: Path,
+) -> None:
+    """What a batch does while it checks the params files: start the kernel and import
+    the reports' modules in a thread; the first notebook then runs on that kernel."""
+    (tmp_path / "warner.py").write_text(
+        "import warnings\n\n\ndef warn():\n    warnings.warn('from a module')\n", encoding="utf-8"
+    )
+    notebook = _notebook(tmp_path / "looks.ipynb", LOOKS_AT_EVERYTHING)
+    _run(notebook, tmp_path / "fresh.ipynb")
+    with warm_kernel(tmp_path) as warm:
+        ahead = threading.Thread(target=warm.prestart)
+        ahead.start()
+        ahead.join()
+        started = warm._km
+        assert started is not None and started.has_kernel
+        _run(notebook, tmp_path / "ahead.ipynb")
+        assert warm._km is started and started.has_kernel  # the same kernel ran it
+    assert _outputs(tmp_path / "ahead.ipynb") == _outputs(tmp_path / "fresh.ipynb")
     assert kernel.current() is None
 
 
@@ -176,3 +199,26 @@ def test_vve_reports_after_one_another_equal_their_runs_alone(tmp_path: Path) ->
         _outputs(tmp_path / "alone" / "leiden.ipynb"),
     )
     assert "image/png" in json.dumps(alone) and batch == alone
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_kernels_started_ahead_of_refused_params_files_do_not_outlive_the_command(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], jobs: str
+) -> None:
+    """The kernels boot while the params files are checked; when one is refused the
+    command says why and leaves no kernel behind (none ran a notebook)."""
+    from evaluatie.cli import main
+
+    monkeypatch.chdir(REPO)
+    mark = uuid.uuid4().hex
+    monkeypatch.setenv("EVALUATIE_TEST_MARK", mark)
+    good, bad = tmp_path / "good.yaml", tmp_path / "bad.yaml"
+    good.write_text("\n".join([*EXAMS, "  gemeente: GM0363"]) + "\n", encoding="utf-8")
+    bad.write_text("\n".join([*EXAMS[:-1], "  first_year: 1814"]) + "\n", encoding="utf-8")
+    code = main(["run", str(good), str(bad), "-j", jobs, "--reports", str(tmp_path / "out")])
+    assert code != 0 and "first_year" in capsys.readouterr().err
+    assert not (tmp_path / "out" / "good.ipynb").exists()  # nothing ran
+    deadline = time.monotonic() + 20  # the workers' kernels finish starting, then stop
+    while _kernels(mark) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not _kernels(mark)
