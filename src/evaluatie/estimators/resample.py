@@ -41,7 +41,7 @@ from evaluatie.inference.wild import (
     ClusterMoments,
     WildBootstrap,
     draw_weights,
-    wild_t_test,
+    wild_t_tests,
     wild_wald_test,
 )
 
@@ -319,10 +319,9 @@ def _wild(
 ) -> Resampled:
     m = design.moments(by_unit=method.bootcluster == "unit")
     v, enumerated = draw_weights(m.n_groups, method)
-    tests = [
-        wild_t_test(m, j, v, restricted=method.restricted, enumerated=enumerated, alpha=alpha)
-        for j in rows
-    ]
+    tests = wild_t_tests(
+        m, rows, v, restricted=method.restricted, enumerated=enumerated, alpha=alpha
+    )
     pre = None
     if joint:
         pre = wild_wald_test(m, joint, v, restricted=method.restricted, enumerated=enumerated).p
