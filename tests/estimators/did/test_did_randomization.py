@@ -55,6 +55,18 @@ def _refit(c, cohort: np.ndarray, y: np.ndarray, settings: CellSettings, kind: s
     return estimates, agg.influence / panel.n
 
 
+def _full_plan(res: AttGtResult, kind: str):
+    """The aggregation ``kind`` over all relative times, as ``aggregate`` plans it."""
+    return table_plan(
+        res.table,
+        res.panel.cohorts,
+        kind,
+        min_rel_time=-np.inf,
+        max_rel_time=np.inf,
+        balance_rel_time=None,
+    )
+
+
 @pytest.mark.parametrize("kind", [None, "simple", "group", "dynamic", "calendar"])
 @pytest.mark.parametrize("control", ["never_treated", "not_yet_treated"])
 @pytest.mark.parametrize("weighted", [True, False])
@@ -77,16 +89,7 @@ def test_vectorized_statistics_equal_refitting_each_assignment(kind, control, we
     settings = CellSettings(
         control=control, est_method="dr", anticipation=0, base_period="varying", alpha=0.05
     )
-    plan = None
-    if kind is not None:
-        plan = table_plan(
-            res.table,
-            res.panel.cohorts,
-            kind,
-            min_rel_time=-np.inf,
-            max_rel_time=np.inf,
-            balance_rel_time=None,
-        )
+    plan = None if kind is None else _full_plan(res, kind)
     group = np.searchsorted(res.layout.cohorts, c.cohort)
     plans, _ = assignments(group, Randomization(draws=99, seed=1))
     stats = assignment_statistics(c, res.layout, plans[:4], plan)
@@ -180,14 +183,7 @@ def test_aggregations_reuse_the_cells_assignments_with_the_same_result(kind):
     res = att_gt(data, **KEYS, inference=Randomization(draws=299, seed=4))
     assert res.cell_randomization is not None and res.cell_randomization.plans is not None
     agg = res.aggregate(kind)
-    plan = table_plan(
-        res.table,
-        res.panel.cohorts,
-        kind,
-        min_rel_time=-np.inf,
-        max_rel_time=np.inf,
-        balance_rel_time=None,
-    )
+    plan = _full_plan(res, kind)
     redrawn = randomize(
         collapse(res.panel, "group"), res.layout, res.choice.method, 0.05, plan
     )  # the assignments drawn again from the seed
