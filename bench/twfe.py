@@ -34,7 +34,8 @@ Like-for-like conventions:
 * ours ``vcov="linearmodels-absorbing"`` vs ``AbsorbingLS(...).fit(cov_type="clustered",
   debiased=True)``.
 
-Run:  ``python bench/twfe.py``  (``--help`` for the options).
+Run:  ``python bench/twfe.py``  (``--help`` for the options; ``--memory-only`` for the
+peak-memory table alone, e.g. ``--memory-only --layout unbalanced --rows 8e6``).
 """
 
 from __future__ import annotations
@@ -356,17 +357,7 @@ def report(results: list[Row], memory: PeakMemory) -> None:
     if not memory.available:
         print("peak extra memory: not measured (needs Linux /proc)")
     else:
-        print("peak extra memory of one fit (VmHWM after - VmRSS before)")
-        print(
-            f"{'layout':<11}{'rows':>11} | {'ours MB':>8} {'B/row':>6} | "
-            f"{'pyfixest MB':>11} {'B/row':>6} | {'ratio':>6}"
-        )
-        for r in results:
-            mo, mp = r.memory["ours"], r.memory["pyfixest"]
-            print(
-                f"{r.layout:<11}{r.rows:>11,} | {mo / 1e6:8.1f} {mo / r.rows:6.1f} | "
-                f"{mp / 1e6:11.1f} {mp / r.rows:6.1f} | {mo / mp:6.3f}"
-            )
+        memory_report([(r.layout, r.rows, r.memory) for r in results])
 
     print()
     print("agreement (treatment coefficient and CRV1 SE)")
@@ -378,6 +369,36 @@ def report(results: list[Row], memory: PeakMemory) -> None:
         if r.diff_lm is not None:
             line += f"  vs linearmodels {r.diff_lm[0]:.1e} / {r.diff_lm[1]:.1e}"
         print(line)
+
+
+def memory_report(results: list[tuple[str, int, dict[str, float]]]) -> None:
+    """The peak-memory table: layout, rows and the peaks of ours and pyfixest."""
+    print("peak extra memory of one fit (VmHWM after - VmRSS before)")
+    print(
+        f"{'layout':<11}{'rows':>11} | {'ours MB':>8} {'B/row':>6} | "
+        f"{'pyfixest MB':>11} {'B/row':>6} | {'ratio':>6}"
+    )
+    for layout, rows, peaks in results:
+        mo, mp = peaks["ours"], peaks["pyfixest"]
+        print(
+            f"{layout:<11}{rows:>11,} | {mo / 1e6:8.1f} {mo / rows:6.1f} | "
+            f"{mp / 1e6:11.1f} {mp / rows:6.1f} | {mo / mp:6.3f}"
+        )
+
+
+def memory_only(args: argparse.Namespace) -> None:
+    """``--memory-only``: the peak-memory table alone (a fresh process per fit, as in
+    the full run), without the timed rounds and the agreement checks."""
+    results = []
+    for layout in args.layout:
+        for rows in args.rows:
+            n = len(make_layout(layout, rows, args.seed))
+            peaks = {
+                name: peak_in_child(name, layout, rows, args.seed) for name in ("ours", "pyfixest")
+            }
+            print(f"  done: {layout} {n:,} rows", flush=True)
+            results.append((layout, n, peaks))
+    memory_report(results)
 
 
 def main() -> None:
@@ -400,6 +421,9 @@ def main() -> None:
         "--linearmodels", action="store_true", help="run linearmodels at every size"
     )
     parser.add_argument("--seed", type=int, default=2024)
+    parser.add_argument(
+        "--memory-only", action="store_true", help="only the peak memory, no timings (Linux)"
+    )
     parser.add_argument("--peak-of", help=argparse.SUPPRESS)  # internal: memory child
     args = parser.parse_args()
     if args.peak_of:
@@ -409,6 +433,11 @@ def main() -> None:
     if unknown:
         parser.error(f"unknown layout(s) {sorted(unknown)}; expected {LAYOUTS}")
     quiet_peers()
+    if args.memory_only:
+        if not PeakMemory().available:
+            parser.error("--memory-only needs Linux /proc")
+        memory_only(args)
+        return
 
     memory = PeakMemory()
     print(f"python {sys.version.split()[0]}, numpy {np.__version__}, pandas {pd.__version__}")

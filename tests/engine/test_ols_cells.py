@@ -172,6 +172,21 @@ def test_singletons_and_missing_values(
     assert ours.meta["dropped_singletons"] == 6
     assert ours.meta["dropped_missing"] == 3
     assert_same(ours, rows)
+    # the sample's rows are the input positions kept, in 4 bytes each
+    sample = build_sample(
+        data,
+        outcome="y",
+        regressors={"d": data["d"].to_numpy()},
+        unit="school",
+        time="year",
+        cluster="gemeente",
+        weights="w",
+    )
+    assert sample.rows is not None and sample.rows.dtype == np.int32
+    dropped = [3, 50, 7, *range(len(panel), len(data))]
+    np.testing.assert_array_equal(sample.rows, np.delete(np.arange(len(data)), dropped))
+    np.testing.assert_array_equal(sample.y, data["y"].to_numpy()[sample.rows])
+    np.testing.assert_array_equal(sample.x[:, 0], data["d"].to_numpy()[sample.rows])
 
 
 def test_one_row_per_cell(monkeypatch: pytest.MonkeyPatch, cell_calls: list[int]) -> None:

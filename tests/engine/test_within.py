@@ -143,6 +143,33 @@ def test_not_converging_warns() -> None:
     assert not result.converged
 
 
+@pytest.mark.parametrize(
+    "sizes",
+    [(5_000, 12), (3_000, 7), (150_000, 100), (600,)],
+    ids=["dense", "dense-all-present", "hashed", "one-factor"],
+)
+def test_cells_are_int32_and_gather_back(sizes: tuple[int, ...]) -> None:
+    """The row cells are narrowed to int32 (in place, over chunk boundaries) and map
+    every row to its factor levels; the chunked row passes agree with plain numpy."""
+    rng = np.random.default_rng(4)
+    n = 200_003  # a few chunks of 65,536 rows and a partial one
+    factors = random_factors(rng, n, sizes)
+    if sizes == (3_000, 7):
+        factors[0][: 3_000 * 7] = np.repeat(np.arange(3_000), 7)  # every combination
+        factors[1][: 3_000 * 7] = np.tile(np.arange(7), 3_000)
+    fe = make_fe(factors)
+    assert fe.cell.dtype == (np.intp if len(sizes) == 1 else np.int32)
+    for codes, cell_codes in zip(fe.codes, fe.cell_codes, strict=True):
+        np.testing.assert_array_equal(cell_codes[fe.cell], codes)
+    assert fe.cell_rows.sum() == n
+    x = rng.normal(size=n)
+    values = rng.normal(size=fe.n_cells)
+    np.testing.assert_array_equal(fe.minus_cells(x, values), x - values[fe.cell])
+    sums = np.zeros(fe.n_cells)
+    np.add.at(sums, fe.cell.astype(np.intp), x)
+    np.testing.assert_array_equal(fe.cell_sums(x), sums)
+
+
 def test_singletons_are_removed_repeatedly() -> None:
     # unit 2 has one row -> singleton; dropping it leaves period 9 with one row
     # (unit 1's), which then is a singleton too. Units 0 and 1 keep two rows.

@@ -274,9 +274,8 @@ def _fit_cells(
 
     def residuals() -> np.ndarray:
         # u_i = y~_i - x~_c' b = y_i - (ybar_c - e_c); the cells are found again rather
-        # than kept alive with the fit (8 bytes a row that only this would use)
-        cell = FixedEffects(codes, n_levels, weights).cell
-        return y - np.take(y_mean - e, cell, mode="clip")
+        # than kept alive with the fit (4 bytes a row that only this would use)
+        return FixedEffects(codes, n_levels, weights).minus_cells(y, y_mean - e)
 
     iterations = max(y_cells.iterations, x_tilde.iterations)
     return AbsorbedFit(coef, vcov, residuals, "numpy", iterations)

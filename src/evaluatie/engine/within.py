@@ -29,6 +29,12 @@ gather at all: its within transformation is a cell array
 (:meth:`FixedEffects.demean_cells`), which :func:`evaluatie.engine.ols.fit_absorbed_ols`
 uses to fit from cell statistics.
 
+Memory: the row cells are int32 below 2**31 cells (4 bytes a row for the life of the
+fixed effects), made over the 8-byte mixed-radix codes in place; every pass over the rows
+through them runs in chunks, each chunk's cells converted to intp (numpy would first make
+a row-length intp copy of an int32 index), with no row-length temporary. The iteration on
+the cells updates its arrays in place.
+
 The inner products of the iteration are ``np.einsum`` sums, not BLAS ``dot``: OpenBLAS
 runs a dot product of more than ~10,000 entries on several threads, which on a busy
 machine wait for each other (a 2-core machine under load took 0.28 s instead of 0.05 s
@@ -38,8 +44,9 @@ for the fit of a 1.7M-row panel, with the same numbers).
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -53,9 +60,15 @@ DEFAULT_MAXITER = 10_000
 # the number of rows; otherwise hashing (pd.factorize).
 _DENSE_RANGE_FACTOR = 4
 
-# Rows per chunk when checking a column against its cell values: large enough that the
-# Python loop costs nothing, small enough that the temporaries stay in cache.
+# Rows per chunk of the passes over the rows that go through the cells: large enough that
+# the Python loop costs nothing, small enough that the temporaries stay in cache.
 _CHUNK = 1 << 16
+
+
+def index_dtype(n: int) -> np.dtype[Any]:
+    """int32 if it holds ``0..n``, else intp: row-length codes and positions in half the
+    memory below 2**31 values."""
+    return np.dtype(np.int32 if n <= np.iinfo(np.int32).max else np.intp)
 
 
 def factorize(values: np.ndarray | pd.Series) -> tuple[np.ndarray, int]:
@@ -92,6 +105,34 @@ def factorize(values: np.ndarray | pd.Series) -> tuple[np.ndarray, int]:
             return compact_codes(offset, hi - lo + 1, overwrite=offset is not arr)
     codes, uniques = pd.factorize(arr)
     return codes.astype(np.intp, copy=False), len(uniques)
+
+
+def row_chunks(n: int) -> Iterator[slice]:
+    """Consecutive slices of ``_CHUNK`` rows covering ``0..n``."""
+    for start in range(0, n, _CHUNK):
+        yield slice(start, min(start + _CHUNK, n))
+
+
+def _narrow_in_place(codes: np.ndarray, mapping: np.ndarray | None) -> np.ndarray:
+    """``mapping[codes]`` (``codes`` if ``mapping`` is None) as int32, written over the
+    intp array ``codes`` and returned in its shrunk buffer.
+
+    ``codes`` must own its buffer and have no views: it is resized (``realloc``, which
+    gives the second half back, mapped pages included) and must not be used after. A
+    row-length int32 array is so made without a second row-length array beside
+    ``codes``, whose memory it would add to the peak.
+    """
+    n = codes.size
+    narrow = codes.view(np.int32)
+    # int32 slot i lies in intp slot i // 2 <= i: writing in row order overwrites only
+    # values already read
+    for rows in row_chunks(n):
+        narrow[rows] = (
+            codes[rows] if mapping is None else np.take(mapping, codes[rows], mode="clip")
+        )
+    del narrow
+    codes.resize((n + 1) // 2, refcheck=False)  # no view of codes is left
+    return codes.view(np.int32)[:n]
 
 
 def dummies(codes: np.ndarray, n_levels: int) -> np.ndarray:
@@ -225,6 +266,8 @@ class FixedEffects:
         )
 
     def _cells(self) -> tuple[np.ndarray, tuple[np.ndarray, ...], np.ndarray]:
+        # the row cells are narrowed to index_dtype(n_cells) (4 bytes a row instead of 8,
+        # for the life of the fixed effects); a single factor's codes stay what they are
         size = int(np.prod(self.n_levels, dtype=np.float64))
         if size > _DENSE_RANGE_FACTOR * self.n_obs + 1024:  # sparse combinations: hash
             cell, n_cells = combine_codes(self.codes, self.n_levels)
@@ -233,7 +276,8 @@ class FixedEffects:
                 out = np.empty(n_cells, dtype=np.intp)
                 out[cell] = c  # any row of the cell will do
                 per_cell.append(out)
-            return cell, tuple(per_cell), np.bincount(cell, minlength=n_cells)
+            counts = np.bincount(cell, minlength=n_cells)
+            return cell.astype(index_dtype(n_cells), copy=False), tuple(per_cell), counts
         # dense mixed-radix code (as np.ravel_multi_index, which is 4x slower); the factor
         # levels of a cell are its digits
         combined = self.codes[0]
@@ -243,14 +287,33 @@ class FixedEffects:
         counts = np.bincount(combined, minlength=size)
         present = counts > 0
         values = np.flatnonzero(present)
-        if values.size == size:
-            cell = combined
-        else:  # renumber the present combinations; in place when the array is ours
-            mapping = np.cumsum(present, dtype=np.intp) - 1
-            owned = combined is not self.codes[0]
-            cell = np.take(mapping, combined, mode="clip", out=combined if owned else None)
+        narrow = index_dtype(values.size)
+        # renumber the present combinations, if some are missing
+        mapping = (
+            None
+            if values.size == size
+            else (np.cumsum(present, dtype=np.intp) - 1).astype(narrow, copy=False)
+        )
+        if combined is self.codes[0]:  # a single factor: the input, not ours to overwrite
+            cell = combined if mapping is None else np.take(mapping, combined, mode="clip")
+        elif narrow == np.intp:
+            cell = combined if mapping is None else np.take(mapping, combined, out=combined)
+        else:
+            cell = _narrow_in_place(combined, mapping)
+        del combined
         digits = np.unravel_index(values, self.n_levels)
         return cell, tuple(np.asarray(d, dtype=np.intp) for d in digits), counts[present]
+
+    def _cell_chunks(self) -> Iterator[tuple[slice, np.ndarray]]:
+        """The rows in chunks, each with its rows' cells as intp: numpy turns any other
+        index type into a full-length intp copy (8 bytes a row) before it gathers."""
+        buffer = np.empty(min(self.n_obs, _CHUNK), dtype=np.intp)
+        for rows in row_chunks(self.n_obs):
+            cells = self.cell[rows]
+            if cells.dtype != np.intp:
+                cells = buffer[: cells.size]
+                cells[...] = self.cell[rows]
+            yield rows, cells
 
     def cell_sums(self, column: np.ndarray) -> np.ndarray:
         """Weighted sums ``sum_{i in c} w_i x_i`` of a row column in each cell."""
@@ -260,7 +323,8 @@ class FixedEffects:
         # np.add.at adds in row order as np.bincount does (the same sums to the bit), but
         # bincount copies a read-only column, and pandas hands out read-only views
         sums = np.zeros(self.n_cells)
-        np.add.at(sums, self.cell, values)
+        for rows, cells in self._cell_chunks():
+            np.add.at(sums, cells, values[rows])
         return sums
 
     def cell_values(self, column: np.ndarray) -> np.ndarray | None:
@@ -272,25 +336,40 @@ class FixedEffects:
         """
         column = np.asarray(column)
         out = np.empty(self.n_cells, dtype=column.dtype)
-        buffer = np.empty(min(self.n_obs, _CHUNK), dtype=column.dtype)
-        # cheap early rejection: a column that varies within cells mostly does so at once
-        head = slice(0, _CHUNK)
-        out[self.cell[head]] = column[head]
-        if not self._gathers(out, column, head, buffer):
-            return None
-        out[self.cell] = column  # one (arbitrary) row per cell
-        for start in range(0, self.n_obs, _CHUNK):
-            if not self._gathers(out, column, slice(start, start + _CHUNK), buffer):
+        head = True
+        for rows, cells in self._cell_chunks():
+            out[cells] = column[rows]  # one (arbitrary) row per cell
+            # cheap early rejection: a column that varies within cells mostly does so at once
+            if head and not self._gathers(out, column, first_chunk=True):
                 return None
-        return out
+            head = False
+        return out if self._gathers(out, column) else None
 
     def _gathers(
-        self, values: np.ndarray, column: np.ndarray, rows: slice, buffer: np.ndarray
+        self, values: np.ndarray, column: np.ndarray, *, first_chunk: bool = False
     ) -> bool:
-        """Whether ``values`` (one per cell) reproduce ``column`` on ``rows``."""
-        cells = self.cell[rows]
-        got = np.take(values, cells, mode="clip", out=buffer[: cells.size])
-        return bool(np.array_equal(got, column[rows]))
+        """Whether ``values`` (one per cell) reproduce ``column`` on every row, or on the
+        first chunk of rows."""
+        buffer = np.empty(min(self.n_obs, _CHUNK), dtype=values.dtype)
+        for rows, cells in self._cell_chunks():
+            got = np.take(values, cells, mode="clip", out=buffer[: cells.size])
+            if not np.array_equal(got, column[rows]):
+                return False
+            if first_chunk:
+                break
+        return True
+
+    def minus_cells(
+        self, column: np.ndarray, values: np.ndarray, out: np.ndarray | None = None
+    ) -> np.ndarray:
+        """``column_i - values[c(i)]`` on every row ``i`` of cell ``c(i)`` (into ``out``),
+        gathered in chunks: no row-length temporary."""
+        out = np.empty(self.n_obs) if out is None else out
+        buffer = np.empty(min(self.n_obs, _CHUNK))
+        for rows, cells in self._cell_chunks():
+            got = np.take(values, cells, mode="clip", out=buffer[: cells.size])
+            np.subtract(column[rows], got, out=out[rows])
+        return out
 
     def demean(
         self,
@@ -313,7 +392,7 @@ class FixedEffects:
             return self.cell_sums(x2[:, j]) / self.cell_weight
 
         def within(j: int, fitted: np.ndarray) -> None:
-            np.subtract(x2[:, j], np.take(fitted, self.cell, mode="clip"), out=out[:, j])
+            self.minus_cells(x2[:, j], fitted, out=out[:, j])
 
         iterations, converged = self._project_columns(x2.shape[1], cell_means, within, tol, maxiter)
         return Demeaned(out[:, 0] if x.ndim == 1 else out, iterations, converged)
@@ -362,17 +441,21 @@ class FixedEffects:
         _warn_unless(converged, maxiter)
         return iterations, converged
 
-    def _sweep(self, v: np.ndarray) -> np.ndarray:
-        """One symmetric sweep ``Q_1 Q_2 ... Q_m ... Q_2 Q_1 v`` of cell values ``v``.
+    def _minus_sweep(self, v: np.ndarray, out: np.ndarray, work: np.ndarray) -> np.ndarray:
+        """``v - T v`` into ``out`` (not ``v``), ``T = Q_1 Q_2 ... Q_m ... Q_2 Q_1`` the
+        symmetric sweep of cell values; ``work`` is scratch of the same size.
 
-        ``Q_f`` subtracts the weighted means over the levels of factor ``f``.
+        ``Q_f`` subtracts the weighted means over the levels of factor ``f``. The sweep
+        runs in ``out`` and ``work``, so that it allocates no cell-length array.
         """
         m = len(self.codes)
+        np.copyto(out, v)
         for f in [*range(m), *range(m - 2, -1, -1)]:
             cc, lw = self.cell_codes[f], self.level_weight[f]
-            means = np.bincount(cc, weights=self.cell_weight * v, minlength=lw.size) / lw
-            v = v - np.take(means, cc, mode="clip")
-        return v
+            np.multiply(self.cell_weight, out, out=work)
+            means = np.bincount(cc, weights=work, minlength=lw.size) / lw
+            out -= np.take(means, cc, mode="clip", out=work)
+        return np.subtract(v, out, out=out)
 
     def _project_cells(
         self, xbar: np.ndarray, tol: float, maxiter: int
@@ -384,35 +467,47 @@ class FixedEffects:
         sweep (self-adjoint, so CG applies). Stops when the largest entry of the residual
         ``(I - T)(xbar - v)`` is below ``tol`` times the column's scale. Returns the
         fitted values, the number of CG steps (one sweep each) and convergence.
+
+        The iteration updates its five cell arrays in place (the same operations as
+        ``v = v + alpha p`` etc., so the same numbers): on a large panel their
+        temporaries added a tenth to the peak memory of a fit.
         """
         w = self.cell_weight
+        work = np.empty_like(xbar)
         if len(self.codes) == 1:  # a single projection is exact
-            return xbar - self._sweep(xbar), 1, True
-        threshold = tol * max(float(np.abs(xbar).max(initial=0.0)), np.finfo(float).tiny)
+            return self._minus_sweep(xbar, np.empty_like(xbar), work), 1, True
+        threshold = tol * max(_abs_max(xbar), np.finfo(float).tiny)
         v = np.zeros_like(xbar)
-        r = xbar - self._sweep(xbar)
+        r = self._minus_sweep(xbar, np.empty_like(xbar), work)
         p = r.copy()
+        ap = np.empty_like(xbar)
         rr = _wdot(w, r, r)
         for step in range(maxiter + 1):
-            if float(np.abs(r).max(initial=0.0)) <= threshold:
+            if _abs_max(r) <= threshold:
                 # confirm with the true residual; restart from it if rounding drifted
-                e = xbar - v
-                r = e - self._sweep(e)
-                if float(np.abs(r).max(initial=0.0)) <= threshold:
+                e = np.subtract(xbar, v, out=ap)
+                self._minus_sweep(e, r, work)
+                if _abs_max(r) <= threshold:
                     return v, step, True
-                p = r.copy()
+                np.copyto(p, r)
                 rr = _wdot(w, r, r)
-            ap = p - self._sweep(p)
+            self._minus_sweep(p, ap, work)
             pap = _wdot(w, p, ap)
             if not pap > 0.0:  # no further progress possible in floating point
                 break
             alpha = rr / pap
-            v += alpha * p
-            r -= alpha * ap
+            v += np.multiply(alpha, p, out=work)
+            r -= np.multiply(alpha, ap, out=work)
             rr_new = _wdot(w, r, r)
-            p = r + (rr_new / rr) * p
+            p *= rr_new / rr  # p = r + beta p
+            p += r
             rr = rr_new
         return v, step, False
+
+
+def _abs_max(a: np.ndarray) -> float:
+    """``max |a_i|`` (0 if empty) without the temporary of ``np.abs``."""
+    return max(float(a.max(initial=0.0)), -float(a.min(initial=0.0)))
 
 
 def _wdot(w: np.ndarray, a: np.ndarray, b: np.ndarray) -> float:

@@ -15,6 +15,11 @@ masked for missing values only when one fast reduction finds some, singletons ar
 on the unit-period cells of :class:`~evaluatie.engine.within.FixedEffects` (built once
 and handed to the fit), and the nesting of the fixed effects in the clusters is decided
 on cells too.
+
+Memory, since the peak of a fit on a large panel is the sample plus the fixed effects:
+dropped rows are selected by a mask (1-D arrays) or int32 positions (the regressors),
+one array at a time, the identifier codes first; after singletons the fit's fixed
+effects are built before the outcome and regressors are copied; ``rows`` are int32.
 """
 
 from __future__ import annotations
@@ -34,6 +39,7 @@ from evaluatie.engine.within import (
     FixedEffects,
     compact_codes,
     factorize,
+    index_dtype,
     is_nested,
     singleton_mask,
 )
@@ -65,7 +71,8 @@ class PanelSample:
     cluster: np.ndarray | None
     n_clusters: int | None
     weights: np.ndarray | None
-    rows: np.ndarray | None  # positions in the input data (None: all rows, in order)
+    # positions in the input data (None: all rows, in order), int32 below 2**31 rows
+    rows: np.ndarray | None
     n_input: int
     dropped_missing: int
     missing_by_column: dict[str, int] = field(default_factory=dict)
@@ -81,7 +88,7 @@ class PanelSample:
         """The unit and period fixed effects (with the weights) on the sample's rows.
 
         Those :func:`build_sample` built to find the singletons are handed over once, so
-        that the sample does not keep their cell codes (8 bytes a row) after the fit;
+        that the sample does not keep their cell codes (4 bytes a row) after the fit;
         later calls, or calls after ``unit``, ``time`` or ``weights`` were replaced,
         build them again.
         """
@@ -93,32 +100,63 @@ class PanelSample:
         return fe
 
 
+#: The row arrays the fixed effects are built from, and the others.
+_KEYS = ("unit", "time", "cluster", "w")
+_VALUES = ("y", "x")
+
+
 @dataclass
 class _Rows:
-    """The row arrays of a sample being built, dropped together."""
+    """The row arrays of a sample being built, dropped together, with the numbers of
+    unit, period and cluster levels."""
 
     y: np.ndarray
     x: np.ndarray
     w: np.ndarray | None
     unit: np.ndarray
+    n_units: int
     time: np.ndarray
+    n_periods: int
     cluster: np.ndarray | None
+    n_clusters: int | None
+    dropped: bool = False  # codes lost rows since they were last compacted
 
-    def keep(self, index: np.ndarray) -> None:
-        """Keep the rows at ``index``, one array at a time: each old array (if not
-        referenced elsewhere) is freed before the next is copied, so dropping a few rows
-        of a large panel costs one array of extra memory, not all of them."""
-        for name in ("y", "x", "w", "unit", "time", "cluster"):
+    def keep(
+        self, kept: np.ndarray, positions: np.ndarray, names: tuple[str, ...] = _KEYS + _VALUES
+    ) -> None:
+        """Keep the rows where ``kept`` is true (at ``positions``) in the arrays ``names``,
+        one array at a time: each old array (if not referenced elsewhere) is freed before
+        the next is copied, so dropping a few rows of a large panel costs one array of
+        extra memory, not all of them. A mask selects from a 1-D array without more
+        memory; the 2-D regressors take the positions (numpy would turn a mask into
+        8-byte positions first)."""
+        for name in names:
             values = getattr(self, name)
             if values is not None:
-                setattr(self, name, values[index])
+                setattr(self, name, values[kept] if values.ndim == 1 else values[positions])
+        self.dropped |= not set(names).isdisjoint(_KEYS)
 
-    def compact(self, n_units: int, n_periods: int) -> tuple[int, int]:
-        """Renumber the unit and period codes (fresh copies after :meth:`keep`, so in
-        place) so that only levels that occur are kept."""
-        self.unit, n_units = compact_codes(self.unit, n_units, overwrite=True)
-        self.time, n_periods = compact_codes(self.time, n_periods, overwrite=True)
-        return n_units, n_periods
+    def compact(self) -> None:
+        """Renumber the unit, period and cluster codes (fresh copies after :meth:`keep`,
+        so in place) so that only levels that occur are kept."""
+        if not self.dropped:
+            return
+        self.unit, self.n_units = compact_codes(self.unit, self.n_units, overwrite=True)
+        self.time, self.n_periods = compact_codes(self.time, self.n_periods, overwrite=True)
+        if self.cluster is not None and self.n_clusters is not None:
+            self.cluster, self.n_clusters = compact_codes(
+                self.cluster, self.n_clusters, overwrite=True
+            )
+        self.dropped = False
+
+    def fixed_effects(self) -> FixedEffects:
+        """The unit and period fixed effects on the current rows (compacted codes)."""
+        return FixedEffects([self.unit, self.time], [self.n_units, self.n_periods], self.w)
+
+
+def _positions(kept: np.ndarray) -> np.ndarray:
+    """Positions of the true entries of ``kept``, in 4 bytes each below 2**31 rows."""
+    return np.flatnonzero(kept).astype(index_dtype(kept.size), copy=False)
 
 
 def build_sample(
@@ -149,8 +187,11 @@ def build_sample(
         x=columns[0][:, None] if len(columns) == 1 else np.column_stack(columns),
         w=w,
         unit=unit_codes,
+        n_units=n_units,
         time=time_codes,
+        n_periods=n_periods,
         cluster=cluster_codes,
+        n_clusters=n_clusters,
     )
     del columns, w, unit_codes, time_codes, cluster_codes  # r holds the only references
 
@@ -169,28 +210,33 @@ def build_sample(
     missing_by_column = {k: c for k, c in counts.items() if c > 0}
     rows = None
     if missing_by_column:
-        rows = np.flatnonzero(~np.logical_or.reduce([missing[k] for k in missing_by_column]))
+        kept = ~np.logical_or.reduce([missing[k] for k in missing_by_column])
         missing.clear()
-        r.keep(rows)
+        rows = _positions(kept)
+        r.keep(kept, rows)
+        del kept
     dropped_missing = data.shape[0] - r.y.size
 
     fe = None
     n_single = 0
     if drop_singletons and r.y.size:
-        if rows is not None:  # the fixed effects need every level present
-            n_units, n_periods = r.compact(n_units, n_periods)
-        fe = FixedEffects([r.unit, r.time], [n_units, n_periods], r.w)
+        r.compact()  # the fixed effects need every level present
+        fe = r.fixed_effects()
         # a cell's rows share their unit and period: singletons are whole cells
         single_cells = singleton_mask(fe.cell_codes, fe.n_levels, fe.cell_rows)
         if single_cells.any():
-            single = single_cells[fe.cell]
+            kept = (~single_cells)[fe.cell]
             fe = None  # its cells no longer fit; free them before copying the rows
-            n_single = int(single.sum())
-            keep = np.flatnonzero(~single)
-            del single
-            rows = keep if rows is None else rows[keep]
-            r.keep(keep)
-            del keep
+            positions = _positions(kept)
+            n_single = kept.size - positions.size
+            rows = positions if rows is None else rows[positions]
+            r.keep(kept, positions, _KEYS)
+            r.compact()
+            # the fit's fixed effects, built before the outcome and regressors are copied:
+            # the transient arrays of their construction then do not top the peak memory
+            fe = r.fixed_effects()
+            r.keep(kept, positions, _VALUES)
+            del kept, positions
     if r.y.size == 0:
         reasons = []
         if dropped_missing:
@@ -203,20 +249,17 @@ def build_sample(
         raise DesignError(
             "no observations left: " + (" and ".join(reasons) or "the data have no rows")
         )
-    if rows is not None:  # levels may have disappeared with the dropped rows
-        n_units, n_periods = r.compact(n_units, n_periods)
-        if r.cluster is not None and n_clusters is not None:
-            r.cluster, n_clusters = compact_codes(r.cluster, n_clusters, overwrite=True)
+    r.compact()  # levels may have disappeared with the dropped rows
     sample = PanelSample(
         y=r.y,
         x=r.x,
         names=names,
         unit=r.unit,
-        n_units=n_units,
+        n_units=r.n_units,
         time=r.time,
-        n_periods=n_periods,
+        n_periods=r.n_periods,
         cluster=r.cluster,
-        n_clusters=n_clusters,
+        n_clusters=r.n_clusters,
         weights=r.w,
         rows=rows,
         n_input=int(data.shape[0]),
