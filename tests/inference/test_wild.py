@@ -107,14 +107,18 @@ def test_wild_recovers_a_known_effect_and_holds_size_on_average():
     assert np.mean(rejections) <= 0.15
 
 
-def _brute_force_p(panel: pd.DataFrame, restricted: bool) -> tuple[float, int]:
+def _brute_force_p(
+    panel: pd.DataFrame, restricted: bool, term: str = "d", covariates: tuple[str, ...] = ()
+) -> tuple[float, int]:
     """The subcluster bootstrap the slow way: every sign pattern over the units, each
-    bootstrap sample re-fitted with every fixed effect as a dummy and its CRV1 t
-    statistic computed by gemeente-like cluster. (wildboottest 0.3.2 would be the
-    independent reference, but its ``bootcluster`` path fails with an IndexError.)"""
+    bootstrap sample re-fitted with every fixed effect as a dummy and the CRV1 t
+    statistic of ``term`` computed by gemeente-like cluster. (wildboottest 0.3.2 would be
+    the independent reference, but its ``bootcluster`` path fails with an IndexError.)"""
     x = pd.get_dummies(panel[["unit", "year"]].astype(str), drop_first=True, dtype=float)
-    x.insert(0, "d", panel["d"].to_numpy())
+    for name in reversed(("d", *covariates)):
+        x.insert(0, name, panel[name].to_numpy())
     x.insert(0, "const", 1.0)
+    j = 1 + ("d", *covariates).index(term)
     xm, y = x.to_numpy(), panel["y"].to_numpy()
     cluster, unit = panel["group"].to_numpy(), pd.factorize(panel["unit"])[0]
     bread = np.linalg.inv(xm.T @ xm)
@@ -123,12 +127,12 @@ def _brute_force_p(panel: pd.DataFrame, restricted: bool) -> tuple[float, int]:
         b = bread @ xm.T @ values
         u = values - xm @ b
         s = np.array([xm[cluster == g].T @ u[cluster == g] for g in np.unique(cluster)])
-        return (b[1] - centre) / np.sqrt((bread @ s.T @ s @ bread)[1, 1])
+        return (b[j] - centre) / np.sqrt((bread @ s.T @ s @ bread)[j, j])
 
     t = t_stat(y, 0.0)
-    base = np.delete(xm, 1, axis=1) if restricted else xm
+    base = np.delete(xm, j, axis=1) if restricted else xm
     fitted = base @ np.linalg.lstsq(base, y, rcond=None)[0]
-    centre = 0.0 if restricted else float((bread @ xm.T @ y)[1])
+    centre = 0.0 if restricted else float((bread @ xm.T @ y)[j])
     stars = [
         t_stat(fitted + (y - fitted) * np.array(v)[unit], centre)
         for v in itertools.product([-1.0, 1.0], repeat=int(unit.max()) + 1)
@@ -163,3 +167,20 @@ def test_subcluster_pretrend_test_runs_on_unit_weights(panel):
     )
     assert 0.0 < res.pretrend_test().p <= 1.0
     assert res.meta["inference"].draws == 999  # 2^60 patterns: drawn, not enumerated
+
+
+@pytest.mark.parametrize("restricted", [True, False])
+def test_several_coefficients_bootstrapped_together_each_equal_brute_force(restricted):
+    """The paths of all coefficients come from one pass over the draws (stacked); each
+    must still be its own coefficient's test: against the brute force, term by term."""
+    panel = clustered_panel(n_units=10, n_groups=4, seed=5, effect=0.3)
+    ours = twfe(
+        panel,
+        **KEYS,
+        covariates=["x"],
+        inference=WildBootstrap(restricted=restricted, bootcluster="unit"),
+    )
+    assert ours.meta["inference"].draws == 2**10
+    for term in ("d", "x"):
+        p, _ = _brute_force_p(panel, restricted, term=term, covariates=("x",))
+        assert ours.table.loc[term, "p"] == pytest.approx(p, abs=1e-12), term

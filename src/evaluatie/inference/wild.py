@@ -261,16 +261,21 @@ class WildTest:
         return 1.0 / self.draws
 
 
+@dataclass(frozen=True)
 class _Path:
     """``t*(r)`` and ``t(r)`` for one coefficient, as functions of the null value ``r``
-    (built by :func:`_paths`)."""
+    (built by :func:`_paths`): per draw, the numerator ``n0 - r n1`` and the variance
+    ``d00 - 2 r d01 + r^2 d11`` of the bootstrap t statistic."""
 
-    def __init__(
-        self, beta_j: float, se_hat: float, terms: tuple[np.ndarray, ...], factor: float,
-        restricted: bool,
-    ) -> None:  # fmt: skip
-        self.beta_j, self.se_hat, self.factor, self.restricted = beta_j, se_hat, factor, restricted
-        self.n0, self.n1, self.d00, self.d01, self.d11 = terms
+    beta_j: float
+    se_hat: float
+    n0: np.ndarray
+    n1: np.ndarray
+    d00: np.ndarray
+    d01: np.ndarray
+    d11: np.ndarray
+    factor: float
+    restricted: bool
 
     def p(self, r: float) -> float:
         """Share of draws with ``|t*(r)| >= |t(r)|`` (ties counted, module docstring)."""
@@ -362,7 +367,8 @@ def _paths(m: ClusterMoments, rows: list[int], v: Weights, restricted: bool) -> 
             shape=(n_rows * n_clusters, m.n_groups),
         )  # fmt: skip
     draws = v.shape[1]
-    n, d00, d01, d11 = np.empty((n_rows, draws)), *(np.empty((n_rows // 2, draws)) for _ in "abc")
+    n = np.empty((n_rows, draws))  # (n0, n1) per coefficient
+    d00, d01, d11 = (np.empty((len(rows), draws)) for _ in range(3))
     block = max(1, _BLOCK // max(m.n_groups, n_rows * n_clusters))
     for start in range(0, draws, block):
         vb = v[:, start : start + block]
@@ -382,7 +388,11 @@ def _paths(m: ClusterMoments, rows: list[int], v: Weights, restricted: bool) -> 
         _Path(
             float(m.beta[j]),
             math.sqrt(cov[j, j]),
-            (n[2 * i], n[2 * i + 1], d00[i], d01[i], d11[i]),
+            n[2 * i],
+            n[2 * i + 1],
+            d00[i],
+            d01[i],
+            d11[i],
             m.factor,
             restricted,
         )
