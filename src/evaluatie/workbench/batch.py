@@ -36,7 +36,7 @@ from tqdm import tqdm
 
 from evaluatie.core.errors import EvaluatieError
 from evaluatie.workbench.index import write_index
-from evaluatie.workbench.kernel import WarmKernel, open_for_worker, warm_kernel
+from evaluatie.workbench.kernel import open_for_worker, warm_kernel
 from evaluatie.workbench.lock import report_locks
 from evaluatie.workbench.params import RunSpec
 from evaluatie.workbench.provenance import read_sidecar, sidecar_path
@@ -195,9 +195,9 @@ def longest_first(tasks: list[RunTask], took: dict[str, float]) -> list[RunTask]
 @dataclass
 class Ahead:
     """Kernels started ahead of a batch (:func:`started_ahead`): this process's warm
-    kernel, starting in ``thread``, or the worker processes of ``pool``."""
+    kernel (:func:`.kernel.current`), starting in ``thread``, or the worker processes of
+    ``pool``."""
 
-    kernel: WarmKernel | None = None
     thread: threading.Thread | None = None
     pool: ProcessPoolExecutor | None = None
 
@@ -231,7 +231,7 @@ def started_ahead(root: Path, jobs: int, n_runs: int) -> Iterator[Ahead | None]:
         thread = threading.Thread(target=kernel.prestart, name="evaluatie-kernel-ahead")
         thread.start()
         try:
-            yield Ahead(kernel=kernel, thread=thread)
+            yield Ahead(thread=thread)
         finally:
             thread.join()
 
@@ -261,12 +261,12 @@ def _dispatch(
 
 def _in_this_process(tasks: list[RunTask], ahead: Ahead | None) -> Iterator[RunOutcome]:
     """One after the other on one warm kernel (the imports paid once, not per run)."""
-    if ahead is not None and ahead.kernel is not None and ahead.thread is not None:
-        ahead.thread.join()  # the kernel is this process's current one (started_ahead)
-        for task in tasks:
-            yield execute_task(task)
-        return
-    with warm_kernel(tasks[0].root):
+    if ahead is not None and ahead.thread is not None:
+        ahead.thread.join()  # its kernel is this process's current one (started_ahead)
+        runs: contextlib.AbstractContextManager[object] = contextlib.nullcontext()
+    else:
+        runs = warm_kernel(tasks[0].root)
+    with runs:
         for task in tasks:
             yield execute_task(task)
 
