@@ -74,9 +74,12 @@ def test_a_reused_kernel_gives_the_outputs_of_a_fresh_one(tmp_path: Path) -> Non
     _run(second, tmp_path / "fresh.ipynb")
     with warm_kernel(tmp_path) as warm:
         _run(first, tmp_path / "first_out.ipynb")
+        client = warm.client
         _run(second, tmp_path / "warm.ipynb")
         _run(second, tmp_path / "warm_again.ipynb")
         assert warm._km is not None and warm._km.has_kernel  # one kernel served all three
+        assert client is not None and warm.client is client  # over one connection
+    assert warm.client is None  # closed with the kernel
     fresh = _outputs(tmp_path / "fresh.ipynb")
     text = json.dumps(fresh)
     assert "nl False" in text and "1.5 []" in text and "image/png" in text  # fresh state

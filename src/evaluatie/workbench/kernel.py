@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import papermill as pm
+from jupyter_client.client import KernelClient
 from jupyter_client.manager import AsyncKernelManager
 from jupyter_core.utils import run_sync
 from papermill.clientwrap import PapermillNotebookClient
@@ -88,18 +89,17 @@ class _ResetClient(PapermillNotebookClient):
     """Papermill's notebook client on a running kernel: resets the kernel's session
     before the first cell and leaves the kernel running afterwards."""
 
-    async def async_start_new_kernel_client(self) -> Any:
-        kc = await super().async_start_new_kernel_client()
-        reply = await self.async_wait_for_reply(kc.execute(RESET, silent=True, store_history=False))
-        content = (reply or {}).get("content", {})
-        if content.get("status") != "ok":
-            raise RuntimeError(
-                f"resetting the reused kernel failed: {content.get('ename')}: {content.get('evalue')}"
-            )
-        return kc
-
-    # nbclient binds the blocking wrapper to its own coroutine at class creation
-    start_new_kernel_client = run_sync(async_start_new_kernel_client)
+    @contextlib.contextmanager
+    def setup_kernel(self, **kwargs: Any) -> Iterator[None]:
+        with super().setup_kernel(**kwargs):
+            reply = self.wait_for_reply(self.kc.execute(RESET, silent=True, store_history=False))
+            content = (reply or {}).get("content", {})
+            if content.get("status") != "ok":
+                raise RuntimeError(
+                    "resetting the reused kernel failed: "
+                    f"{content.get('ename')}: {content.get('evalue')}"
+                )
+            yield
 
 
 class _WarmEngine(Engine):
@@ -112,6 +112,7 @@ class _WarmEngine(Engine):
         kernel_name: str,
         *,
         km: AsyncKernelManager,
+        warm: WarmKernel,
         log_output: bool = False,
         start_timeout: int = 60,
         execution_timeout: int | None = None,
@@ -128,11 +129,14 @@ class _WarmEngine(Engine):
             timeout=execution_timeout,
             **kwargs,
         )
+        # The kernel's connected client from the last run, if any: nbclient connects a
+        # new one only without it. Connecting waits for the kernel's reply and then for
+        # silence on its output channel, 0.35 s of every run (6 s of the 18 reports).
+        client.kc = warm.client
         try:
             return client.execute()
         finally:
-            if client.kc is not None:
-                client.kc.stop_channels()
+            warm.client = client.kc  # closed with the kernel (WarmKernel.close)
 
 
 papermill_engines.register(ENGINE, _WarmEngine)
@@ -145,6 +149,8 @@ class WarmKernel:
         self.root = root
         self._sockets: tempfile.TemporaryDirectory[str] | None = None
         self._km: AsyncKernelManager | None = None
+        #: The client the runs talk to the kernel through, connected by the first run.
+        self.client: KernelClient | None = None
 
     def execute(
         self, source: Path, target: Path, parameters: dict[str, Any], progress: bool
@@ -160,6 +166,7 @@ class WarmKernel:
                 cwd=str(self.root),
                 progress_bar=progress,
                 km=self._manager(),
+                warm=self,
             )
         except pm.PapermillExecutionError:
             raise  # a cell raised: the kernel is fine, and the next run resets it
@@ -204,6 +211,10 @@ class WarmKernel:
     def close(self) -> None:
         """Shut the kernel down (if it runs) and remove its socket folder."""
         km, self._km = self._km, None
+        client, self.client = self.client, None
+        if client is not None:
+            with contextlib.suppress(Exception):
+                client.stop_channels()
         if km is not None and km.has_kernel:
             with contextlib.suppress(Exception):
                 run_sync(km.shutdown_kernel)(now=True)
