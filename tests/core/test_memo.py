@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 import warnings
+from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -91,3 +93,56 @@ def test_the_store_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
     for x in range(10):
         square(x)
     assert len(memo._RESULTS) == 3
+
+
+def test_the_processes_of_a_batch_share_results_through_its_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(memo.SHARED_ENV, str(tmp_path))
+    monkeypatch.setattr(memo, "_RESULTS", memo.OrderedDict())
+    calls = []
+
+    @reused
+    def mean(study: Study) -> pd.DataFrame:
+        calls.append(study.outcome)
+        warnings.warn("left out a missing value", UserWarning, stacklevel=2)
+        return pd.DataFrame({"mean": [study.schools["y"].mean()]})
+
+    with pytest.warns(UserWarning, match="left out"):
+        first = mean(_study())
+    assert len(list(tmp_path.glob("*.pickle"))) == 1
+    memo._RESULTS.clear()  # as in another process of the batch: nothing of this one's
+    with pytest.warns(UserWarning, match="left out"):  # its warnings come with it
+        again = mean(_study())
+    assert len(calls) == 1
+    pd.testing.assert_frame_equal(again, first)
+    with pytest.warns(UserWarning, match="left out"):
+        mean(_study(2.0))
+    assert len(calls) == 2  # other data: computed
+
+
+def test_a_result_that_cannot_be_shared_is_computed_and_kept_here(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(memo.SHARED_ENV, str(tmp_path))
+    monkeypatch.setattr(memo, "_RESULTS", memo.OrderedDict())
+    calls = []
+
+    @reused
+    def closure(x: int) -> Callable[[], int]:
+        calls.append(x)
+        return lambda: x  # cannot be pickled
+
+    assert closure(3)() == 3 and closure(3)() == 3
+    assert len(calls) == 1 and not list(tmp_path.iterdir())  # nothing half-written
+
+    @reused
+    def square(x: int) -> int:
+        calls.append(x)
+        return x * x
+
+    assert square(4) == 16
+    (stored,) = tmp_path.glob("*.pickle")
+    stored.write_bytes(b"not a pickle")
+    memo._RESULTS.clear()
+    assert square(4) == 16 and len(calls) == 3  # unreadable: computed again

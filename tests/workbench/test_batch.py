@@ -8,6 +8,7 @@ gemeenten without any grant school fail, and 2 runs on a Dask LocalCluster.
 from __future__ import annotations
 
 import json
+import os
 import re
 from pathlib import Path
 
@@ -16,7 +17,8 @@ from workbench_project import REPO, make_project, write_params
 
 from evaluatie.cli import main
 from evaluatie.core.errors import ParameterError
-from evaluatie.workbench.batch import RunTask, _result
+from evaluatie.core.memo import SHARED_ENV
+from evaluatie.workbench.batch import RunTask, _result, _worker_pool
 from evaluatie.workbench.params import read_params_file
 from evaluatie.workbench.run import prepare
 from evaluatie.workbench.sweep import load_runs, read_sweep, run_name
@@ -110,6 +112,15 @@ def test_a_worker_that_dies_is_a_failed_run(tmp_path: Path, small_raw: Path) -> 
     assert outcome.status == "failed" and "RuntimeError: worker process exited" in outcome.error
     record = json.loads((reports / "dies.json").read_text(encoding="utf-8"))
     assert record["status"] == "failed" and record["report"] is None
+
+
+def test_the_workers_of_a_batch_share_one_results_folder_while_it_runs(tmp_path: Path) -> None:
+    """Their kernels share ``@reused`` results there (evaluatie.core.memo)."""
+    with _worker_pool(tmp_path, 2) as pool:
+        seen = {pool.submit(os.getenv, SHARED_ENV).result() for _ in range(4)}
+        (folder,) = seen
+        assert folder is not None and Path(folder).is_dir()
+    assert not Path(folder).exists() and SHARED_ENV not in os.environ
 
 
 def test_matrix_of_six_on_two_workers(

@@ -14,24 +14,33 @@ Two kinds of reuse, both invisible in the numbers:
   every table), so equal inputs give the stored result -- a deep copy, so that a caller
   changing it changes nothing stored -- and the warnings the computation gave are given
   again. Any other input is computed afresh; arguments that cannot be digested are
-  never looked up.
+  never looked up. The processes of one batch share these results through a folder
+  (:data:`SHARED_ENV`, set by :mod:`evaluatie.workbench.batch` for its workers'
+  kernels and removed with the batch): with two workers, the VVE report that came second
+  to a worker computed the national analysis again (6 s) although the other had it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import dataclasses
 import functools
 import hashlib
+import os
+import pickle
+import re
 import warnings
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from enum import Enum
-from pathlib import PurePath
+from pathlib import Path, PurePath
 from typing import Any, ParamSpec, TypeVar
 
 import numpy as np
 import pandas as pd
+
+from evaluatie.core.atomic import atomic_path
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -39,6 +48,8 @@ R = TypeVar("R")
 #: Results kept per process (least recently used dropped first).
 MAX_RESULTS = 64
 _RESULTS: OrderedDict[tuple[str, bytes], tuple[Any, list[warnings.WarningMessage]]] = OrderedDict()
+#: Environment variable naming a folder where the processes of one batch share results.
+SHARED_ENV = "EVALUATIE_SHARED_RESULTS"
 
 
 def remembered(
@@ -109,17 +120,7 @@ def reused(fn: Callable[P, R]) -> Callable[P, R]:
         except Undigestible:
             return fn(*args, **kwargs)
         if key not in _RESULTS:
-            done: tuple[R] | None = None
-            with warnings.catch_warnings(record=True) as seen:
-                warnings.simplefilter("always")
-                try:
-                    done = (fn(*args, **kwargs),)
-                except BaseException as exc:
-                    error = exc
-            if done is None:
-                warn_again(seen)
-                raise error
-            _RESULTS[key] = (done[0], list(seen))
+            _RESULTS[key] = _shared(key) or _computed(key, fn, args, kwargs)
             while len(_RESULTS) > MAX_RESULTS:
                 _RESULTS.popitem(last=False)
         _RESULTS.move_to_end(key)
@@ -128,6 +129,48 @@ def reused(fn: Callable[P, R]) -> Callable[P, R]:
         return copy.deepcopy(stored)
 
     return wrapper
+
+
+def _computed(
+    key: tuple[str, bytes], fn: Callable[..., R], args: Any, kwargs: Any
+) -> tuple[R, list[warnings.WarningMessage]]:
+    """``fn``'s result and the warnings it gave, also stored in the shared folder (if
+    any); an exception is raised after giving its warnings, and nothing is kept."""
+    done: tuple[R] | None = None
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        try:
+            done = (fn(*args, **kwargs),)
+        except BaseException as exc:
+            error = exc
+    if done is None:
+        warn_again(seen)
+        raise error
+    if (path := _shared_path(key)) is not None:
+        given = [(w.message, w.category, w.filename, w.lineno) for w in seen]
+        with contextlib.suppress(Exception):  # unpicklable or unwritable: kept here only
+            payload = pickle.dumps((done[0], given), protocol=pickle.HIGHEST_PROTOCOL)
+            with atomic_path(path) as tmp:  # a reader sees all of it or nothing
+                tmp.write_bytes(payload)
+    return done[0], list(seen)
+
+
+def _shared(key: tuple[str, bytes]) -> tuple[Any, list[warnings.WarningMessage]] | None:
+    """The result another process of this batch stored under ``key``, if any."""
+    path = _shared_path(key)
+    if path is None or not path.is_file():
+        return None
+    try:
+        result, given = pickle.loads(path.read_bytes())
+    except Exception:  # unreadable: computed here instead
+        return None
+    return result, [warnings.WarningMessage(m, c, f, n) for m, c, f, n in given]
+
+
+def _shared_path(key: tuple[str, bytes]) -> Path | None:
+    folder = os.environ.get(SHARED_ENV)
+    name = re.sub(r"[^\w.]", "_", key[0])  # a local function's <locals>: no file name
+    return Path(folder) / f"{name}-{key[1].hex()}.pickle" if folder else None
 
 
 def warn_again(seen: list[warnings.WarningMessage]) -> None:

@@ -23,6 +23,8 @@ from __future__ import annotations
 
 import contextlib
 import multiprocessing
+import os
+import tempfile
 import threading
 import time
 import uuid
@@ -35,6 +37,7 @@ from typing import Any
 from tqdm import tqdm
 
 from evaluatie.core.errors import EvaluatieError
+from evaluatie.core.memo import SHARED_ENV
 from evaluatie.workbench.index import write_index
 from evaluatie.workbench.kernel import open_for_worker, warm_kernel
 from evaluatie.workbench.lock import report_locks
@@ -215,17 +218,8 @@ def started_ahead(root: Path, jobs: int, n_runs: int) -> Iterator[Ahead | None]:
         yield None
         return
     if jobs > 1:
-        pool = _worker_pool(root, min(jobs, n_runs), prestart=True)
-        for _ in range(min(jobs, n_runs)):
-            pool.submit(time.time)  # each submit to a busy pool spawns a worker now
-        try:
+        with _worker_pool(root, min(jobs, n_runs), prestart=True) as pool:
             yield Ahead(pool=pool)
-        except BaseException:
-            # a params file was refused: say so now; the workers exit when their kernel
-            # has started (shut down by each worker's exit hook) before this process does
-            pool.shutdown(wait=False, cancel_futures=True)
-            raise
-        pool.shutdown(wait=True)
         return
     with warm_kernel(root) as kernel:
         thread = threading.Thread(target=kernel.prestart, name="evaluatie-kernel-ahead")
@@ -236,13 +230,39 @@ def started_ahead(root: Path, jobs: int, n_runs: int) -> Iterator[Ahead | None]:
             thread.join()
 
 
-def _worker_pool(root: Path, workers: int, *, prestart: bool = False) -> ProcessPoolExecutor:
-    return ProcessPoolExecutor(
-        max_workers=workers,
-        mp_context=multiprocessing.get_context("spawn"),  # no fork of a process with threads
-        initializer=open_for_worker,  # one warm kernel per worker, reused by its runs
-        initargs=(root, prestart),
-    )
+@contextlib.contextmanager
+def _worker_pool(
+    root: Path, workers: int, *, prestart: bool = False
+) -> Iterator[ProcessPoolExecutor]:
+    """Worker processes, each with one warm kernel reused by its runs. Their kernels share
+    ``@reused`` results (:mod:`evaluatie.core.memo`) through a folder that lives as long
+    as the pool: the same national VVE analysis is then computed once per batch, not
+    once per worker."""
+    with tempfile.TemporaryDirectory(prefix="evaluatie-shared-") as shared:
+        previous = os.environ.get(SHARED_ENV)
+        os.environ[SHARED_ENV] = shared  # inherited by every worker and its kernel
+        try:
+            pool = ProcessPoolExecutor(
+                max_workers=workers,
+                mp_context=multiprocessing.get_context("spawn"),  # no fork with threads
+                initializer=open_for_worker,
+                initargs=(root, prestart),
+            )
+            for _ in range(workers):
+                pool.submit(time.time)  # each submit to a busy pool spawns a worker now
+            try:
+                yield pool
+            except BaseException:
+                # e.g. a params file was refused: say so now; the workers exit when their
+                # kernel has started (shut down by each worker's exit hook)
+                pool.shutdown(wait=False, cancel_futures=True)
+                raise
+            pool.shutdown(wait=True)
+        finally:
+            if previous is None:
+                os.environ.pop(SHARED_ENV, None)
+            else:
+                os.environ[SHARED_ENV] = previous
 
 
 def _dispatch(

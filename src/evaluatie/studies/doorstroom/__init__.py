@@ -2,7 +2,12 @@
 the country and like gemeenten, and the gaps between groups (:mod:`.design`), with the
 report's text (:mod:`.text`) and plot (:mod:`.plots`)."""
 
-from evaluatie.studies.doorstroom import plots, text
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from evaluatie.core.lazy import lazy_submodules
+from evaluatie.studies.doorstroom import text
 from evaluatie.studies.doorstroom.design import (
     GROUPS,
     LEVELS,
@@ -30,3 +35,11 @@ __all__ = [
     "plots",
     "text",
 ]
+
+if TYPE_CHECKING:
+    from evaluatie.studies.doorstroom import plots
+
+
+# The plots (matplotlib, seaborn: 0.8-1.5 s) load on first use: checking a params file
+# reads the data through this package and draws nothing.
+__getattr__ = lazy_submodules(__name__, "plots")

@@ -2,7 +2,12 @@
 and on the gap between types (:mod:`.design`), with the report's text (:mod:`.text`)
 and trend plot (:mod:`.plots`)."""
 
-from evaluatie.studies.schooluitval import plots, text
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from evaluatie.core.lazy import lazy_submodules
+from evaluatie.studies.schooluitval import text
 from evaluatie.studies.schooluitval.design import (
     GROUPS,
     VsvData,
@@ -30,3 +35,11 @@ __all__ = [
     "region_case",
     "text",
 ]
+
+if TYPE_CHECKING:
+    from evaluatie.studies.schooluitval import plots
+
+
+# The plots (matplotlib, seaborn: 0.8-1.5 s) load on first use: checking a params file
+# reads the data through this package and draws nothing.
+__getattr__ = lazy_submodules(__name__, "plots")

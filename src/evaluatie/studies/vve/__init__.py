@@ -4,7 +4,12 @@
 :mod:`.tables`, :mod:`.text` (sentences generated from the numbers) and :mod:`.plots`.
 """
 
-from evaluatie.studies.vve import gaps, plots, tables, text
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from evaluatie.core.lazy import lazy_submodules
+from evaluatie.studies.vve import gaps, tables, text
 from evaluatie.studies.vve.design import (
     COMPARISON_BAND,
     SIDES,
@@ -50,3 +55,11 @@ __all__ = [
     "text",
     "vve_study",
 ]
+
+if TYPE_CHECKING:
+    from evaluatie.studies.vve import plots
+
+
+# The plots (matplotlib, seaborn: 0.8-1.5 s) load on first use: checking a params file
+# reads the data through this package and draws nothing.
+__getattr__ = lazy_submodules(__name__, "plots")
