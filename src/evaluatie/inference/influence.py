@@ -27,12 +27,12 @@ from itertools import pairwise
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import special
 
 from evaluatie.core.results import Inference, inference_table
 
 _SQRT5 = np.sqrt(5.0)
-_IQR_NORMAL = stats.norm.ppf(0.75) - stats.norm.ppf(0.25)
+_IQR_NORMAL = special.ndtri(0.75) - special.ndtri(0.25)  # scipy.stats: 0.35 s to import
 _BLOCK_ELEMENTS = 4_000_000
 
 # Two-point multiplier weights V = low + step * B with B ~ Bernoulli(p_one):

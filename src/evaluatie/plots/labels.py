@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from matplotlib.axes import Axes
 from matplotlib.ticker import ScalarFormatter
 
 from evaluatie.core.language import Catalogue, current_language
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
 
 LABELS = Catalogue(
     {

@@ -4,12 +4,15 @@
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 from evaluatie.core.errors import EvaluatieError
 from evaluatie.core.language import Catalogue, number
 from evaluatie.core.results import Result
-from evaluatie.estimators.honest import TRUSTED, HonestResult, honest_did
 from evaluatie.reporting.summary import inference_words
+
+if TYPE_CHECKING:
+    from evaluatie.estimators.honest import HonestResult
 
 TEXT = Catalogue(
     {
@@ -65,6 +68,10 @@ def sensitivity(event_study: Result) -> tuple[HonestResult | None, str]:
     ``event_study`` and its sentence; ``None`` and the reason where the event study's
     inference leaves no covariance to trust (few treated clusters), or where the event
     study cannot carry the analysis (its own message: too few pre-periods, gaps)."""
+    # Here, not at the top: the workbench imports evaluatie.reporting, and with the
+    # estimators it would load scipy.stats (0.35 s) into every command.
+    from evaluatie.estimators.honest import TRUSTED, honest_did
+
     info = event_study.inference
     procedure = info.procedure if info is not None else ""
     if procedure not in TRUSTED:

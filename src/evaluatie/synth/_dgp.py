@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy import optimize, special, stats
+from scipy import optimize, special
 
 from evaluatie.core.errors import ParameterError
 from evaluatie.sources.gemeenten import load_gemeenten
@@ -285,7 +285,7 @@ def _threshold(latent: np.ndarray, weight: np.ndarray, share: float) -> float:
     """The pupil score that ``share`` of pupils reach, given school means and takers."""
 
     def excess(c: float) -> float:
-        return float(np.average(stats.norm.sf((c - latent) / PUPIL_SD), weights=weight)) - share
+        return float(np.average(special.ndtr((latent - c) / PUPIL_SD), weights=weight)) - share
 
     return float(optimize.brentq(excess, 400.0, 700.0))
 
@@ -367,8 +367,8 @@ def draw_school_years(
     thresholds = _ref_thresholds(jaar, latent, takers)
     for dom, (c1, c2) in thresholds.items():
         top_name = "REKENEN_1S" if dom == "REKENEN" else f"{dom}_2F"
-        p_top = stats.norm.sf((c2 - latent) / PUPIL_SD)
-        p_ge1 = stats.norm.sf((c1 - latent) / PUPIL_SD)
+        p_top = special.ndtr((latent - c2) / PUPIL_SD)
+        p_ge1 = special.ndtr((latent - c1) / PUPIL_SD)
         n_top = rng.binomial(takers, p_top)
         n_mid = rng.binomial(
             takers - n_top, np.clip((p_ge1 - p_top) / np.maximum(1 - p_top, 1e-12), 0, 1)

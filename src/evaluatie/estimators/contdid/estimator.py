@@ -35,7 +35,7 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import special
 
 from evaluatie.core.checks import plain, require_alpha
 from evaluatie.core.errors import DesignError, ParameterError
@@ -317,7 +317,7 @@ def cont_did(
         influence=inf[:, -1, :],
         event_influence=inf[:, :-1, :],
     )
-    crit = stats.norm.ppf(1 - alpha / 2)
+    crit = special.ndtri(1 - alpha / 2)
     band_vcov, band_comparison_var = curve_variance(fit, dy_all, treated, psi, w, -1, leverage=True)
     curve = {"dose": grid}
     bands: dict[str, np.ndarray] = {}

@@ -51,7 +51,7 @@ import warnings
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import special
 
 from evaluatie.core.errors import DesignError, ParameterError
 from evaluatie.core.results import Inference, inference_table
@@ -198,7 +198,7 @@ def _leads(design: EventDesign, untreated: np.ndarray) -> tuple[pd.DataFrame, np
         "F": f_stat,
         "df1": q,
         "df2": fit.vcov.df,
-        "p": float(stats.f.sf(f_stat, q, fit.vcov.df)),
+        "p": float(special.fdtrc(q, fit.vcov.df, f_stat)),
         "wald": stat,
     }
     info["lead_sample"] = sample_meta(sample, fit, design.cluster_column)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from evaluatie.core.lazy import lazy_submodules
+from evaluatie.core.lazy import lazy_attributes
 from evaluatie.studies.schooluitval import text
 from evaluatie.studies.schooluitval.design import (
     GROUPS,
@@ -42,4 +42,4 @@ if TYPE_CHECKING:
 
 # The plots (matplotlib, seaborn: 0.8-1.5 s) load on first use: checking a params file
 # reads the data through this package and draws nothing.
-__getattr__ = lazy_submodules(__name__, "plots")
+__getattr__ = lazy_attributes(__name__, {"plots": "plots"})

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import special
 
 from evaluatie.core.language import Catalogue, number, p_statement, percent
 from evaluatie.core.results import RegressionResult, Result
@@ -31,7 +31,7 @@ from evaluatie.studies.vve.design import (
     slope_per_policy_dose,
 )
 
-_Z95 = float(stats.norm.ppf(0.975))
+_Z95 = float(special.ndtri(0.975))
 #: First year of the new allocation at its full level (phase-in 2019-2022; docs/domain.md §1).
 PHASED_IN = 2022
 
@@ -526,7 +526,7 @@ def cost_sentence(
     row = study.doses.loc[code]
     amount = float(row["budget_after"] - row["budget_before"])
     estimate, se = predicted
-    z = float(stats.norm.ppf(0.975))
+    z = float(special.ndtri(0.975))
     low, high = estimate - z * se, estimate + z * se
     common = {"name": name, "unit": outcome.unit, "amount": number(abs(amount), 0)}
     if amount < 0:
