@@ -64,4 +64,4 @@ lint: setup
 	$(RUN)/lint-imports
 
 clean:
-	rm -rf $(VENV) .uv reports/*.html reports/*.ipynb reports/*.json data/processed/*.parquet
+	rm -rf $(VENV) .uv reports/*.html reports/*.ipynb reports/*.json data/processed/*.parquet data/processed/cache

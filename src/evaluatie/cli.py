@@ -113,7 +113,8 @@ def _cmd_params(args: argparse.Namespace) -> int:
 
 
 def _run_files(paths: Sequence[Path], args: argparse.Namespace, *, sweeps: bool) -> int:
-    from evaluatie.workbench.batch import run_batch, started_ahead
+    from evaluatie.core.memo import CACHE_ENV
+    from evaluatie.workbench.batch import environment, run_batch, started_ahead
     from evaluatie.workbench.run import project_root
     from evaluatie.workbench.sweep import load_runs
 
@@ -130,7 +131,11 @@ def _run_files(paths: Sequence[Path], args: argparse.Namespace, *, sweeps: bool)
     # The kernels boot while the params files are checked (no run starts before all
     # are); a sweep file may hold several runs, and a scheduler brings its own workers.
     may_run = 0 if args.scheduler else max(len(paths), 2) if sweeps else len(paths)
-    with started_ahead(root, args.jobs, may_run) as ahead:
+    # What the readers parse is kept in data/processed/cache (evaluatie.core.memo.
+    # stored_read) for the checks, the kernels and the next run; EVALUATIE_CACHE= turns
+    # it off, EVALUATIE_CACHE=<folder> puts it elsewhere.
+    cache = os.environ.get(CACHE_ENV, str(root / "data" / "processed" / "cache"))
+    with environment(CACHE_ENV, cache), started_ahead(root, args.jobs, may_run) as ahead:
         specs = load_runs(paths, root=root, sweeps=sweeps)
         result = run_batch(
             specs,

@@ -146,3 +146,58 @@ def test_a_result_that_cannot_be_shared_is_computed_and_kept_here(
     stored.write_bytes(b"not a pickle")
     memo._RESULTS.clear()
     assert square(4) == 16 and len(calls) == 3  # unreadable: computed again
+
+
+def test_a_folder_is_read_once_until_it_changes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    raw, cache = tmp_path / "raw", tmp_path / "cache"
+    raw.mkdir()
+    (raw / "a.csv").write_text("x\n1\n2\n", encoding="utf-8")
+    monkeypatch.setenv(memo.CACHE_ENV, str(cache))
+    calls = []
+
+    @memo.stored_read
+    def read(raw_dir: str | Path, *, scale: float = 1.0) -> pd.DataFrame:
+        calls.append(raw_dir)
+        warnings.warn("skipped a file", UserWarning, stacklevel=2)
+        frames = [pd.read_csv(f) for f in sorted(Path(raw_dir).glob("*.csv"))]
+        return pd.concat(frames, ignore_index=True) * scale
+
+    with pytest.warns(UserWarning, match="skipped"):
+        first = read(raw)
+    with pytest.warns(UserWarning, match="skipped"):  # given again with the stored result
+        again = read(raw)
+    assert len(calls) == 1
+    pd.testing.assert_frame_equal(again, first)
+    again.loc[0, "x"] = -1  # a fresh copy for every caller
+    with pytest.warns(UserWarning):
+        assert read(raw).loc[0, "x"] == 1
+    with pytest.warns(UserWarning):
+        read(raw, scale=2.0)  # other arguments: read, and kept beside
+    assert len(calls) == 2 and len(list(cache.iterdir())) == 2
+
+    (raw / "b.csv").write_text("x\n3\n", encoding="utf-8")  # the data changed
+    with pytest.warns(UserWarning):
+        assert read(raw)["x"].tolist() == [1, 2, 3]
+    assert len(calls) == 3 and len(list(cache.iterdir())) == 2  # the old reading is gone
+
+    monkeypatch.setenv(memo.CACHE_ENV, "")  # turned off: always read
+    with pytest.warns(UserWarning):
+        read(raw)
+    assert len(calls) == 4
+
+
+def test_a_reading_that_fails_is_not_kept(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(memo.CACHE_ENV, str(tmp_path / "cache"))
+    calls = []
+
+    @memo.stored_read
+    def read(raw_dir: str | Path) -> int:
+        calls.append(raw_dir)
+        raise ValueError("not a DUO file")
+
+    for _ in range(2):
+        with pytest.raises(ValueError, match="not a DUO file"):
+            read(tmp_path)
+    assert len(calls) == 2 and not (tmp_path / "cache").exists()

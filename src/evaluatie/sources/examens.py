@@ -18,6 +18,7 @@ from pathlib import Path
 import pandas as pd
 
 from evaluatie.core.errors import DataFormatError, DataQualityWarning, ParameterError
+from evaluatie.core.memo import stored_read
 from evaluatie.sources.panel import files_by_kind
 from evaluatie.sources.tidy import read_examens
 
@@ -117,6 +118,7 @@ def complete_series(rates: pd.DataFrame, by: Sequence[str] = ()) -> pd.DataFrame
     return rates[complete].reset_index(drop=True)
 
 
+@stored_read
 def load_exam_rates(raw_dir: str | Path = "data/raw") -> pd.DataFrame:
     """:func:`exam_rates` of the exam-results file in ``raw_dir`` (read-only)."""
     return exam_rates(read_examens(exam_file(raw_dir)))

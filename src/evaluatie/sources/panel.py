@@ -22,6 +22,7 @@ import pandas as pd
 
 from evaluatie.core.atomic import atomic_path
 from evaluatie.core.errors import DataFormatError, DataQualityWarning, ParameterError
+from evaluatie.core.memo import stored_read
 from evaluatie.sources._panel_parts import (
     PROVIDERS,
     STANDARDISED,
@@ -132,6 +133,7 @@ def _by_year(frames: list[pd.DataFrame], what: str) -> dict[str, pd.DataFrame]:
     return out
 
 
+@stored_read
 def load_panel(
     raw_dir: str | Path = "data/raw",
     provider: str = "CET",

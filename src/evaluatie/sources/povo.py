@@ -15,6 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from evaluatie.core.errors import DataFormatError
+from evaluatie.core.memo import stored_read
 from evaluatie.sources.duo import read_duo, require_values
 from evaluatie.sources.examens import complete_series, one_file
 from evaluatie.sources.layouts_extra import ADVIES_NIVEAUS
@@ -40,6 +41,7 @@ def read_povo(path: str | Path) -> pd.DataFrame:
     return frame.assign(jaar=frame["schooljaar"].str[5:].astype("int64"))
 
 
+@stored_read
 def load_povo_rates(raw_dir: str | Path = "data/raw", *, complete: bool = True) -> pd.DataFrame:
     """Per gemeente x jaar: ``leerlingen, lager, hoger``, ``afstroom_percentage`` and
     ``opstroom_percentage`` (0-100: below / above the advice in VO year 3) and

@@ -19,6 +19,7 @@ from pathlib import Path
 import pandas as pd
 
 from evaluatie.core.errors import DataFormatError, DataQualityWarning
+from evaluatie.core.memo import stored_read
 from evaluatie.sources.duo import read_duo, require_values
 from evaluatie.sources.examens import complete_series, one_file
 from evaluatie.sources.layouts_extra import ONDERWIJSSOORTEN
@@ -44,6 +45,7 @@ def _rates(counts: pd.DataFrame, by: Sequence[str], *, complete: bool) -> pd.Dat
     return out
 
 
+@stored_read
 def load_vsv_rates(raw_dir: str | Path = "data/raw", *, complete: bool = True) -> pd.DataFrame:
     """VSV per gemeente x jaar from the CBS table (84780NED layout) in ``raw_dir``, in
     today's gemeenten: ``gemeente_code, jaar, leerlingen, vsv, vsv_percentage`` (0-100)

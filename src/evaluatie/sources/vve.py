@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from evaluatie.core.errors import DataFormatError, ParameterError
+from evaluatie.core.memo import stored_read
 from evaluatie.sources.duo import read_duo
 from evaluatie.sources.outcomes import OUTCOMES
 from evaluatie.sources.panel import files_by_kind
@@ -91,6 +92,7 @@ def outcome_column(outcome: str) -> str:
     return outcome
 
 
+@stored_read
 def load_vve(raw_dir: str | Path = "data/raw") -> VveData:
     """The budget table and the early-years outcomes of ``raw_dir`` (read-only)."""
     raw = Path(raw_dir)

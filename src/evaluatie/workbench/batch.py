@@ -238,31 +238,40 @@ def _worker_pool(
     ``@reused`` results (:mod:`evaluatie.core.memo`) through a folder that lives as long
     as the pool: the same national VVE analysis is then computed once per batch, not
     once per worker."""
-    with tempfile.TemporaryDirectory(prefix="evaluatie-shared-") as shared:
-        previous = os.environ.get(SHARED_ENV)
-        os.environ[SHARED_ENV] = shared  # inherited by every worker and its kernel
+    with (
+        tempfile.TemporaryDirectory(prefix="evaluatie-shared-") as shared,
+        environment(SHARED_ENV, shared),  # inherited by every worker and its kernel
+    ):
+        pool = ProcessPoolExecutor(
+            max_workers=workers,
+            mp_context=multiprocessing.get_context("spawn"),  # no fork with threads
+            initializer=open_for_worker,
+            initargs=(root, prestart),
+        )
+        for _ in range(workers):
+            pool.submit(time.time)  # each submit to a busy pool spawns a worker now
         try:
-            pool = ProcessPoolExecutor(
-                max_workers=workers,
-                mp_context=multiprocessing.get_context("spawn"),  # no fork with threads
-                initializer=open_for_worker,
-                initargs=(root, prestart),
-            )
-            for _ in range(workers):
-                pool.submit(time.time)  # each submit to a busy pool spawns a worker now
-            try:
-                yield pool
-            except BaseException:
-                # e.g. a params file was refused: say so now; the workers exit when their
-                # kernel has started (shut down by each worker's exit hook)
-                pool.shutdown(wait=False, cancel_futures=True)
-                raise
-            pool.shutdown(wait=True)
-        finally:
-            if previous is None:
-                os.environ.pop(SHARED_ENV, None)
-            else:
-                os.environ[SHARED_ENV] = previous
+            yield pool
+        except BaseException:
+            # e.g. a params file was refused: say so now; the workers exit when their
+            # kernel has started (shut down by each worker's exit hook)
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+        pool.shutdown(wait=True)
+
+
+@contextlib.contextmanager
+def environment(name: str, value: str) -> Iterator[None]:
+    """``os.environ[name] = value`` inside the block (for the processes started in it)."""
+    previous = os.environ.get(name)
+    os.environ[name] = value
+    try:
+        yield
+    finally:
+        if previous is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = previous
 
 
 def _dispatch(

@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from evaluatie.core.errors import DataQualityWarning, EvaluatieError
+from evaluatie.core.memo import Signature, signature
 
 #: Key of the :class:`DataChecker` in the pydantic validation context.
 DATA_CONTEXT = "evaluatie.data"
@@ -120,20 +121,9 @@ class _Read:
     notes: tuple[str, ...]
 
 
-_Signature = tuple[tuple[str, bool, int, int], ...]
 #: The last read of each folder and source, with the signature it was read under: a
 #: long-lived process (JupyterLab) keeps one copy per folder, never stale ones.
-_CACHE: dict[tuple[str, str], tuple[_Signature, _Read]] = {}
-
-
-def _signature(path: Path) -> _Signature:
-    """Every entry's name, kind, size and mtime: changes when the data change."""
-    entries = [path] if path.is_file() else sorted(path.iterdir())
-    return tuple(
-        (p.name, p.is_dir(), (s := p.stat()).st_size, s.st_mtime_ns)
-        for p in entries
-        if not p.name.startswith(".")
-    )
+_CACHE: dict[tuple[str, str], tuple[Signature, _Read]] = {}
 
 
 def _read(path: Path, source: str) -> _Read:
@@ -186,9 +176,9 @@ class DataChecker:
         path = resolve_raw_dir(self.root, raw_dir)
         if not path.exists():
             raise ValueError(f"no such file or folder: {path}")
-        key, signature = (str(path.resolve()), source), _signature(path)
-        if key not in _CACHE or _CACHE[key][0] != signature:
-            _CACHE[key] = (signature, _read(path, source))
+        key, found_now = (str(path.resolve()), source), signature(path)
+        if key not in _CACHE or _CACHE[key][0] != found_now:
+            _CACHE[key] = (found_now, _read(path, source))
         found = _CACHE[key][1]
         # A relative raw_dir is shown as the user wrote it, not from the filesystem root.
         prefix = f"{self.root}{os.sep}" if not Path(raw_dir).is_absolute() else None

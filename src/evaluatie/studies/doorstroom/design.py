@@ -24,7 +24,7 @@ from pathlib import Path
 import pandas as pd
 
 from evaluatie.core.errors import DesignError, EvaluatieError, ParameterError
-from evaluatie.core.memo import remembered
+from evaluatie.core.memo import remembered, stored_read
 from evaluatie.sources.examens import complete_series, exam_file, exam_level, exam_rates
 from evaluatie.sources.rmc import load_rmc_regions
 from evaluatie.sources.tidy import read_examens
@@ -54,6 +54,7 @@ class ExamData:
     memo: dict[Hashable, pd.DataFrame] = field(default_factory=dict, compare=False, repr=False)
 
 
+@stored_read
 def load(raw_dir: str | Path = "tests/data/duo") -> ExamData:
     """The exam-results file of ``raw_dir`` (read-only)."""
     cells = read_examens(exam_file(raw_dir))

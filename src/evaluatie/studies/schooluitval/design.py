@@ -25,7 +25,7 @@ from pathlib import Path
 import pandas as pd
 
 from evaluatie.core.errors import DesignError, EvaluatieError, ParameterError
-from evaluatie.core.memo import remembered
+from evaluatie.core.memo import remembered, stored_read
 from evaluatie.sources.layouts_extra import ONDERWIJSSOORTEN
 from evaluatie.sources.outcomes import outcome_info
 from evaluatie.sources.panel import files_by_kind
@@ -54,6 +54,7 @@ class VsvData:
     memo: dict[Hashable, pd.DataFrame] = field(default_factory=dict, compare=False, repr=False)
 
 
+@stored_read
 def load(raw_dir: str | Path = "data/raw") -> VsvData:
     """The VSV tables of ``raw_dir`` (read-only)."""
     raw = Path(raw_dir)
