@@ -11,6 +11,18 @@ DUO_DIR = Path(__file__).parent / "data" / "duo"
 REAL_EINDSCORES = DUO_DIR / "eindscores-bo-sbo-2022-2023-first-4693-rows.csv"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _readers_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """What the readers parse is kept in a folder of this session, not in the project's
+    data/processed/cache (which `evaluatie run` uses when EVALUATIE_CACHE is unset): the
+    tests read many temporary folders."""
+    from evaluatie.core.memo import CACHE_ENV
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv(CACHE_ENV, str(tmp_path_factory.mktemp("readers-cache")))
+        yield
+
+
 @pytest.fixture
 def english() -> Iterator[None]:
     """Generated text in English for the test (reports are Dutch by default); tests of

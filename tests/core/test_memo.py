@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 import warnings
 from collections.abc import Callable
 from pathlib import Path
@@ -201,3 +202,32 @@ def test_a_reading_that_fails_is_not_kept(tmp_path: Path, monkeypatch: pytest.Mo
         with pytest.raises(ValueError, match="not a DUO file"):
             read(tmp_path)
     assert len(calls) == 2 and not (tmp_path / "cache").exists()
+
+
+def test_the_readings_used_last_are_kept(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    cache = tmp_path / "cache"
+    monkeypatch.setenv(memo.CACHE_ENV, str(cache))
+    monkeypatch.setattr(memo, "MAX_STORED", 2)
+    calls = []
+
+    @memo.stored_read
+    def read(raw_dir: str | Path, *, column: str) -> str:
+        calls.append(column)
+        return column
+
+    folder = tmp_path / "raw"
+    folder.mkdir()
+    read(folder, column="a")
+    read(folder, column="b")
+    (a,) = [
+        p
+        for p in cache.iterdir()
+        if p.stat().st_mtime_ns == min(q.stat().st_mtime_ns for q in cache.iterdir())
+    ]
+    os.utime(a, ns=(1, 1))  # read long ago ...
+    assert read(folder, column="a") == "a"  # ... and now again: it is the one used last
+    read(folder, column="c")
+    assert calls == ["a", "b", "c"] and len(list(cache.iterdir())) == 2
+    read(folder, column="a")
+    read(folder, column="b")
+    assert calls == ["a", "b", "c", "b"]  # b was dropped, a kept

@@ -60,6 +60,8 @@ _RESULTS: OrderedDict[tuple[str, bytes], tuple[Any, list[warnings.WarningMessage
 SHARED_ENV = "EVALUATIE_SHARED_RESULTS"
 #: Environment variable naming the folder where raw-data readers keep what they read.
 CACHE_ENV = "EVALUATIE_CACHE"
+#: Readings kept there (the ones used last; the project's data use about 7).
+MAX_STORED = 32
 
 Signature = tuple[tuple[str, bool, int, int], ...]
 
@@ -220,6 +222,8 @@ def stored_read(
         with contextlib.suppress(Exception):  # absent or unreadable: read the files
             kept = pickle.loads(stored.read_bytes())
         if kept is not None:
+            with contextlib.suppress(OSError):
+                os.utime(stored)  # used now: the last to go when the folder is pruned
             warn_again([warnings.WarningMessage(*w) for w in kept[1]])
             return cast(R, kept[0])
         with warnings.catch_warnings(record=True) as seen:
@@ -232,10 +236,19 @@ def stored_read(
                 old.unlink(missing_ok=True)  # the same reading of older data or code
             with atomic_path(stored) as tmp:
                 tmp.write_bytes(payload)
+            _prune(stored.parent)
         warn_again(seen)
         return result
 
     return wrapper
+
+
+def _prune(folder: Path) -> None:
+    """Keep the :data:`MAX_STORED` entries used last (readings of folders that are gone,
+    or of other data, would otherwise pile up)."""
+    entries = sorted(folder.glob("*.pickle"), key=lambda p: p.stat().st_mtime_ns, reverse=True)
+    for old in entries[MAX_STORED:]:
+        old.unlink(missing_ok=True)
 
 
 @functools.cache

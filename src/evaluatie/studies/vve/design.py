@@ -164,6 +164,7 @@ class VveStudy:
         return tuple(y for y in self.years if y > self.reference)
 
 
+@reused  # each VVE params check and report asks for it per outcome (63 ms each)
 def vve_study(
     data: VveData,
     *,
