@@ -8,6 +8,7 @@ table can be checked against (and regenerated from) the real source.
 
 from __future__ import annotations
 
+import functools
 import io
 import re
 import unicodedata
@@ -61,6 +62,12 @@ def load_gemeenten() -> pd.DataFrame:
     Columns: ``gemeente_code`` (``GM0546``), ``gemeente_naam``, ``provincie``,
     ``n_vestigingen`` (vestigingen in the source file; used as allocation weights).
     """
+    return _gemeenten().copy()
+
+
+@functools.cache
+def _gemeenten() -> pd.DataFrame:
+    # read once per process: a params check asks for it some 50 times
     text = resources.files("evaluatie.sources").joinpath("gemeenten.csv").read_text("utf-8")
     table = pd.read_csv(io.StringIO(text), comment="#", dtype={"n_vestigingen": "int64"})
     return table[COLUMNS].sort_values("gemeente_code", ignore_index=True)

@@ -344,6 +344,11 @@ def load_rmc_regions() -> pd.DataFrame:
     :data:`BIJLAGE_C_ALIASES` and carried through ``herindelingen.csv`` to 2023; a gemeente
     formed from predecessors in several regions is listed in :data:`CROSSES_REGIONS`.
     """
+    return _listed_regions().copy()
+
+
+@cache
+def _listed_regions() -> pd.DataFrame:
     table = _regions()
     listed = table["gemeente_code"].isin(load_gemeenten()["gemeente_code"])
     return table[listed].reset_index(drop=True)
