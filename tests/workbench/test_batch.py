@@ -19,6 +19,7 @@ from evaluatie.cli import main
 from evaluatie.core.errors import ParameterError
 from evaluatie.core.memo import SHARED_ENV
 from evaluatie.workbench.batch import RunTask, _result, _worker_pool
+from evaluatie.workbench.kernel import WORKER_NICENESS
 from evaluatie.workbench.params import read_params_file
 from evaluatie.workbench.run import prepare
 from evaluatie.workbench.sweep import load_runs, read_sweep, run_name
@@ -120,6 +121,8 @@ def test_the_workers_of_a_batch_share_one_results_folder_while_it_runs(tmp_path:
         seen = {pool.submit(os.getenv, SHARED_ENV).result() for _ in range(4)}
         (folder,) = seen
         assert folder is not None and Path(folder).is_dir()
+        if hasattr(os, "nice"):  # and they run below the command's priority
+            assert pool.submit(os.nice, 0).result() == min(os.nice(0) + WORKER_NICENESS, 19)
     assert not Path(folder).exists() and SHARED_ENV not in os.environ
 
 

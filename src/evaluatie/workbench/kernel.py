@@ -45,6 +45,11 @@ PRELOAD = (
     "    importlib.import_module('evaluatie.studies.' + _m.name)\n"
 )
 
+#: How much lower the batch workers' priority is than the command's (Unix ``nice``): on
+#: two cores the two workers' kernels started while the params files were checked, and
+#: the check, which every run waits for, took 3.9 s instead of 2.1 s.
+WORKER_NICENESS = 5
+
 #: A kernel that dies before it answers has run nothing: over TCP, two kernels started
 #: at once can pick the same free port ("Address already in use"). Such starts are retried.
 KERNEL_START_ATTEMPTS = 3
@@ -249,6 +254,10 @@ def open_for_worker(root: Path, prestart: bool = False) -> None:
     global _current
     import atexit
 
+    # The workers (and the kernels they start) yield the CPU to the command's own
+    # process, which checks the params files while they start (no run may start before).
+    if hasattr(os, "nice"):
+        os.nice(WORKER_NICENESS)
     _current = WarmKernel(root)
     atexit.register(_current.close)
     if prestart:
