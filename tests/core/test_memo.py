@@ -196,10 +196,11 @@ def test_a_reading_that_fails_is_not_kept(tmp_path: Path, monkeypatch: pytest.Mo
     @memo.stored_read
     def read(raw_dir: str | Path) -> int:
         calls.append(raw_dir)
+        warnings.warn("skipped a file", UserWarning, stacklevel=2)
         raise ValueError("not a DUO file")
 
-    for _ in range(2):
-        with pytest.raises(ValueError, match="not a DUO file"):
+    for _ in range(2):  # its warnings are still given
+        with pytest.warns(UserWarning, match="skipped"), pytest.raises(ValueError, match="DUO"):
             read(tmp_path)
     assert len(calls) == 2 and not (tmp_path / "cache").exists()
 

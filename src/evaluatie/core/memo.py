@@ -1,6 +1,7 @@
-"""Work done once: tables derived once per loaded data set, results once per process.
+"""Work done once: tables derived once per loaded data set, results once per process
+(or batch), raw files parsed once per change.
 
-Two kinds of reuse, both invisible in the numbers:
+Three kinds of reuse, all invisible in the numbers:
 
 * :func:`remembered` -- validation builds every report's design before any kernel
   starts, and several params files use the same data: the exam rates of a group, or the
@@ -148,8 +149,31 @@ def reused(fn: Callable[P, R]) -> Callable[P, R]:
 def _computed(
     key: tuple[str, bytes], fn: Callable[..., R], args: Any, kwargs: Any
 ) -> tuple[R, list[warnings.WarningMessage]]:
-    """``fn``'s result and the warnings it gave, also stored in the shared folder (if
-    any); an exception is raised after giving its warnings, and nothing is kept."""
+    """``fn``'s result and warnings (:func:`_recorded`), also stored in the batch's shared
+    folder, if there is one."""
+    result, seen = _recorded(fn, args, kwargs)
+    if (path := _shared_path(key)) is not None:
+        _store(path, result, seen)
+    return result, seen
+
+
+def _shared(key: tuple[str, bytes]) -> tuple[Any, list[warnings.WarningMessage]] | None:
+    """The result another process of this batch stored under ``key``, if any."""
+    path = _shared_path(key)
+    return None if path is None else _load(path)
+
+
+def _shared_path(key: tuple[str, bytes]) -> Path | None:
+    folder = os.environ.get(SHARED_ENV)
+    name = re.sub(r"[^\w.]", "_", key[0])  # a local function's <locals>: no file name
+    return Path(folder) / f"{name}-{key[1].hex()}.pickle" if folder else None
+
+
+def _recorded(
+    fn: Callable[..., R], args: Any, kwargs: Any
+) -> tuple[R, list[warnings.WarningMessage]]:
+    """``fn(*args, **kwargs)`` and the warnings it gave, recorded, not shown; if it
+    raises, its warnings are given and the error raised."""
     done: tuple[R] | None = None
     with warnings.catch_warnings(record=True) as seen:
         warnings.simplefilter("always")
@@ -160,31 +184,29 @@ def _computed(
     if done is None:
         warn_again(seen)
         raise error
-    if (path := _shared_path(key)) is not None:
-        given = [(w.message, w.category, w.filename, w.lineno) for w in seen]
-        with contextlib.suppress(Exception):  # unpicklable or unwritable: kept here only
-            payload = pickle.dumps((done[0], given), protocol=pickle.HIGHEST_PROTOCOL)
-            with atomic_path(path) as tmp:  # a reader sees all of it or nothing
-                tmp.write_bytes(payload)
     return done[0], list(seen)
 
 
-def _shared(key: tuple[str, bytes]) -> tuple[Any, list[warnings.WarningMessage]] | None:
-    """The result another process of this batch stored under ``key``, if any."""
-    path = _shared_path(key)
-    if path is None or not path.is_file():
-        return None
+def _store(path: Path, result: Any, seen: list[warnings.WarningMessage]) -> bool:
+    """Pickle ``result`` and its warnings to ``path`` (atomically: a reader sees all of it
+    or nothing); False if it cannot be pickled or written (then it is kept nowhere)."""
+    given = [(w.message, w.category, w.filename, w.lineno) for w in seen]
+    try:
+        payload = pickle.dumps((result, given), protocol=pickle.HIGHEST_PROTOCOL)
+        with atomic_path(path) as tmp:
+            tmp.write_bytes(payload)
+    except Exception:
+        return False
+    return True
+
+
+def _load(path: Path) -> tuple[Any, list[warnings.WarningMessage]] | None:
+    """What :func:`_store` wrote to ``path``; None if absent or unreadable."""
     try:
         result, given = pickle.loads(path.read_bytes())
-    except Exception:  # unreadable: computed here instead
+    except Exception:
         return None
     return result, [warnings.WarningMessage(m, c, f, n) for m, c, f, n in given]
-
-
-def _shared_path(key: tuple[str, bytes]) -> Path | None:
-    folder = os.environ.get(SHARED_ENV)
-    name = re.sub(r"[^\w.]", "_", key[0])  # a local function's <locals>: no file name
-    return Path(folder) / f"{name}-{key[1].hex()}.pickle" if folder else None
 
 
 def signature(path: Path) -> Signature:
@@ -218,27 +240,17 @@ def stored_read(
             return fn(raw_dir, *args, **kwargs)
         what = digest((signature(path), _code_digest())).hex()[:16]
         stored = Path(folder) / f"{name}-{where}-{what}.pickle"
-        kept = None
-        with contextlib.suppress(Exception):  # absent or unreadable: read the files
-            kept = pickle.loads(stored.read_bytes())
-        if kept is not None:
+        if (kept := _load(stored)) is not None:
             with contextlib.suppress(OSError):
                 os.utime(stored)  # used now: the last to go when the folder is pruned
-            warn_again([warnings.WarningMessage(*w) for w in kept[1]])
-            return cast(R, kept[0])
-        with warnings.catch_warnings(record=True) as seen:
-            warnings.simplefilter("always")
-            result = fn(raw_dir, *args, **kwargs)
-        given = [(w.message, w.category, w.filename, w.lineno) for w in seen]
-        with contextlib.suppress(Exception):  # unwritable: nothing kept
-            payload = pickle.dumps((result, given), protocol=pickle.HIGHEST_PROTOCOL)
+        else:
             for old in stored.parent.glob(f"{name}-{where}-*.pickle"):
                 old.unlink(missing_ok=True)  # the same reading of older data or code
-            with atomic_path(stored) as tmp:
-                tmp.write_bytes(payload)
-            _prune(stored.parent)
-        warn_again(seen)
-        return result
+            kept = _recorded(fn, (raw_dir, *args), kwargs)
+            if _store(stored, *kept):
+                _prune(stored.parent)
+        warn_again(kept[1])
+        return cast(R, kept[0])
 
     return wrapper
 
