@@ -6,7 +6,9 @@ in this process, skips the runs whose last successful record has the same cache 
 
 - ``jobs=1``: one after the other, in this process;
 - ``jobs=N``: on up to N worker processes (``spawn``ed, one notebook at a time each;
-  at most N runs are handed out at once, so Ctrl-C starts nothing new);
+  at most N runs are handed out at once, so Ctrl-C starts nothing new), whose kernels
+  share ``@reused`` results (:mod:`evaluatie.core.memo`) through a folder that lives
+  as long as the batch;
 
   in both cases one kernel per process serves all its runs, reset between them
   (:mod:`evaluatie.workbench.kernel`), so the kernel start and imports are paid once;
@@ -208,8 +210,9 @@ class Ahead:
 @contextlib.contextmanager
 def started_ahead(root: Path, jobs: int, n_runs: int) -> Iterator[Ahead | None]:
     """Start the batch's kernels now, to boot while the caller reads and checks the
-    params files (6.7 s for the 18 of ``evaluatie all``; a worker's start, its kernel
-    and the imports took 4 s): with ``jobs > 1`` the worker processes, each starting
+    params files (2-3 s for the 18 of ``evaluatie all`` on parsed data; a worker's
+    start, its kernel and the imports took 2-2.5 s): with ``jobs > 1`` the worker
+    processes (at lower priority: :data:`.kernel.WORKER_NICENESS`), each starting
     its kernel in its initializer, else this process's warm kernel, in a thread. Pass
     the result to :func:`run_batch`; whatever it did not use is shut down on exit.
     ``n_runs``: how many runs there may be (params files); a single run keeps its

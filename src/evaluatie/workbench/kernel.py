@@ -182,7 +182,7 @@ class WarmKernel:
     def prestart(self) -> None:
         """Start the kernel and import what the reports use, before the first run asks
         for it: a batch does this while it reads and checks the params files (in a
-        thread, or in each worker's initializer), which took 6.7 s for the 18 params
+        thread, or in each worker's initializer), which took 2-4 s for the 18 params
         files while the kernel start and imports took 2-2.5 s. Any failure only closes
         the kernel, so that the first run starts one as it would have."""
         one_blas_thread()  # as for every kernel a run starts
