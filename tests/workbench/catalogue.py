@@ -588,6 +588,18 @@ CASES: tuple[Case, ...] = (
         argv=("simulate", "--out", "{tmp}/sim", "--seed", "-1"),
     ),
     Case(
+        "all-negative-seed",
+        "all --seed -1 where the data must be simulated",
+        ("--seed", "-1"),
+        argv=("all", "--raw", "{tmp}/fresh", "--params-dir", "{tmp}", "--seed", "-1"),
+    ),
+    Case(
+        "all-no-params",
+        "all with a params folder without params files",
+        ("no params files", "none"),
+        argv=("all", "--raw", "{tmp}/fresh", "--params-dir", "{tmp}/none"),
+    ),
+    Case(
         "index-reports-is-file",
         "index --reports names an existing file",
         ("--reports", "is a file"),
