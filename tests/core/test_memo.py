@@ -96,11 +96,15 @@ def test_the_store_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
     assert len(memo._RESULTS) == 3
 
 
-def test_the_processes_of_a_batch_share_results_through_its_folder(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+@pytest.fixture
+def shared(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A batch's shared folder, and an empty store in this process."""
     monkeypatch.setenv(memo.SHARED_ENV, str(tmp_path))
     monkeypatch.setattr(memo, "_RESULTS", memo.OrderedDict())
+    return tmp_path
+
+
+def test_the_processes_of_a_batch_share_results_through_its_folder(shared: Path) -> None:
     calls = []
 
     @reused
@@ -111,7 +115,7 @@ def test_the_processes_of_a_batch_share_results_through_its_folder(
 
     with pytest.warns(UserWarning, match="left out"):
         first = mean(_study())
-    assert len(list(tmp_path.glob("*.pickle"))) == 1
+    assert len(list(shared.glob("*.pickle"))) == 1
     memo._RESULTS.clear()  # as in another process of the batch: nothing of this one's
     with pytest.warns(UserWarning, match="left out"):  # its warnings come with it
         again = mean(_study())
@@ -122,11 +126,7 @@ def test_the_processes_of_a_batch_share_results_through_its_folder(
     assert len(calls) == 2  # other data: computed
 
 
-def test_a_result_that_cannot_be_shared_is_computed_and_kept_here(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv(memo.SHARED_ENV, str(tmp_path))
-    monkeypatch.setattr(memo, "_RESULTS", memo.OrderedDict())
+def test_a_result_that_cannot_be_shared_is_computed_and_kept_here(shared: Path) -> None:
     calls = []
 
     @reused
@@ -135,7 +135,7 @@ def test_a_result_that_cannot_be_shared_is_computed_and_kept_here(
         return lambda: x  # cannot be pickled
 
     assert closure(3)() == 3 and closure(3)() == 3
-    assert len(calls) == 1 and not list(tmp_path.iterdir())  # nothing half-written
+    assert len(calls) == 1 and not list(shared.iterdir())  # nothing half-written
 
     @reused
     def square(x: int) -> int:
@@ -143,7 +143,7 @@ def test_a_result_that_cannot_be_shared_is_computed_and_kept_here(
         return x * x
 
     assert square(4) == 16
-    (stored,) = tmp_path.glob("*.pickle")
+    (stored,) = shared.glob("*.pickle")
     stored.write_bytes(b"not a pickle")
     memo._RESULTS.clear()
     assert square(4) == 16 and len(calls) == 3  # unreadable: computed again
