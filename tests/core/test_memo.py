@@ -232,3 +232,13 @@ def test_the_readings_used_last_are_kept(tmp_path: Path, monkeypatch: pytest.Mon
     read(folder, column="a")
     read(folder, column="b")
     assert calls == ["a", "b", "c", "b"]  # b was dropped, a kept
+
+
+def test_pruning_survives_an_entry_another_process_removed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(memo, "MAX_STORED", 1)
+    (tmp_path / "a.pickle").write_bytes(b"a")
+    (tmp_path / "gone.pickle").symlink_to(tmp_path / "removed")  # listed, then gone
+    memo._prune(tmp_path)
+    assert [p.name for p in tmp_path.iterdir()] == ["a.pickle"]

@@ -258,8 +258,14 @@ def stored_read(
 def _prune(folder: Path) -> None:
     """Keep the :data:`MAX_STORED` entries used last (readings of folders that are gone,
     or of other data, would otherwise pile up)."""
-    entries = sorted(folder.glob("*.pickle"), key=lambda p: p.stat().st_mtime_ns, reverse=True)
-    for old in entries[MAX_STORED:]:
+
+    def used(entry: Path) -> int:
+        try:
+            return entry.stat().st_mtime_ns
+        except OSError:  # removed meanwhile by another worker of the batch
+            return -1
+
+    for old in sorted(folder.glob("*.pickle"), key=used, reverse=True)[MAX_STORED:]:
         old.unlink(missing_ok=True)
 
 
