@@ -55,13 +55,15 @@ def timings(notebook: Path) -> tuple[float, float]:
     return total, total
 
 
-def run_batch(params: list[Path], jobs: int, folder: Path) -> float:
-    """Wall time of one forced batch of ``params`` on ``jobs`` workers."""
+def run_batch(params: list[Path], jobs: int, folder: Path, cache: Path) -> float:
+    """Wall time of one forced batch of ``params`` on ``jobs`` workers, reading through
+    the readers' cache in ``cache``."""
     cmd = [str(EVALUATIE), "run", *map(str, params), "--force", "-j", str(jobs)]
     start = time.perf_counter()
     done = subprocess.run(
         [*cmd, "--reports", str(folder)],
         cwd=ROOT,
+        env={**os.environ, CACHE_ENV: str(cache)},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )
@@ -83,6 +85,10 @@ def main() -> None:
         jobs = [int(j) for j in args.jobs.split(",")]
     except ValueError:
         parser.error(f"--jobs takes worker counts like 1,2; got {args.jobs!r}")
+    if min(jobs) < 1 or len(set(jobs)) != len(jobs):
+        parser.error(f"--jobs takes distinct worker counts of at least 1; got {args.jobs!r}")
+    if args.rounds < 1:
+        parser.error(f"--rounds must be at least 1; got {args.rounds}")
     print(
         f"{len(params)} reports; load average before: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores"
     )
@@ -92,10 +98,9 @@ def main() -> None:
         # batch parses the raw files into it, the later ones find them parsed, as a
         # rerun on unchanged data does. Interleaved rounds, so that every worker count
         # has warm rounds; the minimum is taken.
-        os.environ[CACHE_ENV] = str(Path(tmp) / "cache")
         for r in range(1, args.rounds + 1):
             for n in jobs:
-                walls[n].append(run_batch(params, n, Path(tmp) / f"j{n}-r{r}"))
+                walls[n].append(run_batch(params, n, Path(tmp) / f"j{n}-r{r}", Path(tmp) / "cache"))
                 print(f"round {r}, -j {n}: {walls[n][-1]:.1f} s wall", flush=True)
         for n in jobs:
             best = min(range(args.rounds), key=walls[n].__getitem__)
