@@ -526,8 +526,7 @@ def cost_sentence(
     row = study.doses.loc[code]
     amount = float(row["budget_after"] - row["budget_before"])
     estimate, se = predicted
-    z = float(special.ndtri(0.975))
-    low, high = estimate - z * se, estimate + z * se
+    low, high = estimate - _Z95 * se, estimate + _Z95 * se
     common = {"name": name, "unit": outcome.unit, "amount": number(abs(amount), 0)}
     if amount < 0:
         return TEXT(
