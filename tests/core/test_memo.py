@@ -242,3 +242,23 @@ def test_pruning_survives_an_entry_another_process_removed(
     (tmp_path / "gone.pickle").symlink_to(tmp_path / "removed")  # listed, then gone
     memo._prune(tmp_path)
     assert [p.name for p in tmp_path.iterdir()] == ["a.pickle"]
+
+
+def test_a_reader_is_called_as_before_by_position_keyword_or_default(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(memo.CACHE_ENV, str(tmp_path / "cache"))
+    folder = tmp_path / "raw"
+    folder.mkdir()
+    calls = []
+
+    @memo.stored_read
+    def read(raw_dir: str | Path = str(folder), provider: str = "CET") -> str:
+        calls.append((raw_dir, provider))
+        return provider
+
+    assert read() == read(str(folder)) == read(raw_dir=str(folder)) == "CET"
+    assert read(str(folder), "IEP") == read(str(folder), provider="IEP") == "IEP"
+    assert len(calls) == 2  # one reading per provider, however it was called
+    with pytest.raises(TypeError):
+        read(str(folder), "CET", "extra")

@@ -35,6 +35,7 @@ import copy
 import dataclasses
 import functools
 import hashlib
+import inspect
 import os
 import pickle
 import re
@@ -44,7 +45,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from enum import Enum
 from pathlib import Path, PurePath
-from typing import Any, Concatenate, ParamSpec, TypeVar, cast
+from typing import Any, ParamSpec, TypeVar, cast
 
 import numpy as np
 import pandas as pd
@@ -220,24 +221,32 @@ def signature(path: Path) -> Signature:
     )
 
 
-def stored_read(
-    fn: Callable[Concatenate[str | Path, P], R],
-) -> Callable[Concatenate[str | Path, P], R]:
+def stored_read(fn: Callable[P, R]) -> Callable[P, R]:
     """Keep what ``fn(raw_dir, ...)`` read in the folder :data:`CACHE_ENV` names, if it
     names one (module docstring), with the warnings the reading gave; a reading that
-    fails is never kept. The result is unpickled afresh for every caller."""
+    fails is never kept. The result is unpickled afresh for every caller. ``fn``'s first
+    parameter is the raw-data folder (or file); it is called as before, by position or
+    keyword, with its defaults."""
     name = f"{fn.__module__}.{fn.__qualname__}"
+    signature_of_fn = inspect.signature(fn)
+    first = next(iter(signature_of_fn.parameters))
 
     @functools.wraps(fn)
-    def wrapper(raw_dir: str | Path, /, *args: P.args, **kwargs: P.kwargs) -> R:
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        bound = signature_of_fn.bind(*args, **kwargs)  # a wrong call fails as fn's would
+        bound.apply_defaults()
+        arguments = dict(bound.arguments)
+        raw_dir = arguments.pop(first)
         folder = os.environ.get(CACHE_ENV)
+        if not folder or not isinstance(raw_dir, str | os.PathLike):
+            return fn(*args, **kwargs)  # off, or a bad argument for fn to refuse
         path = Path(raw_dir)
-        if not folder or not path.exists():
-            return fn(raw_dir, *args, **kwargs)
+        if not path.exists():
+            return fn(*args, **kwargs)
         try:
-            where = digest((str(raw_dir), str(path.resolve()), args, kwargs)).hex()[:16]
+            where = digest((str(raw_dir), str(path.resolve()), arguments)).hex()[:16]
         except Undigestible:
-            return fn(raw_dir, *args, **kwargs)
+            return fn(*args, **kwargs)
         what = digest((signature(path), _code_digest())).hex()[:16]
         stored = Path(folder) / f"{name}-{where}-{what}.pickle"
         if (kept := _load(stored)) is not None:
@@ -246,7 +255,7 @@ def stored_read(
         else:
             for old in stored.parent.glob(f"{name}-{where}-*.pickle"):
                 old.unlink(missing_ok=True)  # the same reading of older data or code
-            kept = _recorded(fn, (raw_dir, *args), kwargs)
+            kept = _recorded(fn, args, kwargs)
             if _store(stored, *kept):
                 _prune(stored.parent)
         warn_again(kept[1])
