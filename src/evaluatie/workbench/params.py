@@ -46,7 +46,13 @@ from evaluatie.core.memo import warn_again
 from evaluatie.sources.layouts import PROVIDERS_2022
 from evaluatie.sources.outcomes import outcomes_of
 from evaluatie.sources.vve import VVE_OUTCOMES
-from evaluatie.workbench.datacheck import DATA_CONTEXT, DataChecker, DataInventory, Source
+from evaluatie.workbench.datacheck import (
+    DATA_CONTEXT,
+    DataChecker,
+    DataInventory,
+    Source,
+    resolve_raw_dir,
+)
 
 #: The school panel's outcomes (Literal needs a tuple), from the outcome catalogue.
 OUTCOMES = outcomes_of("panel")
@@ -373,7 +379,10 @@ class GemeenteParams(NotebookParams):
             data = checker.load(self.raw_dir, self.data)
         except ValueError as exc:
             return str(exc).split("\n")
-        return case_problems(data, **self.case_arguments())
+        # the case reads the simulation's truth from raw_dir too: from the project's
+        # folder, as the kernel will (relative to the current folder it read another's)
+        raw = resolve_raw_dir(checker.root, self.raw_dir)
+        return case_problems(data, **{**self.case_arguments(), "raw_dir": raw})
 
     def case_arguments(self) -> dict[str, Any]:
         """The arguments of :func:`evaluatie.studies.gemeente.build_case` besides the data."""
