@@ -262,3 +262,83 @@ def test_a_reader_is_called_as_before_by_position_keyword_or_default(
     assert len(calls) == 2  # one reading per provider, however it was called
     with pytest.raises(TypeError):
         read(str(folder), "CET", "extra")
+
+
+def test_a_result_is_kept_while_every_path_it_read_is_unchanged(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    raw, other, cache = tmp_path / "raw", tmp_path / "other.csv", tmp_path / "cache"
+    raw.mkdir()
+    (raw / "a.csv").write_text("x\n1\n", encoding="utf-8")
+    other.write_text("y\n2\n", encoding="utf-8")
+    monkeypatch.setenv(memo.CACHE_ENV, str(cache))
+    calls = []
+
+    def check() -> list[int]:
+        calls.append(1)
+        memo.signature(raw)  # what a reader taking signatures does
+        memo.signature(other)
+        warnings.warn("GM0088 has no count in 2019", UserWarning, stacklevel=2)
+        return [len(list(raw.iterdir())), len(other.read_text(encoding="utf-8"))]
+
+    def stored(key: str = "k") -> list[int]:
+        with pytest.warns(UserWarning, match="GM0088"):  # given again when kept
+            return memo.stored_result("check", key, check)
+
+    first = stored()
+    assert stored() == first and len(calls) == 1
+    stored("other key")
+    assert len(calls) == 2
+    os.utime(other, ns=(1, 1))  # a file it read changed (its time is enough)
+    assert stored() == first and len(calls) == 3
+    (raw / "b.csv").write_text("x\n2\n", encoding="utf-8")  # a folder it read changed
+    assert stored() == [2, 4] and len(calls) == 4
+    assert stored() == [2, 4] and len(calls) == 4
+    monkeypatch.setattr(memo, "_code_digest", lambda: b"other code")
+    stored()
+    assert len(calls) == 5
+    other.unlink()  # gone: computed again (and here it fails, so it is not kept)
+    with pytest.raises(FileNotFoundError):
+        memo.stored_result("check", "k", check)
+    monkeypatch.setenv(memo.CACHE_ENV, "")  # turned off: always computed
+    other.write_text("y\n2\n", encoding="utf-8")
+    stored()
+    stored()
+    assert len(calls) == 8
+
+
+def test_a_computation_that_fails_is_not_kept(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cache = tmp_path / "cache"
+    monkeypatch.setenv(memo.CACHE_ENV, str(cache))
+    calls = []
+
+    def refuse() -> None:
+        calls.append(1)
+        memo.signature(tmp_path)
+        warnings.warn("a note", UserWarning, stacklevel=2)
+        raise ValueError("params.yaml: 1 problem(s)")
+
+    for _ in range(2):  # its warnings are still given, the error each time
+        with pytest.warns(UserWarning, match="note"), pytest.raises(ValueError, match="problem"):
+            memo.stored_result("check", "k", refuse)
+    assert len(calls) == 2 and not list(cache.glob("check-*"))
+
+
+def test_watching_records_the_first_signature_of_each_path(tmp_path: Path) -> None:
+    (tmp_path / "a.csv").write_text("x\n", encoding="utf-8")
+    memo.signature(tmp_path)  # outside the block: not recorded
+    with memo.watching() as seen:
+        first = memo.signature(tmp_path)
+        (tmp_path / "b.csv").write_text("x\n", encoding="utf-8")
+        memo.signature(tmp_path)
+        with memo.watching() as inner:
+            memo.signature(tmp_path / "a.csv")
+    assert seen == {
+        str(tmp_path.resolve()): first,
+        str((tmp_path / "a.csv").resolve()): inner[str((tmp_path / "a.csv").resolve())],
+    }
+    assert list(inner) == [str((tmp_path / "a.csv").resolve())]
+    memo.signature(tmp_path / "a.csv")
+    assert len(seen) == 2  # the block has ended

@@ -26,6 +26,11 @@ Three kinds of reuse, all invisible in the numbers:
   versions of Python, numpy, pandas and pyarrow; any change reads the files again. So
   checking the params files and every report's kernel parse a folder once, and a
   rerun on the same data not at all.
+* :func:`stored_result` -- a computation that reads files only through :func:`signature`
+  taking readers (checking the params files against the data: 2-3 s for the project's
+  18) is kept in the same folder with the signature of every file or folder it read
+  (:func:`watching`), and given again while its key, this package's files and all of
+  those are unchanged.
 """
 
 from __future__ import annotations
@@ -42,7 +47,7 @@ import re
 import sys
 import warnings
 from collections import OrderedDict
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterator
 from enum import Enum
 from pathlib import Path, PurePath
 from typing import Any, ParamSpec, TypeVar, cast
@@ -212,13 +217,70 @@ def _load(path: Path) -> tuple[Any, list[warnings.WarningMessage]] | None:
 
 def signature(path: Path) -> Signature:
     """Every entry's name, kind, size and modification time (of ``path`` itself if it is
-    a file): changes when the data change."""
+    a file): changes when the data change. Inside :func:`watching` it is recorded."""
     entries = [path] if path.is_file() else sorted(path.iterdir())
-    return tuple(
+    found = tuple(
         (p.name, p.is_dir(), (s := p.stat()).st_size, s.st_mtime_ns)
         for p in entries
         if not p.name.startswith(".")
     )
+    for seen in _WATCHERS:
+        seen.setdefault(str(path.resolve()), found)  # the first: what was read first
+    return found
+
+
+_WATCHERS: list[dict[str, Signature]] = []
+
+
+@contextlib.contextmanager
+def watching() -> Iterator[dict[str, Signature]]:
+    """The resolved path and first signature of every file or folder whose
+    :func:`signature` is taken inside the block: the data a result computed there read."""
+    seen: dict[str, Signature] = {}
+    _WATCHERS.append(seen)
+    try:
+        yield seen
+    finally:
+        _WATCHERS.remove(seen)
+
+
+def _unchanged(seen: dict[str, Signature]) -> bool:
+    for name, found in seen.items():
+        try:
+            if signature(Path(name)) != found:
+                return False
+        except OSError:  # removed, or no longer readable
+            return False
+    return True
+
+
+def stored_result(name: str, key: Any, compute: Callable[[], R]) -> R:
+    """``compute()``, kept in the folder :data:`CACHE_ENV` names (if it names one) and
+    given again, with its warnings, while ``key``, this package's files and the
+    signature of every path it read (:func:`watching`) are unchanged; a computation that
+    raises is never kept. Only for computations whose inputs are ``key``, the code, and
+    files read through :func:`signature`-taking readers (:func:`stored_read`,
+    :class:`evaluatie.workbench.datacheck.DataChecker`)."""
+    folder = os.environ.get(CACHE_ENV)
+    if not folder:
+        return compute()
+    try:
+        where = digest((key, _code_digest())).hex()[:24]
+    except Undigestible:
+        return compute()
+    stored = Path(folder) / f"{name}-{where}.pickle"
+    kept = _load(stored)
+    if kept is not None and isinstance(kept[0], tuple) and _unchanged(kept[0][1]):
+        with contextlib.suppress(OSError):
+            os.utime(stored)  # used now: the last to go when the folder is pruned
+        warn_again(kept[1])
+        return cast(R, kept[0][0])
+    with watching() as seen:
+        result, given = _recorded(compute, (), {})
+    if _store(stored, (result, dict(seen)), given):
+        _prune(stored.parent)
+    warn_again(given)
+    return result
 
 
 def stored_read(fn: Callable[P, R]) -> Callable[P, R]:

@@ -1,0 +1,156 @@
+"""A params check that passed is kept, and repeated as soon as anything it read changes.
+
+`evaluatie run`, `batch` and `all` check every params file against the data before any
+report starts; a rerun on unchanged inputs takes the kept check
+(:func:`evaluatie.workbench.sweep.load_runs`, :func:`evaluatie.core.memo.stored_result`).
+The key holds the params files and the code; the data are whatever the check read through
+readers that take a folder's signature. The last test checks that nothing else is read.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from workbench_project import REPO, write_params
+
+from evaluatie.core import memo
+from evaluatie.core.errors import ParameterError
+from evaluatie.workbench import sweep
+from evaluatie.workbench.sweep import load_runs
+
+
+@pytest.fixture
+def checks(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> list[int]:
+    """A cache folder of the test's own, and a count of the checks really done."""
+    monkeypatch.setenv(memo.CACHE_ENV, str(tmp_path / "cache"))
+    done: list[int] = []
+    check = sweep._load_runs
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        done.append(1)
+        return check(*args, **kwargs)
+
+    monkeypatch.setattr(sweep, "_load_runs", counted)
+    return done
+
+
+def _shown(specs: list[Any]) -> list[tuple[str, str, dict[str, Any]]]:
+    return [(s.name, str(s.source), s.params.model_dump()) for s in specs]
+
+
+def test_a_passed_check_is_kept_until_its_inputs_change(
+    tmp_path: Path, small_raw: Path, checks: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    raw = Path(shutil.copytree(small_raw, tmp_path / "raw"))
+    path = write_params(tmp_path / "p.yaml", raw, {"cluster": "vestiging", "first_year": 2014})
+    first = load_runs([path], root=tmp_path)
+    assert _shown(load_runs([path], root=tmp_path)) == _shown(first)
+    assert len(checks) == 1
+
+    path.write_text(path.read_text(encoding="utf-8") + "# a comment\n", encoding="utf-8")
+    load_runs([path], root=tmp_path)  # another file: checked again
+    assert len(checks) == 2
+    monkeypatch.chdir(tmp_path)
+    load_runs([Path("p.yaml")], root=tmp_path)  # spelled otherwise: its runs' source differs
+    assert len(checks) == 3
+
+    exams = sorted(raw.glob("05.-gemiddelde-eindscores-*"))
+    os.utime(exams[0], ns=(1, 1))  # the data changed (their time is enough)
+    load_runs([path], root=tmp_path)
+    load_runs([path], root=tmp_path)
+    assert len(checks) == 4
+
+    for exam in exams:  # the data the params need are gone: refused, not kept
+        exam.unlink()
+    with pytest.raises(ParameterError, match="problem"):
+        load_runs([path], root=tmp_path)
+    assert len(checks) == 5
+
+
+def test_a_refused_check_is_not_kept(tmp_path: Path, small_raw: Path, checks: list[int]) -> None:
+    path = write_params(tmp_path / "p.yaml", small_raw, {"gemeenten": "[GM9999]"})
+    for _ in range(2):
+        with pytest.raises(ParameterError, match="GM9999"):
+            load_runs([path], root=tmp_path)
+    assert len(checks) == 2
+    assert not list((tmp_path / "cache").glob("checked-params-*"))
+
+
+def test_without_the_data_check_or_the_cache_nothing_is_kept(
+    tmp_path: Path, small_raw: Path, checks: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = write_params(tmp_path / "p.yaml", small_raw, {"cluster": "vestiging"})
+    load_runs([path])
+    load_runs([path])  # no root: the schema only, not kept
+    monkeypatch.setenv(memo.CACHE_ENV, "")
+    load_runs([path], root=tmp_path)
+    load_runs([path], root=tmp_path)
+    assert len(checks) == 4
+    assert not list((tmp_path / "cache").glob("checked-params-*"))
+
+
+_READ: list[list[str]] = []
+
+
+def _audit(event: str, args: tuple[Any, ...]) -> None:
+    listed = event in ("open", "os.listdir", "os.scandir") and args
+    if _READ and listed and isinstance(args[0], str | bytes | os.PathLike):
+        _READ[-1].append(os.fsdecode(args[0]))
+
+
+@contextlib.contextmanager
+def files_read() -> Iterator[list[str]]:
+    """Every file opened and folder listed inside the block (an audit hook cannot be
+    removed, so it records only inside such a block)."""
+    if not getattr(sys, "_evaluatie_audit", False):
+        sys.addaudithook(_audit)
+        sys._evaluatie_audit = True  # type: ignore[attr-defined]
+    _READ.append([])
+    try:
+        yield _READ[-1]
+    finally:
+        _READ.pop()
+
+
+def test_the_check_reads_nothing_its_key_does_not_hold(
+    tmp_path: Path, full_raw: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A copy of the project's params files, on simulated data where they expect them.
+    project = tmp_path / "project"
+    shutil.copytree(REPO / "params", project / "params", ignore=shutil.ignore_patterns("sweeps"))
+    (project / "data").mkdir()
+    (project / "data" / "raw").symlink_to(full_raw)
+    (project / "tests" / "data").mkdir(parents=True)
+    (project / "tests" / "data" / "duo").symlink_to(REPO / "tests" / "data" / "duo")
+    cache = tmp_path / "cache"  # empty: every reader really reads
+    monkeypatch.setenv(memo.CACHE_ENV, str(cache))
+    paths = sorted((project / "params").glob("*.yaml"))
+    with memo.watching() as seen, files_read() as read:
+        load_runs(paths, root=project)
+    watched = [Path(p) for p in seen]
+    keyed = {p.resolve() for p in paths}
+    package = Path(memo.__file__).resolve().parents[1]  # in the key as the code digest
+    outside = [Path(p).resolve() for p in (sys.prefix, sys.base_prefix)]  # libraries
+
+    def within(path: Path, folders: Any) -> bool:
+        return any(path == folder or folder in path.parents for folder in folders)
+
+    def accounted(name: str) -> bool:
+        path = Path(name).resolve()  # relative: to the current folder, as it was opened
+        return (
+            path in keyed
+            or within(path, watched)
+            or within(path, (package, cache.resolve(), *outside))
+            or not within(path, (tmp_path.resolve(), REPO, Path.cwd()))
+        )
+
+    assert len(read) > 50  # the data files, at least
+    assert sorted({name for name in read if not accounted(name)}) == []
+    assert {full_raw.resolve(), (REPO / "tests" / "data" / "duo").resolve()} <= set(watched)
