@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -12,15 +14,22 @@ from evaluatie.core.errors import ParameterError
 from evaluatie.sources.layouts import LAYOUTS, Column, Layout
 
 
+def _each_distinct(values: pd.Series | np.ndarray, text: Callable[[Any], str]) -> np.ndarray:
+    """``text(v)`` for every value, computed once per distinct value: names, codes, years
+    and counts repeat across a file's rows (formatting per row was half of simulating)."""
+    codes, distinct = pd.factorize(values, use_na_sentinel=False)
+    return np.array([text(v) for v in distinct], dtype=object)[codes]
+
+
 def _quoted(values: pd.Series) -> np.ndarray:
     """Every value double-quoted, inner quotes doubled; missing becomes ``""``."""
-    text = values.astype(object).where(values.notna(), "").tolist()
-    return np.array(['"' + str(v).replace('"', '""') + '"' for v in text], dtype=object)
+    text = values.astype(object).where(values.notna(), "")
+    return _each_distinct(text, lambda v: '"' + str(v).replace('"', '""') + '"')
 
 
 def _decimal(values: np.ndarray, quote: str, point: str = ",") -> np.ndarray:
     # 15 significant digits reproduce DUO's own output (e.g. 525,333333333333).
-    return np.array([f"{quote}{x:.15g}{quote}".replace(".", point) for x in values], dtype=object)
+    return _each_distinct(values, lambda x: f"{quote}{x:.15g}{quote}".replace(".", point))
 
 
 def _dates(values: pd.Series) -> pd.Series:
@@ -79,8 +88,8 @@ class _Fields:
         if kind in ("count", "int"):
             values = pd.array(frame[col.canonical], dtype="Int64")
             q = self.count_quote
-            text = np.array(
-                [f"{q}{v}{q}" for v in values.fillna(0).astype("int64").tolist()], dtype=object
+            text = _each_distinct(
+                np.asarray(values.fillna(0).astype("int64")), lambda v: f"{q}{v}{q}"
             )
             out = np.where(np.asarray(values.isna(), dtype=bool), self.na, text)
             if col.name in self.suppressed:
