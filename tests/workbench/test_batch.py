@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 import os
 import re
+import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -18,7 +20,7 @@ from workbench_project import REPO, make_project, write_params
 from evaluatie.cli import main
 from evaluatie.core.errors import ParameterError
 from evaluatie.core.memo import SHARED_ENV
-from evaluatie.workbench.batch import RunTask, _result, _worker_pool
+from evaluatie.workbench.batch import RunTask, _result, _start_method, _worker_pool
 from evaluatie.workbench.kernel import WORKER_NICENESS
 from evaluatie.workbench.params import read_params_file
 from evaluatie.workbench.run import prepare
@@ -228,3 +230,17 @@ def test_longest_runs_start_first(tmp_path: Path, small_raw: Path) -> None:
     assert [t.spec.name for t in longest_first(tasks, {})] == ["innovatie", "gemeente"]
     took = {"gemeente": 99.0}
     assert [t.spec.name for t in longest_first(tasks, took)] == ["gemeente", "innovatie"]
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="workers are forked on Linux only")
+def test_workers_are_forked_only_without_other_threads(monkeypatch: pytest.MonkeyPatch) -> None:
+    done = threading.Event()
+    other = threading.Thread(target=done.wait)
+    other.start()
+    try:
+        assert _start_method() == "spawn"  # a lock a thread holds would be inherited
+    finally:
+        done.set()
+        other.join()
+    monkeypatch.setattr(threading, "active_count", lambda: 1)  # as in `evaluatie all`
+    assert _start_method() == "fork"  # the workers inherit the imports
