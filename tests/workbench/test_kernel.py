@@ -9,6 +9,9 @@ gives on a fresh kernel. The same holds for real reports, and no kernel outlives
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -225,3 +228,29 @@ def test_kernels_started_ahead_of_refused_params_files_do_not_outlive_the_comman
     while _kernels(mark) and time.monotonic() < deadline:
         time.sleep(0.2)
     assert not _kernels(mark)
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="workers are forked on Linux only")
+def test_forked_workers_close_their_kernels(tmp_path: Path) -> None:
+    """`evaluatie` forks its workers (one thread); each closes its kernel when it ends,
+    with the kernel's folder, instead of leaving the kernel to find out on its own."""
+    params = tmp_path / "params"
+    params.mkdir()
+    for gemeente in ("GM0363", "GM0034"):
+        lines = [*EXAMS, f"  gemeente: {gemeente}"]
+        (params / f"{gemeente}.yaml").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    files = map(str, sorted(params.iterdir()))
+    out = str(tmp_path / "out")
+    done = subprocess.run(
+        [sys.executable, "-m", "evaluatie.cli", "run", *files, "-j", "2", "--reports", out],
+        cwd=REPO,
+        env={**os.environ, "TMPDIR": str(temp)},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "Parent appears to have exited" not in done.stderr
+    assert not list(temp.glob("evaluatie-kernel-*"))  # each kernel's folder went with it

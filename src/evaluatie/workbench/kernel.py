@@ -252,13 +252,15 @@ def open_for_worker(root: Path, prestart: bool = False) -> None:
     """Batch worker initializer: this process's runs share one warm kernel, shut down
     when the worker exits (and started now, with ``prestart``)."""
     global _current
-    import atexit
+    from multiprocessing import util
 
     # The workers (and the kernels they start) yield the CPU to the command's own
     # process, which checks the params files while they start (no run may start before).
     if hasattr(os, "nice"):
         os.nice(WORKER_NICENESS)
     _current = WarmKernel(root)
-    atexit.register(_current.close)
+    # A worker process ends with os._exit, forked ones without atexit handlers; its
+    # finalizers run either way (else a forked worker left its kernel to notice alone)
+    util.Finalize(None, _current.close, exitpriority=10)
     if prestart:
         _current.prestart()
