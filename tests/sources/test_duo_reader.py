@@ -359,3 +359,16 @@ def test_shipped_gemeenten_file_is_rewritten_byte_for_byte(
     out = gemeenten.write_gemeenten(derive_gemeenten(real_eindscores), tmp_path / "g.csv")
     shipped = Path(gemeenten.__file__).with_name("gemeenten.csv")
     assert out.read_bytes() == shipped.read_bytes()
+
+
+def test_writer_keeps_values_that_compare_equal_apart(tmp_path: Path) -> None:
+    """The writer formats each distinct value once; -0.0 == 0.0 and 1 == 1.0 == True
+    must still each be written as themselves, as a value-by-value writer would."""
+    frame = small_frame()
+    frame["cet_aantal"] = [18, 9, 7]
+    frame["cet_gem"] = [0.0, -0.0, 0.0]
+    frame["plaatsnaam"] = pd.Series([1, 1.0, True], dtype=object)
+    lines = write_duo(frame, tmp_path / "x.csv", "eindscores-2022").read_bytes().decode()
+    rows = lines.split("\r\n")[1:4]
+    assert [';"18";0;' in rows[0], ';"9";-0;' in rows[1], ';"7";0;' in rows[2]] == [True] * 3
+    assert ['"1";' in rows[0], '"1.0";' in rows[1], '"True";' in rows[2]] == [True] * 3

@@ -16,7 +16,9 @@ from evaluatie.sources.layouts import LAYOUTS, Column, Layout
 
 def _each_distinct(values: pd.Series | np.ndarray, text: Callable[[Any], str]) -> np.ndarray:
     """``text(v)`` for every value, computed once per distinct value: names, codes, years
-    and counts repeat across a file's rows (formatting per row was half of simulating)."""
+    and counts repeat across a file's rows (formatting per row was half of simulating).
+    Values that compare equal must have one text: strings and integers, not floats
+    (-0.0 == 0.0) nor mixed objects (1 == 1.0 == True)."""
     codes, distinct = pd.factorize(values, use_na_sentinel=False)
     return np.array([text(v) for v in distinct], dtype=object)[codes]
 
@@ -24,12 +26,17 @@ def _each_distinct(values: pd.Series | np.ndarray, text: Callable[[Any], str]) -
 def _quoted(values: pd.Series) -> np.ndarray:
     """Every value double-quoted, inner quotes doubled; missing becomes ``""``."""
     text = values.astype(object).where(values.notna(), "")
-    return _each_distinct(text, lambda v: '"' + str(v).replace('"', '""') + '"')
+    if pd.api.types.infer_dtype(text, skipna=False) not in ("string", "empty"):
+        text = text.map(str)  # e.g. numbers in a text column: each as str() spells it
+    return _each_distinct(text, lambda v: '"' + v.replace('"', '""') + '"')
 
 
 def _decimal(values: np.ndarray, quote: str, point: str = ",") -> np.ndarray:
-    # 15 significant digits reproduce DUO's own output (e.g. 525,333333333333).
-    return _each_distinct(values, lambda x: f"{quote}{x:.15g}{quote}".replace(".", point))
+    # 15 significant digits reproduce DUO's own output (e.g. 525,333333333333). Grouped
+    # by bit pattern: as numbers, -0.0 would take the text of 0.0 or the other way round.
+    codes, bits = pd.factorize(np.ascontiguousarray(values, dtype=np.float64).view(np.int64))
+    texts = [f"{quote}{x:.15g}{quote}".replace(".", point) for x in bits.view(np.float64).tolist()]
+    return np.array(texts, dtype=object)[codes]
 
 
 def _dates(values: pd.Series) -> pd.Series:
