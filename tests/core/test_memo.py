@@ -342,3 +342,11 @@ def test_watching_records_the_first_signature_of_each_path(tmp_path: Path) -> No
     assert list(inner) == [str((tmp_path / "a.csv").resolve())]
     memo.signature(tmp_path / "a.csv")
     assert len(seen) == 2  # the block has ended
+
+
+def test_a_block_inside_another_ends_itself_not_an_equal_one(tmp_path: Path) -> None:
+    with memo.watching() as outer:
+        with memo.watching():  # empty, as outer is: equal dicts
+            pass
+        memo.signature(tmp_path)
+    assert list(outer) == [str(tmp_path.resolve())]

@@ -241,7 +241,8 @@ def watching() -> Iterator[dict[str, Signature]]:
     try:
         yield seen
     finally:
-        _WATCHERS.remove(seen)
+        # by identity: list.remove compares dicts by value, and nested blocks may be equal
+        del _WATCHERS[next(i for i, w in enumerate(_WATCHERS) if w is seen)]
 
 
 def _unchanged(seen: dict[str, Signature]) -> bool:
