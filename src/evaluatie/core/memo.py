@@ -286,10 +286,11 @@ def stored_result(name: str, key: Any, compute: Callable[[], R]) -> R:
 
 def stored_read(fn: Callable[P, R]) -> Callable[P, R]:
     """Keep what ``fn(raw_dir, ...)`` read in the folder :data:`CACHE_ENV` names, if it
-    names one (module docstring), with the warnings the reading gave; a reading that
-    fails is never kept. The result is unpickled afresh for every caller. ``fn``'s first
-    parameter is the raw-data folder (or file); it is called as before, by position or
-    keyword, with its defaults."""
+    names one (module docstring), with the warnings the reading gave
+    (:func:`stored_result`, keyed by the folder as written and resolved and the other
+    arguments; valid while the folder's entries are unchanged); a reading that fails is
+    never kept. ``fn``'s first parameter is the raw-data folder (or file); it is called
+    as before, by position or keyword, with its defaults."""
     name = f"{fn.__module__}.{fn.__qualname__}"
     signature_of_fn = inspect.signature(fn)
     first = next(iter(signature_of_fn.parameters))
@@ -300,29 +301,15 @@ def stored_read(fn: Callable[P, R]) -> Callable[P, R]:
         bound.apply_defaults()
         arguments = dict(bound.arguments)
         raw_dir = arguments.pop(first)
-        folder = os.environ.get(CACHE_ENV)
-        if not folder or not isinstance(raw_dir, str | os.PathLike):
-            return fn(*args, **kwargs)  # off, or a bad argument for fn to refuse
+        if not isinstance(raw_dir, str | os.PathLike) or not Path(raw_dir).exists():
+            return fn(*args, **kwargs)  # a bad argument or folder for fn to refuse
         path = Path(raw_dir)
-        if not path.exists():
+
+        def read() -> R:
+            signature(path)  # what keeps the reading valid: the folder's entries
             return fn(*args, **kwargs)
-        try:
-            where = digest((str(raw_dir), str(path.resolve()), arguments)).hex()[:16]
-        except Undigestible:
-            return fn(*args, **kwargs)
-        what = digest((signature(path), _code_digest())).hex()[:16]
-        stored = Path(folder) / f"{name}-{where}-{what}.pickle"
-        if (kept := _load(stored)) is not None:
-            with contextlib.suppress(OSError):
-                os.utime(stored)  # used now: the last to go when the folder is pruned
-        else:
-            for old in stored.parent.glob(f"{name}-{where}-*.pickle"):
-                old.unlink(missing_ok=True)  # the same reading of older data or code
-            kept = _recorded(fn, args, kwargs)
-            if _store(stored, *kept):
-                _prune(stored.parent)
-        warn_again(kept[1])
-        return cast(R, kept[0])
+
+        return stored_result(name, (str(raw_dir), str(path.resolve()), arguments), read)
 
     return wrapper
 
