@@ -154,3 +154,32 @@ def test_the_check_reads_nothing_its_key_does_not_hold(
     assert len(read) > 50  # the data files, at least
     assert sorted({name for name in read if not accounted(name)}) == []
     assert {full_raw.resolve(), (REPO / "tests" / "data" / "duo").resolve()} <= set(watched)
+
+
+def test_the_reports_find_what_the_check_read(
+    tmp_path: Path, small_raw: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The kernels run in the project folder and read raw_dir as the params file spells it;
+    # the readers keep what they read under that spelling (memo.stored_read), so a check
+    # run there reads it so too, and a report parses nothing again.
+    from evaluatie.sources.panel import load_panel
+
+    project = tmp_path / "project"
+    shutil.copytree(small_raw, project / "data" / "raw")
+    params = project / "params" / "p.yaml"
+    params.parent.mkdir()
+    params.write_text(
+        "notebook: innovatiebudget\nparameters:\n  raw_dir: data/raw\n  cluster: vestiging\n",
+        encoding="utf-8",
+    )
+    cache = tmp_path / "cache"
+    monkeypatch.setenv(memo.CACHE_ENV, str(cache))
+    monkeypatch.chdir(project)
+    (spec,) = load_runs([params], root=project)
+    readings = sorted(cache.glob("evaluatie.sources.panel.load_panel-*"))
+    assert len(readings) == 1
+    with files_read() as read:
+        panel = load_panel(spec.params.raw_dir, spec.params.provider)  # as the notebook does
+    assert sorted(cache.glob("evaluatie.sources.panel.load_panel-*")) == readings
+    assert not [name for name in read if name.endswith(".csv")]  # taken from the cache
+    assert len(panel) > 0

@@ -122,8 +122,17 @@ class _Read:
 
 
 #: The last read of each folder and source, with the signature it was read under: a
-#: long-lived process (JupyterLab) keeps one copy per folder, never stale ones.
-_CACHE: dict[tuple[str, str], tuple[Signature, _Read]] = {}
+#: long-lived process (JupyterLab) keeps one copy per folder (and spelling), never stale ones.
+_CACHE: dict[tuple[str, str, str], tuple[Signature, _Read]] = {}
+
+
+def _in_root(root: Path) -> bool:
+    """Whether this process's working folder is ``root``, so that a relative ``raw_dir``
+    names the same folder here as in a report's kernel."""
+    try:
+        return Path.cwd().resolve() == root.resolve()
+    except OSError:  # the working folder was removed
+        return False
 
 
 def _read(path: Path, source: str) -> _Read:
@@ -176,9 +185,17 @@ class DataChecker:
         path = resolve_raw_dir(self.root, raw_dir)
         if not path.exists():
             raise ValueError(f"no such file or folder: {path}")
-        key, found_now = (str(path.resolve()), source), signature(path)
+        # The readers keep what they parsed under the folder as spelled (memo.stored_read:
+        # a reading may name it). The reports' kernels run in the project root and spell
+        # it as the params file does; read it so here too when this process runs there,
+        # or each kernel parses the folder again (1.4 s of a fresh `evaluatie all`'s first
+        # doorstroom report on each worker).
+        written = Path(raw_dir)
+        relative = not written.expanduser().is_absolute()
+        spelled = written if relative and _in_root(self.root) else path
+        key, found_now = (str(spelled), str(path.resolve()), source), signature(path)
         if key not in _CACHE or _CACHE[key][0] != found_now:
-            _CACHE[key] = (found_now, _read(path, source))
+            _CACHE[key] = (found_now, _read(spelled, source))
         found = _CACHE[key][1]
         # A relative raw_dir is shown as the user wrote it, not from the filesystem root.
         prefix = f"{self.root}{os.sep}" if not Path(raw_dir).is_absolute() else None
