@@ -127,9 +127,9 @@ def _run_files(
     """Check ``paths`` and run them; ``before``: work to do first (simulating the data),
     while the kernels start."""
     from evaluatie.core.memo import CACHE_ENV
-    from evaluatie.workbench.batch import environment, run_batch, started_ahead
+    from evaluatie.workbench.batch import environment, plan_batch, run_batch, started_ahead
     from evaluatie.workbench.run import project_root
-    from evaluatie.workbench.sweep import load_runs
+    from evaluatie.workbench.sweep import kept_runs, load_runs
 
     t0 = time.perf_counter()
     if args.jobs < 1:
@@ -141,28 +141,41 @@ def _run_files(
         from evaluatie.workbench.pdf import find_browser
 
         browser = find_browser()  # refused now, not after the runs
-    # The kernels boot while the params files are checked (no run starts before all
-    # are); a sweep file may hold several runs, and a scheduler brings its own workers.
-    may_run = 0 if args.scheduler else max(len(paths), 2) if sweeps else len(paths)
     # What the readers parse is kept in data/processed/cache (evaluatie.core.memo.
     # stored_read) for the checks, the kernels and the next run; EVALUATIE_CACHE= turns
     # it off, EVALUATIE_CACHE=<folder> puts it elsewhere.
     cache = os.environ.get(CACHE_ENV, str(root / "data" / "processed" / "cache"))
-    with environment(CACHE_ENV, cache), started_ahead(root, args.jobs, may_run) as ahead:
-        if before is not None:
-            before()
-        specs = load_runs(paths, root=root, sweeps=sweeps)
-        result = run_batch(
-            specs,
-            started=t0,
-            root=root,
-            reports_dir=reports,
-            jobs=args.jobs,
-            scheduler=args.scheduler,
-            force=args.force,
-            show_code=args.show_code,
-            ahead=ahead,
-        )
+    with environment(CACHE_ENV, cache):
+        # A check kept from before takes no time: then only the runs that are not cached
+        # get kernels (a rerun of unchanged inputs waited 1.5 s for two it did not use).
+        # Else the kernels boot while the params files are checked (no run starts before
+        # all are); a sweep file may hold several runs; a scheduler brings its own workers.
+        specs = None if before is not None else kept_runs(paths, root=root, sweeps=sweeps)
+        planned = None
+        if specs is not None:
+            planned = plan_batch(
+                specs, root=root, reports_dir=reports, force=args.force, show_code=args.show_code
+            )
+            may_run = len(planned.tasks)
+        else:
+            may_run = max(len(paths), 2) if sweeps else len(paths)
+        with started_ahead(root, args.jobs, 0 if args.scheduler else may_run) as ahead:
+            if before is not None:
+                before()
+            if specs is None:
+                specs = load_runs(paths, root=root, sweeps=sweeps)
+            result = run_batch(
+                specs,
+                started=t0,
+                root=root,
+                reports_dir=reports,
+                jobs=args.jobs,
+                scheduler=args.scheduler,
+                force=args.force,
+                show_code=args.show_code,
+                ahead=ahead,
+                planned=planned,
+            )
     print(result.summary())
     if browser is not None:
         from evaluatie.workbench.pdf import print_pdf

@@ -307,6 +307,32 @@ def test_a_result_is_kept_while_every_path_it_read_is_unchanged(
     assert len(calls) == 8
 
 
+def test_a_kept_result_is_looked_up_without_computing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """kept_result gives what stored_result would give from its folder, or None where
+    stored_result would compute (nothing kept, a file it read changed, no cache)."""
+    data = tmp_path / "data.csv"
+    data.write_text("x\n1\n", encoding="utf-8")
+    monkeypatch.setenv(memo.CACHE_ENV, str(tmp_path / "cache"))
+
+    def check() -> list[int]:
+        memo.signature(data)
+        warnings.warn("GM0088 has no count in 2019", UserWarning, stacklevel=2)
+        return [1, 2]
+
+    assert memo.kept_result("check", "k") is None  # nothing kept yet
+    with pytest.warns(UserWarning, match="GM0088"):
+        memo.stored_result("check", "k", check)
+    with pytest.warns(UserWarning, match="GM0088"):  # its warnings given again
+        assert memo.kept_result("check", "k") == ([1, 2],)
+    assert memo.kept_result("check", "other key") is None
+    os.utime(data, ns=(1, 1))
+    assert memo.kept_result("check", "k") is None  # what it read changed
+    monkeypatch.setenv(memo.CACHE_ENV, "")
+    assert memo.kept_result("check", "k") is None
+
+
 def test_a_computation_that_fails_is_not_kept(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -23,7 +23,7 @@ from workbench_project import REPO, write_params
 from evaluatie.core import memo
 from evaluatie.core.errors import ParameterError
 from evaluatie.workbench import sweep
-from evaluatie.workbench.sweep import load_runs
+from evaluatie.workbench.sweep import kept_runs, load_runs
 
 
 @pytest.fixture
@@ -72,6 +72,21 @@ def test_a_passed_check_is_kept_until_its_inputs_change(
     with pytest.raises(ParameterError, match="problem"):
         load_runs([path], root=tmp_path)
     assert len(checks) == 5
+
+
+def test_kept_runs_are_those_of_a_kept_check_only(
+    tmp_path: Path, small_raw: Path, checks: list[int]
+) -> None:
+    """kept_runs checks nothing: the runs of a kept check, else None."""
+    path = write_params(tmp_path / "p.yaml", small_raw, {"cluster": "vestiging"})
+    assert kept_runs([path], root=tmp_path) is None  # never checked
+    first = load_runs([path], root=tmp_path)
+    kept = kept_runs([path], root=tmp_path)
+    assert kept is not None and _shown(kept) == _shown(first)
+    path.write_text(path.read_text(encoding="utf-8") + "# a comment\n", encoding="utf-8")
+    assert kept_runs([path], root=tmp_path) is None  # another file: not checked here
+    assert kept_runs([tmp_path / "missing.yaml"], root=tmp_path) is None
+    assert len(checks) == 1
 
 
 def test_a_refused_check_is_not_kept(tmp_path: Path, small_raw: Path, checks: list[int]) -> None:

@@ -16,6 +16,7 @@ import threading
 import time
 import uuid
 from pathlib import Path
+from typing import Any
 
 import nbformat
 import psutil
@@ -228,6 +229,42 @@ def test_kernels_started_ahead_of_refused_params_files_do_not_outlive_the_comman
     while _kernels(mark) and time.monotonic() < deadline:
         time.sleep(0.2)
     assert not _kernels(mark)
+
+
+def test_a_rerun_of_unchanged_inputs_starts_no_kernel(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """With the check kept and every report cached nothing needs a kernel, so none is
+    started ahead (the rerun waited for two it did not use); one run to redo gets one."""
+    from evaluatie.cli import main
+    from evaluatie.workbench.kernel import WarmKernel
+
+    monkeypatch.chdir(REPO)
+    files = []
+    for gemeente in ("GM0363", "GM0034"):
+        path = tmp_path / f"{gemeente}.yaml"
+        path.write_text("\n".join([*EXAMS, f"  gemeente: {gemeente}"]) + "\n", encoding="utf-8")
+        files.append(str(path))
+    out = ["--reports", str(tmp_path / "out")]
+    assert main(["run", *files, "-j", "2", *out]) == 0
+    started: list[int] = []
+    real_manager = WarmKernel._manager
+
+    def counted(self: WarmKernel) -> Any:
+        started.append(1)
+        return real_manager(self)
+
+    monkeypatch.setattr(WarmKernel, "_manager", counted)  # jobs 1: this process's kernel
+    capsys.readouterr()
+    for jobs in ("1", "2"):
+        assert main(["run", *files, "-j", jobs, *out]) == 0
+    assert "2 skipped (cached)" in capsys.readouterr().out
+    assert started == []
+    Path(files[0]).write_text(  # other params: checked again, and its kernel started ahead
+        Path(files[0]).read_text(encoding="utf-8") + "  donors: 30\n", encoding="utf-8"
+    )
+    assert main(["run", *files, "-j", "1", *out]) == 0
+    assert "1 done" in capsys.readouterr().out and started
 
 
 @pytest.mark.skipif(sys.platform != "linux", reason="workers are forked on Linux only")

@@ -262,26 +262,50 @@ def stored_result(name: str, key: Any, compute: Callable[[], R]) -> R:
     raises is never kept. Only for computations whose inputs are ``key``, the code, and
     files read through :func:`signature`-taking readers (:func:`stored_read`,
     :class:`evaluatie.workbench.datacheck.DataChecker`)."""
-    folder = os.environ.get(CACHE_ENV)
-    if not folder:
+    stored = _entry(name, key)
+    if stored is None:
         return compute()
-    try:
-        where = digest((key, _code_digest())).hex()[:24]
-    except Undigestible:
-        return compute()
-    stored = Path(folder) / f"{name}-{where}.pickle"
-    kept = _load(stored)
-    if kept is not None and isinstance(kept[0], tuple) and _unchanged(kept[0][1]):
-        with contextlib.suppress(OSError):
-            os.utime(stored)  # used now: the last to go when the folder is pruned
-        warn_again(kept[1])
-        return cast(R, kept[0][0])
+    kept = _valid(stored)
+    if kept is not None:
+        return cast(R, kept[0])
     with watching() as seen:
         result, given = _recorded(compute, (), {})
     if _store(stored, (result, dict(seen)), given):
         _prune(stored.parent)
     warn_again(given)
     return result
+
+
+def kept_result(name: str, key: Any) -> tuple[Any] | None:
+    """``(result,)`` if :func:`stored_result` with ``name`` and ``key`` would give a kept
+    result now (its warnings are given again), else None: nothing is computed."""
+    stored = _entry(name, key)
+    return None if stored is None else _valid(stored)
+
+
+def _entry(name: str, key: Any) -> Path | None:
+    """Where :func:`stored_result` keeps ``name`` under ``key``; None with no cache folder,
+    or a key that cannot be digested (then nothing is kept)."""
+    folder = os.environ.get(CACHE_ENV)
+    if not folder:
+        return None
+    try:
+        where = digest((key, _code_digest())).hex()[:24]
+    except Undigestible:
+        return None
+    return Path(folder) / f"{name}-{where}.pickle"
+
+
+def _valid(stored: Path) -> tuple[Any] | None:
+    """``(result,)`` kept in ``stored`` while everything it read is unchanged, its warnings
+    given again; else None."""
+    kept = _load(stored)
+    if kept is None or not isinstance(kept[0], tuple) or not _unchanged(kept[0][1]):
+        return None
+    with contextlib.suppress(OSError):
+        os.utime(stored)  # used now: the last to go when the folder is pruned
+    warn_again(kept[1])
+    return (kept[0][0],)
 
 
 def stored_read(fn: Callable[P, R]) -> Callable[P, R]:

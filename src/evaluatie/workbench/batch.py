@@ -127,6 +127,44 @@ def outcome_line(outcome: RunOutcome) -> str:
     return f"FAILED  {outcome.name}  ({outcome.seconds:.1f} s): {outcome.error}"
 
 
+@dataclass(frozen=True)
+class Planned:
+    """A batch before it runs: the runs whose last successful report is still valid
+    (``cached``), and the ``tasks`` to execute, longest first."""
+
+    cached: list[RunOutcome]
+    tasks: list[RunTask]
+
+
+def plan_batch(
+    specs: list[RunSpec],
+    *,
+    root: Path | None = None,
+    reports_dir: Path | None = None,
+    force: bool = False,
+    show_code: bool = False,
+) -> Planned:
+    """Each run's record (inputs and cache key), and whether it must run (unless
+    ``force``, not if its last successful record has the same key and its report is
+    there)."""
+    root = project_root(root)
+    reports = reports_dir or root / "reports"
+    cached: list[RunOutcome] = []
+    tasks = []
+    took: dict[str, float] = {}  # each run's previous duration, for the order
+    for spec in specs:
+        record = prepare(spec, root, show_code=show_code)
+        previous = read_sidecar(sidecar_path(reports, record["name"]))
+        hit = None if force else cached_outcome(record, reports, previous)
+        if hit is not None:
+            cached.append(hit)
+            continue
+        tasks.append(RunTask(spec, record, root, reports, show_code))
+        if previous is not None and isinstance(previous.get("duration_s"), int | float):
+            took[record["name"]] = float(previous["duration_s"])
+    return Planned(cached, longest_first(tasks, took))
+
+
 def run_batch(
     specs: list[RunSpec],
     *,
@@ -139,30 +177,24 @@ def run_batch(
     progress: bool = True,
     started: float | None = None,
     ahead: Ahead | None = None,
+    planned: Planned | None = None,
 ) -> BatchResult:
     """Run ``specs`` (validated), skipping cached ones, and rewrite the index at the end.
 
     ``started``: ``time.perf_counter()`` when the command began, so the reported time
     includes reading and checking the inputs (else it starts here). ``ahead``: kernels
     the caller started while it checked them (:func:`started_ahead`, same ``jobs``).
+    ``planned``: :func:`plan_batch` of the same ``specs`` and options, if the caller
+    already made it.
     """
     t0 = time.perf_counter() if started is None else started
     root = project_root(root)
     reports = reports_dir or root / "reports"
-    outcomes: list[RunOutcome] = []
-    tasks = []
-    took: dict[str, float] = {}  # each run's previous duration, for the order
-    for spec in specs:
-        record = prepare(spec, root, show_code=show_code)
-        previous = read_sidecar(sidecar_path(reports, record["name"]))
-        hit = None if force else cached_outcome(record, reports, previous)
-        if hit is not None:
-            outcomes.append(hit)
-            continue
-        tasks.append(RunTask(spec, record, root, reports, show_code))
-        if previous is not None and isinstance(previous.get("duration_s"), int | float):
-            took[record["name"]] = float(previous["duration_s"])
-    tasks = longest_first(tasks, took)
+    if planned is None:
+        planned = plan_batch(
+            specs, root=root, reports_dir=reports, force=force, show_code=show_code
+        )
+    outcomes, tasks = list(planned.cached), planned.tasks
     bar = tqdm(total=len(specs), unit="run", desc="evaluatie", disable=not progress)
     for outcome in outcomes:
         bar.write(outcome_line(outcome))
@@ -295,8 +327,10 @@ def _dispatch(
         return iter(())
     if scheduler:
         return _on_dask(tasks, scheduler)
-    if len(tasks) == 1:
+    if len(tasks) == 1 and ahead is None:
         return iter([execute_task(tasks[0])])  # a fresh kernel: nothing to share
+    # A kernel started ahead serves even a single run: beside one still starting in a
+    # thread, this process's run took the same kernel and removed its sockets' folder.
     if jobs > 1:
         return _on_processes(tasks, jobs, ahead.pool if ahead else None)
     return _in_this_process(tasks, ahead)

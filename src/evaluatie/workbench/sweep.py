@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from evaluatie.core.errors import ParameterError
-from evaluatie.core.memo import stored_result
+from evaluatie.core.memo import kept_result, stored_result
 from evaluatie.workbench.datacheck import DataChecker
 from evaluatie.workbench.params import (
     RunSpec,
@@ -129,18 +129,33 @@ def load_runs(
     any report could start.
     """
     files = [Path(p) for p in paths]
-    if root is None:
-        return _load_runs(files, root=None, sweeps=sweeps)
+    key = None if root is None else _check_key(files, root, sweeps)
+    if root is None or key is None:  # the check itself says which file it cannot read
+        return _load_runs(files, root=root, sweeps=sweeps)
+    return stored_result("checked-params", key, lambda: _load_runs(files, root=root, sweeps=sweeps))
+
+
+def kept_runs(
+    paths: Iterable[str | Path], *, root: Path, sweeps: bool = True
+) -> list[RunSpec] | None:
+    """The runs :func:`load_runs` would give from a kept check (its warnings given
+    again), or None if the files must be checked: nothing is read or checked here but
+    the files and what the kept check read."""
+    key = _check_key([Path(p) for p in paths], root, sweeps)
+    kept = None if key is None else kept_result("checked-params", key)
+    return None if kept is None else list(kept[0])
+
+
+def _check_key(files: list[Path], root: Path, sweeps: bool) -> tuple[Any, ...] | None:
+    """What a kept check of ``files`` is keyed by (besides the code and the data it read):
+    the files as spelled and resolved and their bytes, the project folder, the versions
+    of the libraries that parse them. None if a file cannot be read."""
     try:
         contents = [(str(p), str(p.resolve()), p.read_bytes()) for p in files]
-    except OSError:  # the check itself says which file it cannot read
-        return _load_runs(files, root=root, sweeps=sweeps)
+    except OSError:
+        return None
     versions = tuple(importlib.metadata.version(name) for name in ("pydantic", "pyyaml"))
-    return stored_result(
-        "checked-params",
-        (str(root), str(root.resolve()), sweeps, contents, versions),
-        lambda: _load_runs(files, root=root, sweeps=sweeps),
-    )
+    return (str(root), str(root.resolve()), sweeps, contents, versions)
 
 
 def _load_runs(paths: list[Path], *, root: Path | None, sweeps: bool) -> list[RunSpec]:
