@@ -152,13 +152,13 @@ def _run_files(
         # all are); a sweep file may hold several runs; a scheduler brings its own workers.
         specs = None if before is not None else kept_runs(paths, root=root, sweeps=sweeps)
         planned = None
-        if specs is not None:
-            planned = plan_batch(
-                specs, root=root, reports_dir=reports, force=args.force, show_code=args.show_code
-            )
-            may_run = len(planned.tasks)
-        else:
+        if specs is None:
             may_run = max(len(paths), 2) if sweeps else len(paths)
+        elif args.force:
+            may_run = len(specs)  # all of them: the kernels boot while the runs are prepared
+        else:
+            planned = plan_batch(specs, root=root, reports_dir=reports, show_code=args.show_code)
+            may_run = len(planned.tasks)
         with started_ahead(root, args.jobs, 0 if args.scheduler else may_run) as ahead:
             if before is not None:
                 before()
