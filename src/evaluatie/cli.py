@@ -126,12 +126,14 @@ def _run_files(
 ) -> int:
     """Check ``paths`` and run them; ``before``: work to do first (simulating the data),
     while the kernels start."""
+    from evaluatie.core.heap import keep_freed_memory
     from evaluatie.core.memo import CACHE_ENV
     from evaluatie.workbench.batch import environment, plan_batch, run_batch, started_ahead
     from evaluatie.workbench.run import project_root
     from evaluatie.workbench.sweep import kept_runs, load_runs
 
     t0 = time.perf_counter()
+    keep_freed_memory()  # the simulation and the check; the forked workers inherit it
     if args.jobs < 1:
         raise EvaluatieError(f"-j/--jobs must be at least 1, got {args.jobs}")
     root = project_root()

@@ -88,7 +88,9 @@ def assignments(labels: np.ndarray, settings: Randomization) -> tuple[np.ndarray
     order = _shuffled_positions(labels.size, settings.draws, seed)
     out = np.empty((settings.draws + 1, labels.size), dtype=labels.dtype)
     out[0] = labels
-    np.take(labels, order, out=out[1:], mode="clip")  # valid positions; 'raise' buffers
+    # Indexing reads the small positions as they are; np.take first cast all of them to
+    # intp (235 MB for 5,000 x 5,880, 0.5 s of first touches, on every call)
+    out[1:] = labels[order]
     return out, False
 
 

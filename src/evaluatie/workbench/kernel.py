@@ -32,8 +32,13 @@ from traitlets.config import Config
 
 KERNEL = "python3"
 ENGINE = "evaluatie-warm"
-#: Runs in the reused kernel before each notebook (silently: no cell, no counter).
-RESET = "import evaluatie.reporting.session as _s\n_s.fresh_session()\n"
+#: Runs in the reused kernel before each notebook (silently: no cell, no counter); the
+#: reset also removes the names it uses. A batch's kernels keep freed memory for the next
+#: arrays (:mod:`evaluatie.core.heap`).
+RESET = (
+    "import evaluatie.core.heap as _h\n_h.keep_freed_memory()\n"
+    "import evaluatie.reporting.session as _s\n_s.fresh_session()\n"
+)
 #: Runs in a kernel started ahead of its first report (:meth:`WarmKernel.prestart`):
 #: what the reports' first cells import, so that they find it loaded, as on a reused
 #: kernel. The names it leaves go with the reset before the first notebook.
