@@ -76,8 +76,9 @@ class NotebookParams(BaseModel):
     notebook: ClassVar[str]
     #: What the notebook reads from ``raw_dir`` (see :mod:`.datacheck`).
     sources: ClassVar[tuple[Source, ...]]
-    #: Rough seconds a run takes on the default data (a 2-core machine, warm kernel): a
-    #: batch starts the longest runs first, unless a previous run's record says better.
+    #: Rough seconds a run takes on the default data (a 2-core machine, warm kernel; the
+    #: 18 reports' times of 2026-12-05): a batch starts the longest runs first, unless a
+    #: previous run's record says better, so that the shortest end it on both workers.
     expected_seconds: ClassVar[float] = 5.0
 
     title: str = Field("Evaluatie", description="Report title shown at the top of the report.")
@@ -113,7 +114,7 @@ class InnovatiebudgetParams(NotebookParams):
     """Did schools improve after an onderwijs-innovatiebudget grant?"""
 
     notebook: ClassVar[str] = "innovatiebudget"
-    expected_seconds: ClassVar[float] = 40.0  # randomization tests of 5,000 draws
+    expected_seconds: ClassVar[float] = 17.0  # randomization tests of 5,000 draws
     sources: ClassVar[tuple[Source, ...]] = ("panel",)
 
     title: str = Field(
@@ -222,7 +223,7 @@ class VveBudgetParams(NotebookParams):
     the early-years outcomes of the cohorts it reached?"""
 
     notebook: ClassVar[str] = "vve_budget"
-    expected_seconds: ClassVar[float] = 12.0  # randomization tests of 5,000 draws
+    expected_seconds: ClassVar[float] = 9.0  # the national analysis, once per batch
     sources: ClassVar[tuple[Source, ...]] = ("vve",)
 
     title: str = Field(
@@ -308,6 +309,7 @@ class GemeenteParams(NotebookParams):
     Synthetic control, synthetic DiD and a single-gemeente DiD side by side."""
 
     notebook: ClassVar[str] = "gemeente"
+    expected_seconds: ClassVar[float] = 0.8
     # which table is read depends on `data`: design_problems reads it (after validation)
     sources: ClassVar[tuple[Source, ...]] = ()
 
@@ -406,6 +408,7 @@ class SchooluitvalParams(NotebookParams):
     other RMC regions, per school type, and in one of its gemeenten?"""
 
     notebook: ClassVar[str] = "schooluitval"
+    expected_seconds: ClassVar[float] = 1.7
     sources: ClassVar[tuple[Source, ...]] = ("schooluitval",)
 
     title: str = Field(
@@ -471,6 +474,7 @@ class DoorstroomParams(NotebookParams):
     against its region, the country and like gemeenten -- and the gaps between groups?"""
 
     notebook: ClassVar[str] = "doorstroom"
+    expected_seconds: ClassVar[float] = 2.5
     sources: ClassVar[tuple[Source, ...]] = ("doorstroom",)
 
     title: str = Field(
