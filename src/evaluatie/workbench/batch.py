@@ -2,10 +2,12 @@
 
 :func:`run_batch` prepares every run's record (:mod:`evaluatie.workbench.provenance`)
 in this process, skips the runs whose last successful record has the same cache key
-(unless ``force``), and executes the rest:
+(unless ``force``; :func:`plan_batch`, which a caller may run first to know how many
+kernels to start), and executes the rest:
 
 - ``jobs=1``: one after the other, in this process;
-- ``jobs=N``: on up to N worker processes (``spawn``ed, one notebook at a time each;
+- ``jobs=N``: on up to N worker processes (forked on Linux when the command has no
+  other thread, else spawned; one notebook at a time each;
   at most N runs are handed out at once, so Ctrl-C starts nothing new), whose kernels
   share ``@reused`` results (:mod:`evaluatie.core.memo`) through a folder that lives
   as long as the batch;
