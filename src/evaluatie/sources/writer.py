@@ -14,12 +14,19 @@ from evaluatie.core.errors import ParameterError
 from evaluatie.sources.layouts import LAYOUTS, Column, Layout
 
 
-def _each_distinct(values: pd.Series | np.ndarray, text: Callable[[Any], str]) -> np.ndarray:
+def _each_distinct(
+    values: pd.Series | np.ndarray,
+    text: Callable[[Any], str],
+    decode: Callable[[Any], Any] | None = None,
+) -> np.ndarray:
     """``text(v)`` for every value, computed once per distinct value: names, codes, years
     and counts repeat across a file's rows (formatting per row was half of simulating).
     Values that compare equal must have one text: strings and integers, not floats
-    (-0.0 == 0.0) nor mixed objects (1 == 1.0 == True)."""
+    (-0.0 == 0.0) nor mixed objects (1 == 1.0 == True); ``decode`` turns the distinct
+    values (e.g. floats' bit patterns) into what ``text`` formats."""
     codes, distinct = pd.factorize(values, use_na_sentinel=False)
+    if decode is not None:
+        distinct = decode(distinct)
     return np.array([text(v) for v in distinct], dtype=object)[codes]
 
 
@@ -34,9 +41,11 @@ def _quoted(values: pd.Series) -> np.ndarray:
 def _decimal(values: np.ndarray, quote: str, point: str = ",") -> np.ndarray:
     # 15 significant digits reproduce DUO's own output (e.g. 525,333333333333). Grouped
     # by bit pattern: as numbers, -0.0 would take the text of 0.0 or the other way round.
-    codes, bits = pd.factorize(np.ascontiguousarray(values, dtype=np.float64).view(np.int64))
-    texts = [f"{quote}{x:.15g}{quote}".replace(".", point) for x in bits.view(np.float64).tolist()]
-    return np.array(texts, dtype=object)[codes]
+    return _each_distinct(
+        np.ascontiguousarray(values, dtype=np.float64).view(np.int64),
+        lambda x: f"{quote}{x:.15g}{quote}".replace(".", point),
+        decode=lambda bits: bits.view(np.float64).tolist(),
+    )
 
 
 def _dates(values: pd.Series) -> pd.Series:
