@@ -40,6 +40,9 @@ from evaluatie.workbench.params import (
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._+,=-]")
 
+#: The name a kept check is stored under (data/processed/cache/checked-params-*).
+_CHECKED = "checked-params"
+
 
 def value_label(value: Any) -> str:
     """A file-name-safe rendering of one matrix value: lists joined with ``+``."""
@@ -132,7 +135,7 @@ def load_runs(
     key = None if root is None else _check_key(files, root, sweeps)
     if root is None or key is None:  # the check itself says which file it cannot read
         return _load_runs(files, root=root, sweeps=sweeps)
-    return stored_result("checked-params", key, lambda: _load_runs(files, root=root, sweeps=sweeps))
+    return stored_result(_CHECKED, key, lambda: _load_runs(files, root=root, sweeps=sweeps))
 
 
 def kept_runs(
@@ -142,7 +145,7 @@ def kept_runs(
     again), or None if the files must be checked: nothing is read or checked here but
     the files and what the kept check read."""
     key = _check_key([Path(p) for p in paths], root, sweeps)
-    kept = None if key is None else kept_result("checked-params", key)
+    kept = None if key is None else kept_result(_CHECKED, key)
     return None if kept is None else list(kept[0])
 
 
