@@ -161,6 +161,32 @@ def test_inference_alternatives_rerun_the_headline() -> None:
     assert np.isnan(refused.loc["wild cluster bootstrap", "p"])
 
 
+def test_inference_alternatives_are_fitted_once_for_equal_inputs(monkeypatch) -> None:
+    # The VVE reports of five gemeenten show the same national fit's alternatives: the
+    # second report (equal call, equal data) fits nothing again; other data do.
+    import evaluatie
+    from evaluatie.reporting import inference_alternatives
+
+    data = _policy_panel(30, 4, seed=5)
+    fit = evaluatie.twfe(data, outcome="y", unit="unit", time="year", treatment="d")
+    calls = []
+    real = evaluatie.twfe
+
+    def counted(*args, **kwargs):
+        calls.append(kwargs.get("inference"))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(evaluatie, "twfe", counted)
+    first = inference_alternatives(fit, data)
+    assert sorted(calls) == ["analytic", "randomization", "wild"]
+    again = inference_alternatives(fit, data.copy())
+    assert len(calls) == 3
+    pd.testing.assert_frame_equal(again, first)
+    changed = data.assign(y=data["y"] + np.linspace(0.0, 1.0, len(data)))
+    inference_alternatives(fit, changed)
+    assert len(calls) == 6
+
+
 def test_thin_cells_are_named_and_the_reference_year_is_not() -> None:
     from evaluatie.reporting import thin_cells_sentence
 

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import Any
 
 import pandas as pd
 
 from evaluatie.core.errors import EvaluatieError, ParameterError
 from evaluatie.core.language import Catalogue, number, percent
+from evaluatie.core.memo import reused
 from evaluatie.core.results import Result
 from evaluatie.reporting.interpret import TEXT as WORDS
 from evaluatie.reporting.summary import inference_words
@@ -155,8 +157,7 @@ def inference_alternatives(
     for method in methods:
         arguments = {**call.get("arguments", {}), "inference": method}
         try:
-            again = Result(pd.DataFrame(), "", {"call": {**call, "arguments": arguments}})
-            fitted = again.rerun(data)
+            fitted = _rerun({**call, "arguments": arguments}, data)
             head = fitted.headline(term)
             info = fitted.inference
             rows[method] = {
@@ -173,3 +174,9 @@ def inference_alternatives(
     table.index = [TEXT(f"method.{m}") if f"method.{m}" in TEXT else m for m in table.index]
     table.index.name = "inference"
     return table
+
+
+@reused  # the five VVE reports (one per gemeente) rerun the same national fits: 1 s each
+def _rerun(call: dict[str, Any], data: pd.DataFrame) -> Result:
+    """The recorded ``call`` run on ``data`` (:meth:`Result.rerun`)."""
+    return Result(pd.DataFrame(), "", {"call": call}).rerun(data)
