@@ -148,13 +148,23 @@ def code_summary(code: dict[str, Any]) -> str:
 
 def environment() -> dict[str, Any]:
     """Python and key package versions (None for a package that is not installed)."""
+    python, packages = _versions()
+    return {"python": python, "packages": dict(packages)}
+
+
+@functools.cache
+def _versions() -> tuple[str, tuple[tuple[str, str | None], ...]]:
+    """Read once per process: a batch records them for every run, and reading the
+    installed packages' metadata took 0.25 s of the 0.33 s that preparing 18 runs
+    took, before any could start. An environment does not change under a running
+    command."""
     packages: dict[str, str | None] = {}
     for name in PACKAGES:
         try:
             packages[name] = importlib.metadata.version(name)
         except importlib.metadata.PackageNotFoundError:
             packages[name] = None
-    return {"python": platform.python_version(), "packages": packages}
+    return platform.python_version(), tuple(packages.items())
 
 
 def run_record(spec: RunSpec, root: Path, notebook: Path, *, show_code: bool) -> dict[str, Any]:
