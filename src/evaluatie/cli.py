@@ -164,8 +164,9 @@ def _run_files(
         with started_ahead(root, args.jobs, 0 if args.scheduler else may_run) as ahead:
             if before is not None:
                 before()
-            if specs is None:
-                specs = load_runs(paths, root=root, sweeps=sweeps)
+            if specs is None:  # the workers, started ahead, check some of the files
+                helpers = ahead.pool if ahead is not None else None
+                specs = load_runs(paths, root=root, sweeps=sweeps, helpers=helpers)
             result = run_batch(
                 specs,
                 started=t0,

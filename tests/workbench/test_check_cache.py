@@ -10,10 +10,13 @@ readers that take a folder's signature. The last test checks that nothing else i
 from __future__ import annotations
 
 import contextlib
+import multiprocessing
 import os
 import shutil
 import sys
+import warnings
 from collections.abc import Iterator
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +25,7 @@ from workbench_project import REPO, write_params
 
 from evaluatie.core import memo
 from evaluatie.core.errors import ParameterError
-from evaluatie.workbench import sweep
+from evaluatie.workbench import datacheck, sweep
 from evaluatie.workbench.sweep import kept_runs, load_runs
 
 
@@ -198,3 +201,92 @@ def test_the_reports_find_what_the_check_read(
     assert sorted(cache.glob("evaluatie.sources.panel.load_panel-*")) == readings
     assert not [name for name in read if name.endswith(".csv")]  # taken from the cache
     assert len(panel) > 0
+
+
+# A batch's workers check some of the files beside the command (sweep._check_shared).
+
+
+class _Elsewhere(Executor):
+    """Runs each call at once, as another process would: outside this process's
+    ``watching`` blocks. The first call claims every notebook's files."""
+
+    def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> Future[Any]:
+        future: Future[Any] = Future()
+        watchers = memo._WATCHERS[:]
+        memo._WATCHERS.clear()
+        try:
+            future.set_result(fn(*args, **kwargs))
+        finally:
+            memo._WATCHERS[:] = watchers
+        return future
+
+
+def _three_notebooks(folder: Path, raw: Path) -> list[Path]:
+    folder.mkdir(exist_ok=True)
+    paths = [write_params(folder / "a.yaml", raw, {"cluster": "vestiging"})]
+    for name, notebook in (("b", "vve_budget"), ("c", "schooluitval"), ("d", "schooluitval")):
+        text = f"notebook: {notebook}\nparameters:\n  raw_dir: {raw}\n"
+        (folder / f"{name}.yaml").write_text(text, encoding="utf-8")
+        paths.append(folder / f"{name}.yaml")
+    return paths
+
+
+def test_a_kept_check_watches_what_its_helpers_read(
+    tmp_path: Path, small_raw: Path, checks: list[int]
+) -> None:
+    raw = Path(shutil.copytree(small_raw, tmp_path / "raw"))
+    paths = _three_notebooks(tmp_path / "params", raw)
+    first = load_runs(paths, root=tmp_path, helpers=_Elsewhere())
+    assert _shown(load_runs(paths, root=tmp_path)) == _shown(first)
+    assert len(checks) == 1
+    os.utime(next(raw.glob("05.-gemiddelde-eindscores-*")), ns=(1, 1))  # read elsewhere only
+    load_runs(paths, root=tmp_path)
+    assert len(checks) == 2
+
+
+def test_a_shared_check_gives_what_one_process_gives(
+    tmp_path: Path, small_raw: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(memo.CACHE_ENV, "")  # nothing kept: each call checks
+    paths = _three_notebooks(tmp_path / "params", small_raw)
+    checked_in = tmp_path / "pids"
+    check_each = sweep._check_each
+
+    def noted(*args: Any, **kwargs: Any) -> Any:  # forked workers inherit it
+        with checked_in.open("a", encoding="utf-8") as out:
+            out.write(f"{os.getpid()}\n")
+        return check_each(*args, **kwargs)
+
+    monkeypatch.setattr(sweep, "_check_each", noted)
+
+    def checked(**kwargs: Any) -> tuple[Any, list[tuple[type[Warning], str]]]:
+        with warnings.catch_warnings(record=True) as seen:
+            warnings.simplefilter("always")
+            runs = load_runs(paths, root=tmp_path, sweeps=False, **kwargs)
+        given = list(dict.fromkeys((w.category, str(w.message)) for w in seen))
+        return _shown(runs), given
+
+    context = multiprocessing.get_context("fork" if sys.platform == "linux" else "spawn")
+    with ProcessPoolExecutor(2, mp_context=context) as pool:
+        for done in [pool.submit(os.getpid) for _ in range(2)]:
+            done.result()  # the workers are up, as a batch's are when the check starts
+        # each check as in a new command: what this process read and derived is dropped
+        # (a second check in one process does not warn of a derived table again)
+        monkeypatch.setattr(datacheck, "_CACHE", {})
+        alone = checked()
+        monkeypatch.setattr(datacheck, "_CACHE", {})
+        checked_in.unlink()
+        assert checked(helpers=pool) == alone
+        assert alone[1]  # the warnings are compared, not two empty lists
+        assert len(set(checked_in.read_text(encoding="utf-8").split())) >= 2  # shared
+
+        (tmp_path / "params" / "c.yaml").write_text(
+            f"notebook: schooluitval\nparameters:\n  raw_dir: {small_raw}\n  regio: Nergens\n",
+            encoding="utf-8",
+        )
+        with pytest.raises(ParameterError) as one:
+            load_runs(paths, root=tmp_path, sweeps=False)
+        with pytest.raises(ParameterError) as shared:
+            load_runs(paths, root=tmp_path, sweeps=False, helpers=pool)
+    assert str(shared.value) == str(one.value)
+    assert "c.yaml" in str(one.value)

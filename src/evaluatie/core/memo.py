@@ -196,9 +196,8 @@ def _recorded(
 def _store(path: Path, result: Any, seen: list[warnings.WarningMessage]) -> bool:
     """Pickle ``result`` and its warnings to ``path`` (atomically: a reader sees all of it
     or nothing); False if it cannot be pickled or written (then it is kept nowhere)."""
-    given = [(w.message, w.category, w.filename, w.lineno) for w in seen]
     try:
-        payload = pickle.dumps((result, given), protocol=pickle.HIGHEST_PROTOCOL)
+        payload = pickle.dumps((result, portable(seen)), protocol=pickle.HIGHEST_PROTOCOL)
         with atomic_path(path) as tmp:
             tmp.write_bytes(payload)
     except Exception:
@@ -212,7 +211,22 @@ def _load(path: Path) -> tuple[Any, list[warnings.WarningMessage]] | None:
         result, given = pickle.loads(path.read_bytes())
     except Exception:
         return None
-    return result, [warnings.WarningMessage(m, c, f, n) for m, c, f, n in given]
+    return result, restored(given)
+
+
+#: A recorded warning as it pickles: (message, category, file name, line).
+Given = tuple[Warning | str, type[Warning], str, int]
+
+
+def portable(seen: list[warnings.WarningMessage]) -> list[Given]:
+    """Recorded warnings in a form that pickles: to keep them, or to send them from
+    another process (:func:`restored` turns them back)."""
+    return [(w.message, w.category, w.filename, w.lineno) for w in seen]
+
+
+def restored(given: list[Given]) -> list[warnings.WarningMessage]:
+    """:func:`portable`'s warnings as ``warnings.catch_warnings(record=True)`` records them."""
+    return [warnings.WarningMessage(m, c, f, n) for m, c, f, n in given]
 
 
 def signature(path: Path) -> Signature:
@@ -243,6 +257,14 @@ def watching() -> Iterator[dict[str, Signature]]:
     finally:
         # by identity: list.remove compares dicts by value, and nested blocks may be equal
         del _WATCHERS[next(i for i, w in enumerate(_WATCHERS) if w is seen)]
+
+
+def read_elsewhere(seen: dict[str, Signature]) -> None:
+    """Record in every open :func:`watching` block what another process read for it
+    (``seen``: that process's own ``watching``), as if it had been read here."""
+    for watcher in _WATCHERS:
+        for path, found in seen.items():
+            watcher.setdefault(path, found)
 
 
 def _unchanged(seen: dict[str, Signature]) -> bool:
