@@ -61,3 +61,33 @@ def test_all_refuses_bad_options_before_it_simulates(
     assert main(["all", "--raw", str(raw), *argv]) == 2
     assert told in capsys.readouterr().err
     assert not raw.exists() or not any(raw.iterdir())  # nothing simulated
+
+
+def test_all_says_why_the_simulation_failed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`all` simulates in a child process (where it can fork) while it prepares the batch:
+    the child's error is the command's one-line error, exit status 2, and no run starts."""
+    import importlib
+    import os
+
+    from evaluatie.cli import main
+
+    simulation = importlib.import_module("evaluatie.synth.simulate")  # the module
+
+    params = tmp_path / "params"
+    params.mkdir()
+    (params / "run.yaml").write_text("notebook: vve_budget\n", encoding="utf-8")
+    raw = tmp_path / "raw"
+    where = tmp_path / "simulated-in"
+
+    def full_disk(**_: object) -> None:
+        where.write_text(str(os.getpid()), encoding="utf-8")
+        raise OSError(28, "No space left on device", str(raw / "vve.csv"))
+
+    monkeypatch.setattr(simulation, "simulate", full_disk)
+    assert main(["all", "--raw", str(raw), "--params-dir", str(params)]) == 2
+    err = capsys.readouterr().err
+    assert f"error: No space left on device ({raw / 'vve.csv'})" in err
+    assert "Traceback" not in err and "run" not in err.replace("run.yaml", "")
+    assert where.read_text(encoding="utf-8") != str(os.getpid())  # in a child
