@@ -228,3 +228,44 @@ def test_encoding_errors_name_the_line(tmp_path: Path, lines: list[str]) -> None
     )
     assert read_duo(latin).attrs["encoding"] == "cp1252"
     assert (read_duo(latin)["instellingsnaam_vestiging"] == "Het Stedelijk Köttenpark").any()
+
+
+def test_exam_levels_from_programme_names() -> None:
+    from evaluatie.sources.examens import exam_level
+
+    exams = pd.DataFrame(
+        {
+            "onderwijstype": ["VMBO", "VMBO", "VMBO", "VMBO", "VMBO", "HAVO", "VWO", "VMBO"],
+            "opleiding": [
+                "VMBO B - economie", "VMBO LWT - zorg", "VMBO G - techniek",
+                "VMBO T - talen", "VMBO K - economie", "HAVO", None, "VMBO onbekend",
+            ],
+        },
+        index=[10, 11, 12, 13, 14, 15, 16, 17],
+    )  # fmt: skip
+    with pytest.warns(DataQualityWarning, match="no known leerweg get no level: VMBO onbekend"):
+        level = exam_level(exams)
+    assert list(level.index) == list(exams.index)
+    expected = ["VMBO-B", "VMBO-B", "VMBO-GT", "VMBO-GT", "VMBO-K", "HAVO", "VWO"]
+    assert level.iloc[:7].tolist() == expected
+    assert pd.isna(level.iloc[7])
+
+
+def test_per_distinct_is_the_transform_row_by_row() -> None:
+    # computed on the distinct values and spread back: the same values, dtype and index
+    from evaluatie.sources.examens import per_distinct
+
+    rng = np.random.default_rng(4)
+    years = pd.Series(
+        rng.choice(["2019-2020", "2020-2021", "2022-2023", None], 500),
+        index=rng.permutation(1000)[:500],
+        dtype="str",
+        name="schooljaar",
+    )
+
+    def parse(s: pd.Series) -> pd.Series:
+        return s.str[5:].astype("float64") * 2
+
+    pd.testing.assert_series_equal(per_distinct(years, parse), parse(years))
+    text = years.str.replace("-", "/")
+    pd.testing.assert_series_equal(per_distinct(years, lambda s: s.str.replace("-", "/")), text)

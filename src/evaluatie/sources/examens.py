@@ -12,7 +12,7 @@ other panels.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import pandas as pd
@@ -24,6 +24,8 @@ from evaluatie.sources.tidy import read_examens
 
 #: The sex of the cells that count all pupils.
 ALL_PUPILS = "TOTAAL"
+#: The counts a pass rate is made of.
+COUNTS = ("examenkandidaten", "geslaagden")
 
 
 def one_file(raw_dir: str | Path, kind: str, what: str) -> Path:
@@ -52,8 +54,7 @@ def exam_level(exams: pd.DataFrame) -> pd.Series:
     LWT``) leads to a basisberoepsgerichte diploma and counts as ``VMBO-B``. A VMBO
     programme of no known leerweg is left without a level, with a
     :class:`~evaluatie.core.errors.DataQualityWarning` naming it."""
-    leerweg = exams["opleiding"].str.extract(r"^VMBO\s+(LWT|[BKGT])\b", expand=False)
-    level = "VMBO-" + leerweg.replace({"LWT": "B", "G": "GT", "T": "GT"})
+    level = per_distinct(exams["opleiding"], _programme_level)
     vmbo = exams["onderwijstype"] == "VMBO"
     unknown = sorted(exams.loc[vmbo & level.isna(), "opleiding"].unique())
     if unknown:
@@ -63,6 +64,27 @@ def exam_level(exams: pd.DataFrame) -> pd.Series:
             stacklevel=2,
         )
     return level.where(vmbo, exams["onderwijstype"]).rename("niveau")
+
+
+def _programme_level(opleiding: pd.Series) -> pd.Series:
+    """``VMBO-B/K/GT`` from the leerweg that opens a VMBO programme's name, else NaN."""
+    leerweg = opleiding.str.extract(r"^VMBO\s+(LWT|[BKGT])\b", expand=False)
+    return "VMBO-" + leerweg.replace({"LWT": "B", "G": "GT", "T": "GT"})
+
+
+def _end_year(schooljaar: pd.Series) -> pd.Series:
+    """``2019-2020`` -> 2020."""
+    return schooljaar.str[5:].astype("int64")
+
+
+def per_distinct(values: pd.Series, transform: Callable[[pd.Series], pd.Series]) -> pd.Series:
+    """``transform(values)`` computed on the distinct values only and spread back over the
+    rows (same index, the dtype ``transform`` gives): an exam file has tens of
+    programme names and a handful of school years over 150,000 rows, and parsing them
+    row by row took most of a pass-rate table's time."""
+    codes, distinct = pd.factorize(values, use_na_sentinel=False)
+    done = transform(pd.Series(distinct, dtype=values.dtype))
+    return pd.Series(done.array.take(codes), index=values.index, name=values.name)
 
 
 def exam_rates(exams: pd.DataFrame, by: Sequence[str] = ()) -> pd.DataFrame:
@@ -91,19 +113,20 @@ def exam_rates(exams: pd.DataFrame, by: Sequence[str] = ()) -> pd.DataFrame:
         & exams["gemeente_code"].notna()
     )
     cells = exams[keep]
-    frame = pd.DataFrame(
-        {
-            "gemeente_code": cells["gemeente_code"].astype(str).to_numpy(),
-            "jaar": cells["schooljaar"].str[5:].astype("int64").to_numpy(),
-            "onderwijstype": cells["onderwijstype"].to_numpy(),
-            "niveau": exam_level(cells).to_numpy(),
-            "geslacht": cells["geslacht"].to_numpy(),
-            "examenkandidaten": cells["examenkandidaten"].astype("float64").to_numpy(),
-            "geslaagden": cells["geslaagden"].astype("float64").to_numpy(),
-        }
-    )
+    # only the keys asked for: the doorstroom design asks for ten tables of one file
+    keyed: dict[str, Callable[[], pd.Series]] = {
+        "gemeente_code": lambda: cells["gemeente_code"].astype(str),
+        "jaar": lambda: per_distinct(cells["schooljaar"], _end_year),
+        "onderwijstype": lambda: cells["onderwijstype"],
+        "niveau": lambda: exam_level(cells),
+        "geslacht": lambda: cells["geslacht"],
+    }
     keys = ["gemeente_code", "jaar", *by]
-    out = frame.groupby(keys, as_index=False, sort=True)[["examenkandidaten", "geslaagden"]].sum()
+    frame = pd.DataFrame(
+        {key: keyed[key]().to_numpy() for key in keys}
+        | {count: cells[count].astype("float64").to_numpy() for count in COUNTS}
+    )
+    out = frame.groupby(keys, as_index=False, sort=True)[list(COUNTS)].sum()
     out["slaagpercentage"] = 100.0 * out["geslaagden"] / out["examenkandidaten"]
     out = complete_series(out, by)
     size = out.groupby(["gemeente_code", *by])["examenkandidaten"].transform("mean")
