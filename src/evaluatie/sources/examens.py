@@ -79,9 +79,9 @@ def _end_year(schooljaar: pd.Series) -> pd.Series:
 
 def per_distinct(values: pd.Series, transform: Callable[[pd.Series], pd.Series]) -> pd.Series:
     """``transform(values)`` computed on the distinct values only and spread back over the
-    rows (same index, the dtype ``transform`` gives): an exam file has tens of
-    programme names and a handful of school years over 150,000 rows, and parsing them
-    row by row took most of a pass-rate table's time."""
+    rows (with the index and name of ``values``, the dtype ``transform`` gives): an exam
+    file has tens of programme names and a handful of school years over 150,000 rows,
+    and parsing them row by row took most of a pass-rate table's time."""
     codes, distinct = pd.factorize(values, use_na_sentinel=False)
     done = transform(pd.Series(distinct, dtype=values.dtype))
     return pd.Series(done.array.take(codes), index=values.index, name=values.name)

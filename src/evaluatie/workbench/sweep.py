@@ -252,7 +252,7 @@ def _check_shared(
     with tempfile.TemporaryDirectory(prefix="evaluatie-check-") as claims:
         futures = [
             helpers.submit(_check_claimed, paths, groups, claims, root, sweeps)
-            for _ in groups[1:]  # as many as could be busy at once; the rest find none left
+            for _ in groups[1:]  # one per other notebook: each worker can take one, or none
         ]
         parts = [_check_claimed(paths, groups, claims, root, sweeps)]
         parts += [future.result() for future in futures]
