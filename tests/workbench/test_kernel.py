@@ -61,8 +61,31 @@ def _notebook(path: Path, cells: list[str]) -> Path:
 
 
 def _outputs(path: Path) -> list[tuple[object, object]]:
+    """Each cell's count and outputs, consecutive stream outputs of one stream joined:
+    the kernel sends printed text in chunks on a timer (0.2 s), so under load one print
+    can arrive as two messages; a reader sees the same text either way."""
     cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
-    return [(c.get("execution_count"), c.get("outputs")) for c in cells]
+    return [(c.get("execution_count"), _joined(c.get("outputs"))) for c in cells]
+
+
+def _joined(outputs: list[dict[str, Any]] | None) -> list[dict[str, Any]] | None:
+    if outputs is None:
+        return None
+    out: list[dict[str, Any]] = []
+    for o in outputs:
+        previous = out[-1] if out else None
+        if (
+            o["output_type"] == "stream"
+            and previous is not None
+            and previous["output_type"] == "stream"
+            and previous["name"] == o["name"]
+        ):
+            out[-1] = {**previous, "text": "".join(previous["text"]) + "".join(o["text"])}
+        elif o["output_type"] == "stream":
+            out.append({**o, "text": "".join(o["text"])})
+        else:
+            out.append(o)
+    return out
 
 
 def _run(source: Path, target: Path) -> None:
