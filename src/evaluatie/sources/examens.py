@@ -19,6 +19,7 @@ import pandas as pd
 
 from evaluatie.core.errors import DataFormatError, DataQualityWarning, ParameterError
 from evaluatie.core.memo import stored_read
+from evaluatie.sources._distinct import on_distinct
 from evaluatie.sources.panel import files_by_kind
 from evaluatie.sources.tidy import read_examens
 
@@ -82,9 +83,10 @@ def per_distinct(values: pd.Series, transform: Callable[[pd.Series], pd.Series])
     rows (with the index and name of ``values``, the dtype ``transform`` gives): an exam
     file has tens of programme names and a handful of school years over 150,000 rows,
     and parsing them row by row took most of a pass-rate table's time."""
-    codes, distinct = pd.factorize(values, use_na_sentinel=False)
-    done = transform(pd.Series(distinct, dtype=values.dtype))
-    return pd.Series(done.array.take(codes), index=values.index, name=values.name)
+    done = on_distinct(
+        values, lambda distinct: transform(pd.Series(distinct, dtype=values.dtype)).array
+    )
+    return pd.Series(done, index=values.index, name=values.name)
 
 
 def exam_rates(exams: pd.DataFrame, by: Sequence[str] = ()) -> pd.DataFrame:

@@ -11,6 +11,7 @@ import pandas as pd
 
 from evaluatie.core.atomic import atomic_open
 from evaluatie.core.errors import ParameterError
+from evaluatie.sources._distinct import on_distinct
 from evaluatie.sources.layouts import LAYOUTS, Column, Layout
 
 
@@ -24,10 +25,12 @@ def _each_distinct(
     Values that compare equal must have one text: strings and integers, not floats
     (-0.0 == 0.0) nor mixed objects (1 == 1.0 == True); ``decode`` turns the distinct
     values (e.g. floats' bit patterns) into what ``text`` formats."""
-    codes, distinct = pd.factorize(values, use_na_sentinel=False)
-    if decode is not None:
-        distinct = decode(distinct)
-    return np.array([text(v) for v in distinct], dtype=object)[codes]
+
+    def texts(distinct: Any) -> np.ndarray:
+        shown = distinct if decode is None else decode(distinct)
+        return np.array([text(v) for v in shown], dtype=object)
+
+    return np.asarray(on_distinct(values, texts))
 
 
 def _quoted(values: pd.Series) -> np.ndarray:
