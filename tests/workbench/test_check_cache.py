@@ -290,3 +290,29 @@ def test_a_shared_check_gives_what_one_process_gives(
             load_runs(paths, root=tmp_path, sweeps=False, helpers=pool)
     assert str(shared.value) == str(one.value)
     assert "c.yaml" in str(one.value)
+
+
+class _DiesAfterClaiming(Executor):
+    """A worker that claims the first notebook still unclaimed, then dies (killed, out
+    of memory): its future raises BrokenProcessPool."""
+
+    def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> Future[Any]:
+        from concurrent.futures.process import BrokenProcessPool
+
+        _paths, groups, claims = args[:3]
+        next(n for n in range(len(groups)) if sweep._claim(claims, n))
+        future: Future[Any] = Future()
+        future.set_exception(BrokenProcessPool("a worker died"))
+        return future
+
+
+def test_what_a_dead_helper_claimed_is_checked_here(
+    tmp_path: Path, small_raw: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(memo.CACHE_ENV, "")
+    paths = _three_notebooks(tmp_path / "params", small_raw)
+    monkeypatch.setattr(datacheck, "_CACHE", {})
+    alone = _shown(load_runs(paths, root=tmp_path, sweeps=False))
+    monkeypatch.setattr(datacheck, "_CACHE", {})
+    shared = load_runs(paths, root=tmp_path, sweeps=False, helpers=_DiesAfterClaiming())
+    assert _shown(shared) == alone  # every file checked, no traceback

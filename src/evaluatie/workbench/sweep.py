@@ -19,6 +19,7 @@ are reported together. Sweeps live in ``params/sweeps/`` so that ``evaluatie all
 
 from __future__ import annotations
 
+import contextlib
 import importlib.metadata
 import itertools
 import os
@@ -26,7 +27,7 @@ import re
 import tempfile
 import warnings
 from collections.abc import Iterable
-from concurrent.futures import Executor
+from concurrent.futures import BrokenExecutor, CancelledError, Executor
 from pathlib import Path
 from typing import Any
 
@@ -255,11 +256,18 @@ def _check_shared(
             for _ in groups[1:]  # one per other notebook: each worker can take one, or none
         ]
         parts = [_check_claimed(paths, groups, claims, root, sweeps)]
-        parts += [future.result() for future in futures]
+        for future in futures:
+            # a worker that died: what it claimed is checked below, in this process
+            with contextlib.suppress(BrokenExecutor, CancelledError):
+                parts.append(future.result())
     checked: dict[int, tuple[list[RunSpec] | str, list[Given]]] = {}
     for by_file, read in parts:
         checked.update(by_file)
         read_elsewhere(read)
+    left = [i for i in range(len(paths)) if i not in checked]
+    if left:
+        with tempfile.TemporaryDirectory(prefix="evaluatie-check-") as claims:
+            checked.update(_check_claimed(paths, [left], claims, root, sweeps)[0])
     given: dict[tuple[str, type[Warning], str, int], warnings.WarningMessage] = {}
     for i in range(len(paths)):
         for w in restored(checked[i][1]):
