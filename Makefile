@@ -5,6 +5,7 @@
 #   make bench      benchmarks against pyfixest / linearmodels / diff-diff / moderndid
 #   make lab        JupyterLab on the project's environment
 #   make lint       ruff, mypy and the import-layer contracts (CI runs it before the tests)
+#   make imported-modules   relist the modules whose bytecode `make setup` compiles
 
 PYTHON ?= python3
 UV_VERSION := 0.13.9
@@ -14,7 +15,7 @@ RUN := $(VENV)/bin
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: setup reports test test-all bench lab lint clean
+.PHONY: setup reports test test-all bench lab lint clean imported-modules
 
 # uv itself comes from PyPI into .uv/ (pip --target: no venv, no second pip process), so
 # nothing is installed by hand; 1.9 s where a venv and `pip --python` took 3.3 s. Where
@@ -26,15 +27,27 @@ $(UV):
 	       && .uv/bin/python -m pip install $(PIP_QUIET) uv==$(UV_VERSION); }
 
 # The environment is synced exactly to uv.lock (--locked fails if the lock is stale).
-# Bytecode is cached on first import rather than compiled at install: compiling all
-# 11,600 modules took 16 s of a fresh clone's `make reports`, which imports 2,300 of them
-# (first run 8 s slower, then the same ~2.4 s imports per kernel). So the targets below
-# let Python write it, also where PYTHONDONTWRITEBYTECODE is set in the environment
-# (the bytecode goes into .venv and __pycache__ folders, which git ignores).
+# uv installs no bytecode (compiling all 11,600 modules took 16 s); evaluatie.install
+# then compiles the 2,300 that the reports import, once and on every core, where left to
+# the imports every process of a fresh clone's first `make reports` compiled them anew.
+# Python writes the bytecode of anything else on first import, also where
+# PYTHONDONTWRITEBYTECODE is set in the environment (into .venv and __pycache__ folders,
+# which git ignores).
 unexport PYTHONDONTWRITEBYTECODE
-$(VENV)/.synced: $(UV) uv.lock pyproject.toml
+$(VENV)/.synced: $(UV) uv.lock pyproject.toml src/evaluatie/imported_modules.txt
 	$(UV) sync --locked --extra test --python $(PYTHON)
+	$(RUN)/python -m evaluatie.install
 	touch $@
+
+# Rewrites src/evaluatie/imported_modules.txt after a dependency changed: a new
+# environment without bytecode runs the reports, and what they imported is listed.
+imported-modules: $(UV)
+	rm -rf $(VENV) data/processed/cache
+	find src -name __pycache__ -prune -exec rm -rf {} +
+	$(UV) sync --locked --extra test --python $(PYTHON)
+	$(RUN)/evaluatie all --force
+	$(RUN)/python -m evaluatie.install --record
+	touch $(VENV)/.synced
 
 setup: $(VENV)/.synced
 
