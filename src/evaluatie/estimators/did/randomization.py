@@ -27,10 +27,12 @@ in ``r``: the interval inverts the test at ``O(draws)`` per trial value
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from scipy import sparse
 
 from evaluatie.core.errors import DesignError
 from evaluatie.inference.inversion import linear_test
@@ -217,11 +219,10 @@ def _collect(c: Collapsed, layout: CellLayout, plans: np.ndarray, plan: Plan | N
     """:func:`assignment_statistics` of all ``plans``, in blocks that bound the memory."""
     n_rows = len(layout.t_idx) if plan is None else len(plan.levels) + 1
     n_cells = len(layout.t_idx)
-    # Per assignment: its labels, and the moved units' values gathered for the group sums
-    # (_Members; the cells' variance terms are the widest, 1 + 5 per cell); unequal
-    # weights in an aggregation also build (units x cells) arrays.
-    moved = c.n - int(np.bincount(plans[0]).max())
-    per_draw = c.n + moved * (1 + 5 * n_cells)
+    # Per assignment: its labels, and its groups' sums (_Members; the cells' variance
+    # terms are the widest, 1 + 5 per cell); unequal weights in an aggregation also build
+    # (units x cells) arrays.
+    per_draw = c.n + layout.treated.shape[0] * (1 + 5 * n_cells)
     if plan is not None and not np.all(c.weights == c.weights[0]):
         per_draw += c.n * max(n_cells, n_rows)
     size = max(1, _BLOCK // per_draw)
@@ -240,43 +241,55 @@ def _collect(c: Collapsed, layout: CellLayout, plans: np.ndarray, plan: Plan | N
 class _Members:
     """The units of each cohort group in each assignment of a block, for group sums.
 
-    Every assignment keeps the groups' sizes, so the units of group ``h`` form a
-    ``draws x n_h`` index array. The largest group (the never treated, usually) is not
-    listed: its sums are the totals over all units minus the other groups' sums, so an
-    assignment costs its few treated units rather than all of them (a dense
-    ``draws x groups x units`` product took 60% of a grant report's att_gt test)."""
+    The largest group (the never treated, usually) is not listed: its sums are the
+    totals over all units minus those of the units moved out of it, so an assignment
+    costs its few moved units rather than all of them (a dense ``draws x groups x units``
+    product took 60% of a grant report's att_gt test). The moved units' sums are one
+    sparse ``(draws x groups) x units`` product, which reads each moved unit's row once:
+    gathering them into a ``draws x moved x columns`` array first and summing that took
+    2-3 times as long."""
 
     def __init__(self, groups: np.ndarray, n_groups: int) -> None:
-        self.n_draws = groups.shape[0]
+        self.n_draws, self.n_units = groups.shape
         self.n_groups = n_groups
         self.base = int(np.argmax(np.bincount(groups[0], minlength=n_groups)))
         draw, unit = np.nonzero(groups != self.base)
-        moved = unit.reshape(self.n_draws, -1)
-        label = groups[draw, unit].reshape(moved.shape)
-        order = np.argsort(label, axis=1, kind="stable")
-        #: per assignment, the moved units ordered by group (D x M), and their groups
-        self.units = np.take_along_axis(moved, order, axis=1)
-        self.label = np.take_along_axis(label, order, axis=1)
-        counts = np.bincount(self.label[0], minlength=n_groups)
-        bounds = np.concatenate([[0], np.cumsum(counts)])
-        self.segments = [(h, bounds[h], bounds[h + 1]) for h in range(n_groups) if counts[h]]
+        label = groups[draw, unit]
+        rows = draw * n_groups + label
+        n_rows = self.n_draws * n_groups
+        self.by_unit = _ones(rows, unit, (n_rows, self.n_units))
+        self.moved = _ones(draw, unit, (self.n_draws, self.n_units))
+        self._pairs = (rows, unit * n_groups + label)
+
+    @functools.cached_property
+    def by_pair(self) -> sparse.csr_matrix:
+        """Like ``by_unit``, for a table of each unit's value in each group: its column
+        ``(unit, group)`` holds the unit's value in the group it has in the assignment."""
+        rows, cols = self._pairs
+        shape = (self.n_draws * self.n_groups, self.n_units * self.n_groups)
+        return _ones(rows, cols, shape)
 
     def sums(self, values: np.ndarray, *, by_group: bool = False) -> np.ndarray:
         """Sums over each group's units (D x H x ...) of ``values`` (A x ...), or with
         ``by_group`` of ``values`` (A x H x ...) holding each unit's value in each group."""
+        n_a, n_h = self.n_units, self.n_groups
         if by_group:
-            moved = values[self.units, self.label]  # D x M x ...
-            base_values = values[:, self.base]
-            moved_base = base_values[self.units]
+            tail = values.shape[2:]
+            moved = self.by_pair @ values.reshape(n_a * n_h, -1)
+            base = values[:, self.base].reshape(n_a, -1)
         else:
-            base_values = values
-            moved = moved_base = values[self.units]
-        tail = base_values.shape[1:]
-        out = np.zeros((self.n_draws, self.n_groups, *tail))
-        for h, start, stop in self.segments:
-            out[:, h] = moved[:, start:stop].sum(axis=1)
-        out[:, self.base] = base_values.sum(axis=0) - moved_base.sum(axis=1)
-        return out
+            tail = values.shape[1:]
+            moved = self.by_unit @ values.reshape(n_a, -1)
+            base = values.reshape(n_a, -1)
+        out = np.asarray(moved).reshape(self.n_draws, n_h, -1)
+        out[:, self.base] = base.sum(axis=0) - self.moved @ base
+        return out.reshape(self.n_draws, n_h, *tail)
+
+
+def _ones(rows: np.ndarray, cols: np.ndarray, shape: tuple[int, int]) -> sparse.csr_matrix:
+    """The 0/1 matrix with ones at ``(rows, cols)``: its product sums the rows ``cols``
+    of a table into the rows ``rows``."""
+    return sparse.csr_matrix((np.ones(rows.size), (rows, cols)), shape=shape)
 
 
 def assignment_statistics(
