@@ -47,11 +47,19 @@ class InjectedDraws:
 
     def statistics(self, delta: float, statistic: str) -> np.ndarray:
         """The test statistic of every (draw, reference assignment) at ``delta``."""
-        num = self.n0 + delta * self.n1
+        # in place, three arrays instead of eight: the MDE's search evaluates this some
+        # 750 times on 200 x 1,000 entries (the same sums, so the same numbers)
+        num = self.n1 * delta
+        num += self.n0
         if statistic == "coefficient":
             return num
+        square = self.d01 * (2.0 * delta)
+        square += self.d00
+        square += np.multiply(self.d11, delta * delta)
         with np.errstate(invalid="ignore", divide="ignore"):
-            return num / np.sqrt(self.d00 + 2.0 * delta * self.d01 + delta * delta * self.d11)
+            np.sqrt(square, out=square)
+            num /= square
+        return num
 
     def own(self, values: np.ndarray) -> np.ndarray:
         """Each draw's own entry of a (draw x reference) array."""
