@@ -253,7 +253,8 @@ class _Members:
         self.n_draws, self.n_units = groups.shape
         self.n_groups = n_groups
         self.base = int(np.argmax(np.bincount(groups[0], minlength=n_groups)))
-        draw, unit = np.nonzero(groups != self.base)
+        # flat: a two-dimensional nonzero took four times as long
+        draw, unit = np.divmod(np.flatnonzero(groups != self.base), self.n_units)
         label = groups[draw, unit]
         rows = draw * n_groups + label
         n_rows = self.n_draws * n_groups
