@@ -349,7 +349,10 @@ class PathDesign:
         # F_g delta for every (draw, cluster) as one BLAS product (d k g f): a batched
         # matmul of (f x f) by (f x k) took five times as long with one regressor
         f_delta = np.tensordot(delta, self.f, axes=([1], [2])).transpose(0, 2, 3, 1)
-        quad = xwx_g - cross - cross.swapaxes(-1, -2) + np.matmul(delta_t, f_delta)
+        quad = xwx_g  # a new array of the sums: the terms in place, in the same order
+        quad -= cross
+        quad -= cross.swapaxes(-1, -2)
+        quad += np.matmul(delta_t, f_delta)
         return Assigned(pick, bread, delta, quad)
 
     def solve(
