@@ -28,7 +28,7 @@ $(UV):
 
 # The environment is synced exactly to uv.lock (--locked fails if the lock is stale).
 # uv installs no bytecode (compiling all 11,600 modules took 16 s); evaluatie.install
-# then compiles the 2,300 that the reports import, once and on every core, where left to
+# then compiles the 2,435 that the reports import, once and on every core, where left to
 # the imports every process of a fresh clone's first `make reports` compiled them anew.
 # Python writes the bytecode of anything else on first import, also where
 # PYTHONDONTWRITEBYTECODE is set in the environment (into .venv and __pycache__ folders,

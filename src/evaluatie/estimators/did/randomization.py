@@ -36,7 +36,13 @@ from scipy import sparse
 
 from evaluatie.core.errors import DesignError
 from evaluatie.inference.inversion import linear_test
-from evaluatie.inference.randomization import Randomization, assignments, permutation_p
+from evaluatie.inference.randomization import (
+    Randomization,
+    assignments,
+    moved_positions,
+    permutation_p,
+    summing_matrix,
+)
 
 from ._panel import PanelData
 from .aggregate import Plan
@@ -253,13 +259,12 @@ class _Members:
         self.n_draws, self.n_units = groups.shape
         self.n_groups = n_groups
         self.base = int(np.argmax(np.bincount(groups[0], minlength=n_groups)))
-        # flat: a two-dimensional nonzero took four times as long
-        draw, unit = np.divmod(np.flatnonzero(groups != self.base), self.n_units)
+        draw, unit = moved_positions(groups, [self.base])
         label = groups[draw, unit]
         rows = draw * n_groups + label
         n_rows = self.n_draws * n_groups
-        self.by_unit = _ones(rows, unit, (n_rows, self.n_units))
-        self.moved = _ones(draw, unit, (self.n_draws, self.n_units))
+        self.by_unit = summing_matrix(rows, unit, (n_rows, self.n_units))
+        self.moved = summing_matrix(draw, unit, (self.n_draws, self.n_units))
         self._pairs = (rows, unit * n_groups + label)
 
     @functools.cached_property
@@ -268,7 +273,7 @@ class _Members:
         ``(unit, group)`` holds the unit's value in the group it has in the assignment."""
         rows, cols = self._pairs
         shape = (self.n_draws * self.n_groups, self.n_units * self.n_groups)
-        return _ones(rows, cols, shape)
+        return summing_matrix(rows, cols, shape)
 
     def sums(self, values: np.ndarray, *, by_group: bool = False) -> np.ndarray:
         """Sums over each group's units (D x H x ...) of ``values`` (A x ...), or with
@@ -285,12 +290,6 @@ class _Members:
         out = np.asarray(moved).reshape(self.n_draws, n_h, -1)
         out[:, self.base] = base.sum(axis=0) - self.moved @ base
         return out.reshape(self.n_draws, n_h, *tail)
-
-
-def _ones(rows: np.ndarray, cols: np.ndarray, shape: tuple[int, int]) -> sparse.csr_matrix:
-    """The 0/1 matrix with ones at ``(rows, cols)``: its product sums the rows ``cols``
-    of a table into the rows ``rows``."""
-    return sparse.csr_matrix((np.ones(rows.size), (rows, cols)), shape=shape)
 
 
 def assignment_statistics(
