@@ -139,12 +139,14 @@ def test_a_kernel_started_ahead_in_a_thread_gives_the_outputs_of_a_fresh_one(
 
 
 def test_a_kernel_that_died_is_replaced(tmp_path: Path) -> None:
-    crash = _notebook(tmp_path / "crash.ipynb", ["import os\nos._exit(1)"])
+    crash = _notebook(tmp_path / "crash.ipynb", ["print('before')", "import os\nos._exit(1)"])
     fine = _notebook(tmp_path / "fine.ipynb", ["print('alive')"])
     with warm_kernel(tmp_path):
         with pytest.raises(Exception, match=r"(?i)kernel died"):
             _run(crash, tmp_path / "crash_out.ipynb")
         _run(fine, tmp_path / "fine_out.ipynb")
+    # what ran before the kernel died is kept for the failed report
+    assert "before" in json.dumps(_outputs(tmp_path / "crash_out.ipynb"))
     assert "alive" in json.dumps(_outputs(tmp_path / "fine_out.ipynb"))
 
 
