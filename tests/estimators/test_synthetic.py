@@ -10,6 +10,9 @@ Independent: diff-diff's ``SyntheticDiD`` (a port of R synthdid) and ``Synthetic
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import warnings
 from pathlib import Path
 
@@ -305,3 +308,34 @@ def test_staggered_jackknife_reweighs_the_cohorts_it_leaves_a_unit_out_of() -> N
 def test_bad_seed_is_refused_before_any_work(prop99) -> None:
     with pytest.raises(ParameterError, match="seed must be"):
         ev.synthetic_did(prop99, **KEYS, seed="one")
+
+
+_SOLVE_ONCE = """
+import numpy as np
+from evaluatie.estimators.synthetic._weights import frank_wolfe
+y = np.random.default_rng(0).normal(size=(6, 9))
+print(repr(frank_wolfe(y, zeta=0.1, min_decrease=1e-5, intercept=True).tolist()))
+"""
+
+
+def test_two_processes_without_a_cache_compile_the_solver_once(tmp_path: Path) -> None:
+    """Two kernels that need the solver at once, before any cache exists (a new clone):
+    one compiles it, the other waits and loads the machine code the first saved."""
+    env = {
+        **os.environ,
+        "NUMBA_CACHE_DIR": str(tmp_path),  # a cache of their own, empty
+        "NUMBA_DEBUG_CACHE": "1",  # numba says whether it saved or loaded the code
+    }
+    runs = [
+        subprocess.Popen(
+            [sys.executable, "-c", _SOLVE_ONCE], env=env, stdout=subprocess.PIPE, text=True
+        )
+        for _ in range(2)
+    ]
+    outputs = [run.communicate(timeout=300)[0] for run in runs]
+    assert all(run.returncode == 0 for run in runs)
+    saved = [out.count("[cache] data saved") for out in outputs]
+    loaded = [out.count("[cache] data loaded") for out in outputs]
+    assert sorted(saved) == [0, 1] and sorted(loaded) == [0, 1]
+    weights = [out.strip().splitlines()[-1] for out in outputs]
+    assert weights[0] == weights[1]  # the loaded code computes what the compiled one did

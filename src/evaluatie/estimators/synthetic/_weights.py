@@ -19,8 +19,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+import hashlib
+import tempfile
+from collections.abc import Callable, Iterator
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -85,6 +89,14 @@ def _frank_wolfe(
     return x, iteration
 
 
+#: The one signature :func:`frank_wolfe` calls the solver with (C-contiguous arrays of
+#: floats), compiled when the solver is first asked for, under :func:`_compile_lock`.
+_SIGNATURE = (
+    "Tuple((float64[::1], int64))"
+    "(float64[:, ::1], float64[::1], float64[::1], float64, float64, int64)"
+)
+
+
 @cache
 def _compiled() -> Callable[..., Any]:
     """:func:`_frank_wolfe` compiled by numba (imported here: 0.3 s that only a synthetic DiD
@@ -92,7 +104,26 @@ def _compiled() -> Callable[..., Any]:
     machine code between processes."""
     from numba import njit
 
-    return njit(cache=True, nogil=True)(_frank_wolfe)
+    with _compile_lock():
+        return njit(_SIGNATURE, cache=True, nogil=True)(_frank_wolfe)
+
+
+@contextlib.contextmanager
+def _compile_lock() -> Iterator[None]:
+    """One process at a time compiles or loads the solver (a POSIX advisory lock, released
+    however the process ends). Without a cache, as in a new clone, the two kernels of a
+    batch each compiled it at once (2.8 s of CPU each); this way the second waits for the
+    first and then loads its machine code from the cache. Windows goes without."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows
+        yield
+        return
+    name = hashlib.sha256(__file__.encode()).hexdigest()[:16]
+    path = Path(tempfile.gettempdir()) / f"evaluatie-numba-{name}.lock"
+    with open(path, "a") as handle:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)  # released when the file closes
+        yield
 
 
 def _sparsify(x: np.ndarray) -> np.ndarray:
@@ -121,7 +152,7 @@ def frank_wolfe(
     a = np.ascontiguousarray(y[:, :-1])
     b = np.ascontiguousarray(y[:, -1])
     k = a.shape[1]
-    x = np.full(k, 1.0 / k) if start is None else np.asarray(start, dtype=float)
+    x = np.full(k, 1.0 / k) if start is None else np.ascontiguousarray(start, dtype=float)
     zeta2, decrease2 = float(zeta) ** 2, float(min_decrease) ** 2
     first = ITERATIONS_BEFORE_SPARSIFY if sparsify else MAX_ITERATIONS
     solve = _compiled()
