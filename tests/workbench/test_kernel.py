@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import threading
@@ -134,7 +135,14 @@ def test_a_kernel_started_ahead_in_a_thread_gives_the_outputs_of_a_fresh_one(
         assert started is not None and started.has_kernel
         _run(notebook, tmp_path / "ahead.ipynb")
         assert warm._km is started and started.has_kernel  # the same kernel ran it
+        # what the imports made is out of the garbage collector's way
+        frozen = _notebook(
+            tmp_path / "frozen.ipynb", ["import gc\nprint('frozen:', gc.get_freeze_count())"]
+        )
+        _run(frozen, tmp_path / "frozen_out.ipynb")
     assert _outputs(tmp_path / "ahead.ipynb") == _outputs(tmp_path / "fresh.ipynb")
+    printed = re.search(r"frozen: (\d+)", json.dumps(_outputs(tmp_path / "frozen_out.ipynb")))
+    assert printed is not None and int(printed.group(1)) > 100_000
     assert kernel.current() is None
 
 
