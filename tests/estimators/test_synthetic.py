@@ -339,3 +339,17 @@ def test_two_processes_without_a_cache_compile_the_solver_once(tmp_path: Path) -
     assert sorted(saved) == [0, 1] and sorted(loaded) == [0, 1]
     weights = [out.strip().splitlines()[-1] for out in outputs]
     assert weights[0] == weights[1]  # the loaded code computes what the compiled one did
+
+
+def test_the_solver_takes_any_float_input_and_needs_no_lock_folder(monkeypatch) -> None:
+    from evaluatie.estimators.synthetic import _weights
+
+    y = np.random.default_rng(1).normal(size=(6, 9))
+    expected = _weights.frank_wolfe(y, zeta=0.1, min_decrease=1e-5, intercept=True)
+    # float32 values are taken as float64, the one signature the solver is compiled for
+    got = _weights.frank_wolfe(y.astype(np.float32), zeta=0.1, min_decrease=1e-5, intercept=True)
+    assert np.abs(got - expected).max() < 1e-4
+    # no writable temporary folder: the lock is skipped, not an error
+    monkeypatch.setattr(_weights.tempfile, "gettempdir", lambda: "/nonexistent/evaluatie")
+    with _weights._compile_lock():
+        pass
