@@ -159,7 +159,8 @@ class _WarmEngine(Engine):
             # papermill writes the notebook after a cell error, but not when the kernel
             # died or a cell timed out: what ran until then goes into the failed report.
             if partial is not None:
-                write_ipynb(nb_man.nb, str(partial))
+                with contextlib.suppress(Exception):  # the error to report is the first
+                    write_ipynb(nb_man.nb, str(partial))
             raise
         finally:
             warm.client = client.kc  # closed with the kernel (WarmKernel.close)
