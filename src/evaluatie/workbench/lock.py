@@ -2,7 +2,7 @@
 
 Two ``evaluatie run`` of the same params file at once would otherwise both run to the
 end and the last writer would win without a word. The lock is an advisory OS lock
-(``flock`` on POSIX, ``msvcrt.locking`` on Windows) on ``<reports>/.<name>.lock``: the
+(:func:`evaluatie.core.filelock.try_lock`) on ``<reports>/.<name>.lock``: the
 operating system releases it when the process ends, however it ends, so a crashed run
 never leaves a stale lock. The file holds the process id of the writer, for the
 message, and is removed when the run ends; a run that opened it just before is told
@@ -12,42 +12,24 @@ by the file's changed identity (inode) and takes the new file's lock instead.
 from __future__ import annotations
 
 import os
-import sys
 from collections.abc import Iterable, Iterator
 from contextlib import ExitStack, contextmanager, suppress
 from pathlib import Path
 from typing import IO
 
 from evaluatie.core.errors import EvaluatieError
+from evaluatie.core.filelock import try_lock
 
 
 class ReportLocked(EvaluatieError):
     """Another process is writing the same report."""
 
 
-def _try_lock(handle: IO[str]) -> bool:
-    if sys.platform == "win32":  # pragma: no cover - exercised on Windows only
-        import msvcrt
-
-        try:
-            msvcrt.locking(handle.fileno(), msvcrt.LK_NBLCK, 1)
-        except OSError:
-            return False
-        return True
-    import fcntl
-
-    try:
-        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        return False
-    return True
-
-
 @contextmanager
 def _lock(path: Path, name: str) -> Iterator[None]:
     for _ in range(5):
         handle = open(path, "a+", encoding="utf-8")  # noqa: SIM115 - held for the whole run
-        if not _try_lock(handle):
+        if not try_lock(handle):
             handle.seek(0)
             holder = handle.read().strip() or "unknown"
             handle.close()

@@ -22,7 +22,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -31,6 +31,7 @@ import numpy as np
 from scipy.optimize import nnls
 
 from evaluatie.core.errors import DesignError
+from evaluatie.core.filelock import waiting_lock
 
 #: Iterations before sparsifying, and the cap after it (synthdid's defaults).
 ITERATIONS_BEFORE_SPARSIFY = 100
@@ -108,28 +109,14 @@ def _compiled() -> Callable[..., Any]:
         return njit(_SIGNATURE, cache=True, nogil=True)(_frank_wolfe)
 
 
-@contextlib.contextmanager
-def _compile_lock() -> Iterator[None]:
-    """One process at a time compiles or loads the solver (a POSIX advisory lock, released
-    however the process ends). Without a cache, as in a new clone, the two kernels of a
-    batch each compiled it at once (a doorstroom report's comparisons took 4.4 s instead
-    of 1.6 s); this way the second waits for the first and then loads its machine code
-    from the cache. Windows, or a temporary folder that cannot be written, goes without."""
-    try:
-        import fcntl
-    except ImportError:  # pragma: no cover - Windows
-        yield
-        return
+def _compile_lock() -> contextlib.AbstractContextManager[bool]:
+    """One process at a time compiles or loads the solver. Without a cache, as in a new
+    clone, the two kernels of a batch each compiled it at once (a doorstroom report's
+    comparisons took 4.4 s instead of 1.6 s); this way the second waits for the first
+    and then loads its machine code from the cache. Where no lock can be had, each
+    compiles, as numba would alone."""
     name = hashlib.sha256(__file__.encode()).hexdigest()[:16]
-    path = Path(tempfile.gettempdir()) / f"evaluatie-numba-{name}.lock"
-    try:
-        handle = open(path, "a")  # noqa: SIM115 - closed below, after the compile
-    except OSError:  # no writable temporary folder: compile as numba would alone
-        yield
-        return
-    with handle:
-        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)  # released when the file closes
-        yield
+    return waiting_lock(Path(tempfile.gettempdir()) / f"evaluatie-numba-{name}.lock")
 
 
 def _sparsify(x: np.ndarray) -> np.ndarray:
