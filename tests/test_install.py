@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import py_compile
+import shutil
 import sys
 from pathlib import Path
 
@@ -34,7 +36,7 @@ def test_compiled_bytecode_is_what_an_import_then_uses(
         "pkg_install_probe/old.py",  # not Python 3: skipped, as an import never reads it
         "pkg_install_probe/gone.py",  # listed, no longer installed: skipped
     ]
-    assert install.compile_listed(names, [tmp_path / "elsewhere", tmp_path], jobs=2) == 2
+    assert install.compile_listed(names, [tmp_path / "elsewhere", tmp_path], jobs=2).done == 2
 
     cached = Path(importlib.util.cache_from_source(str(module)))
     header = cached.read_bytes()[:16]
@@ -52,7 +54,7 @@ def test_compiled_bytecode_is_what_an_import_then_uses(
 def test_record_lists_the_sources_with_bytecode(tmp_path: Path) -> None:
     for name in ("a/__init__.py", "a/b.py", "a/c.py", "d.py"):
         _write(tmp_path, name, "X = 1\n")
-    assert install.compile_listed(["a/__init__.py", "a/c.py"], [tmp_path], jobs=1) == 2
+    assert install.compile_listed(["a/__init__.py", "a/c.py"], [tmp_path], jobs=1).done == 2
     assert install.imported([tmp_path]) == ["a/__init__.py", "a/c.py"]
 
 
@@ -67,3 +69,90 @@ def test_the_listed_modules_are_those_of_this_environment() -> None:
     )
     assert any(n.startswith("evaluatie/") for n in names)
     assert any(n.startswith("pandas/") for n in names)
+
+
+def _import_fresh(root: Path, name: str, monkeypatch: pytest.MonkeyPatch) -> object:
+    monkeypatch.syspath_prepend(str(root))
+    for module in [m for m in sys.modules if m == name.split(".")[0] or m.startswith(name)]:
+        sys.modules.pop(module)
+    importlib.invalidate_caches()
+    try:
+        return importlib.import_module(name)
+    finally:
+        for module in [m for m in sys.modules if m.startswith(name.split(".")[0])]:
+            sys.modules.pop(module)
+        sys.path.remove(str(root))
+
+
+def test_a_second_clone_takes_the_bytecode_from_the_store(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sys, "dont_write_bytecode", False)
+    monkeypatch.setenv(install.STORE_ENV, str(tmp_path / "store"))
+    store = install.store_folder()
+    first, second = tmp_path / "first", tmp_path / "second"
+    _write(first, "pkg_store_probe/__init__.py", "")
+    _write(first, "pkg_store_probe/mod.py", "VALUE = 41 + 1\n\ndef fail():\n    raise ValueError\n")
+    names = ["pkg_store_probe/__init__.py", "pkg_store_probe/mod.py"]
+    assert install.compile_listed(names, [first], jobs=1, store=store) == (2, 0)
+    # what an import (py_compile) would write, byte for byte
+    cached = Path(importlib.util.cache_from_source(str(first / names[1])))
+    expected = tmp_path / "expected.pyc"
+    py_compile.compile(
+        str(first / names[1]),
+        cfile=str(expected),
+        doraise=True,
+        invalidation_mode=py_compile.PycInvalidationMode.TIMESTAMP,
+    )
+    assert cached.read_bytes() == expected.read_bytes()
+
+    shutil.copytree(first, second, ignore=shutil.ignore_patterns("__pycache__"))
+    assert install.compile_listed(names, [second], jobs=1, store=store) == (2, 2)
+    cached = Path(importlib.util.cache_from_source(str(second / names[1])))
+    written = cached.stat().st_mtime_ns
+    module = _import_fresh(second, "pkg_store_probe.mod", monkeypatch)
+    assert module.VALUE == 42  # type: ignore[attr-defined]
+    # compiled in the first clone, named after the second's file once imported there
+    assert module.fail.__code__.co_filename == str(second / names[1])  # type: ignore[attr-defined]
+    assert cached.stat().st_mtime_ns == written  # the import found it valid: not rewritten
+
+
+def test_changed_or_damaged_sources_in_the_store_are_compiled_anew(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sys, "dont_write_bytecode", False)
+    store = tmp_path / "store"
+    name = "pkg_store_changed/mod.py"
+    _write(tmp_path / "a", name, "VALUE = 1\n")
+    assert install.compile_listed([name], [tmp_path / "a"], jobs=1, store=store) == (1, 0)
+    _write(tmp_path / "b", name, "VALUE = 2\n")
+    assert install.compile_listed([name], [tmp_path / "b"], jobs=1, store=store) == (1, 0)
+    for entry in store.rglob("*"):
+        if entry.is_file():  # every stored entry damaged: none is used
+            data = entry.read_bytes()
+            entry.write_bytes(data[:-1] + bytes([data[-1] ^ 0xFF]))
+    _write(tmp_path / "c", name, "VALUE = 1\n")
+    assert install.compile_listed([name], [tmp_path / "c"], jobs=1, store=store) == (1, 0)
+    for root, value in (("b", 2), ("c", 1)):
+        module = _import_fresh(tmp_path / root, "pkg_store_changed.mod", monkeypatch)
+        assert value == module.VALUE  # type: ignore[attr-defined]
+
+
+def test_without_a_usable_store_the_bytecode_is_compiled_all_the_same(tmp_path: Path) -> None:
+    blocked = tmp_path / "a_file"
+    blocked.write_text("not a folder", encoding="utf-8")
+    _write(tmp_path, "m.py", "X = 1\n")
+    assert install.compile_listed(["m.py"], [tmp_path], jobs=1, store=blocked / "s") == (1, 0)
+
+
+def test_where_the_store_is(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(install.STORE_ENV, raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    found = install.store_folder()
+    assert found is not None and found.parent == tmp_path / "evaluatie" / "bytecode"
+    assert sys.implementation.cache_tag in found.name
+    monkeypatch.setenv(install.STORE_ENV, str(tmp_path / "mine"))
+    assert install.store_folder() == tmp_path / "mine" / "bytecode" / found.name
+    for off in ("", "relative/folder"):  # none, or one that moves with the clone: no store
+        monkeypatch.setenv(install.STORE_ENV, off)
+        assert install.store_folder() is None

@@ -14,22 +14,38 @@ environment's ``evaluatie all`` imported; ``make imported-modules`` rewrites it 
 dependency changes. A listed file that is gone is skipped and a module missing from the
 list is compiled on import as before, so a stale list costs time, never correctness.
 
+The compiled code is also kept in a store shared by the clones of one user
+(:func:`store_folder`), by the SHA-256 of each source file: compilation is a function
+of the source, so a second clone, a ``make clean`` or a rebuilt ``.venv`` with the same
+packages copies the code (0.3 s) instead of compiling it. Importing such bytecode
+gives the code the new file's name (CPython corrects ``co_filename`` when it loads
+bytecode next to a source), so tracebacks point at this clone.
+
 Imports only the standard library: it runs before anything else is compiled.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
+import importlib.util
+import marshal
 import os
-import py_compile
 import sys
 import sysconfig
 import time
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
+from functools import partial
 from pathlib import Path
+from typing import NamedTuple
 
 MODULES = Path(__file__).with_name("imported_modules.txt")
+
+#: The folder kept between clones (:func:`store_folder`; the Makefile keeps uv there
+#: too); set empty to keep nothing.
+STORE_ENV = "EVALUATIE_STORE"
+_DIGEST = hashlib.sha256().digest_size
 
 
 def roots() -> list[Path]:
@@ -38,25 +54,116 @@ def roots() -> list[Path]:
     return [Path(sysconfig.get_paths()["purelib"]), Path(__file__).resolve().parent.parent]
 
 
-def _compile(files: Sequence[str]) -> int:
-    done = 0
-    for file in files:
+def store_folder() -> Path | None:
+    """The store of compiled code for this interpreter: ``bytecode/<interpreter>-<bytecode
+    format>`` in ``$EVALUATIE_STORE`` (none when it is set empty), else in ``evaluatie``
+    in the user's cache folder (``$XDG_CACHE_HOME``, else ``~/.cache``), as the
+    Makefile's. Any of it may be deleted at any time."""
+    chosen = os.environ.get(STORE_ENV)
+    if chosen is not None:
+        base = Path(chosen) if chosen else None
+    else:
+        cache = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+        base = Path(cache) / "evaluatie"
+    if base is None or not base.is_absolute():
+        return None  # a relative folder would differ from clone to clone: no store
+    tag = f"{sys.implementation.cache_tag}-{importlib.util.MAGIC_NUMBER.hex()}"
+    return base / "bytecode" / tag
+
+
+def _write_atomic(path: Path, data: bytes, mode: int = 0o666) -> None:
+    """Write ``data`` under a temporary name, then rename: a reader (an import, another
+    install) sees the whole file or none."""
+    temporary = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    try:
+        fd = os.open(temporary, os.O_EXCL | os.O_CREAT | os.O_WRONLY, mode & 0o666)
+        with open(fd, "wb") as file:
+            file.write(data)
+        os.replace(temporary, path)
+    except OSError:
+        temporary.unlink(missing_ok=True)
+        raise
+
+
+def _stored(store: Path | None, key: str) -> bytes | None:
+    """The code stored under ``key``, if present and intact (its own digest matches)."""
+    if store is None:
+        return None
+    try:
+        data = (store / key[:2] / key[2:]).read_bytes()
+    except OSError:
+        return None
+    code = data[_DIGEST:]
+    return code if hashlib.sha256(code).digest() == data[:_DIGEST] else None
+
+
+def _store(store: Path | None, key: str, code: bytes) -> None:
+    if store is None:
+        return
+    folder = store / key[:2]
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        _write_atomic(folder / key[2:], hashlib.sha256(code).digest() + code)
+    except OSError:
+        pass  # no store (read-only home, full disk): compiled all the same
+
+
+class Compiled(NamedTuple):
+    """Files given bytecode, and how many of them took it from the store."""
+
+    done: int
+    reused: int
+
+
+def _compile_file(file: str, store: Path | None) -> Compiled:
+    """Write the bytecode of ``file`` where an import looks for it, as an import (or
+    ``py_compile``) writes it: timestamp-checked, from ``compile(..., dont_inherit=True)``;
+    the code taken from the store when its source was compiled before. Nothing done for
+    a file that is not Python 3 source (some packages ship such files, never imported)."""
+    path = Path(file)
+    try:
+        stat = path.stat()
+        source = path.read_bytes()
+    except OSError:
+        return Compiled(0, 0)
+    key = hashlib.sha256(source).hexdigest()
+    code = _stored(store, key)
+    reused = code is not None
+    if code is None:
         try:
-            # timestamp-checked, as an import writes it (not the hash-checked bytecode
-            # py_compile writes where SOURCE_DATE_EPOCH is set)
-            py_compile.compile(
-                file, doraise=True, invalidation_mode=py_compile.PycInvalidationMode.TIMESTAMP
-            )
-        except (py_compile.PyCompileError, OSError):
-            continue  # not Python 3 source (some packages ship such files): never imported
-        done += 1
-    return done
+            compiled = compile(source, file, "exec", dont_inherit=True)
+        except (SyntaxError, ValueError):
+            return Compiled(0, 0)
+        # held by a name, as py_compile holds it: marshal marks objects referenced more
+        # than once, so the bytes are those an import writes
+        code = marshal.dumps(compiled)
+        _store(store, key, code)
+    header = (
+        importlib.util.MAGIC_NUMBER
+        + (0).to_bytes(4, "little")  # flags 0: checked by the source's time and size
+        + (int(stat.st_mtime) & 0xFFFFFFFF).to_bytes(4, "little")
+        + (stat.st_size & 0xFFFFFFFF).to_bytes(4, "little")
+    )
+    target = Path(importlib.util.cache_from_source(file))
+    try:
+        target.parent.mkdir(exist_ok=True)
+        _write_atomic(target, header + code, stat.st_mode | 0o200)
+    except OSError:
+        return Compiled(0, 0)
+    return Compiled(1, int(reused))
 
 
-def compile_listed(names: Sequence[str], where: Sequence[Path], *, jobs: int) -> int:
-    """Compile each listed file found under one of ``where``; the number compiled.
-    ``jobs`` processes share the files (round robin, so that each gets big and small
-    packages alike)."""
+def _compile(files: Sequence[str], store: Path | None = None) -> Compiled:
+    counts = [_compile_file(file, store) for file in files]
+    return Compiled(sum(c.done for c in counts), sum(c.reused for c in counts))
+
+
+def compile_listed(
+    names: Sequence[str], where: Sequence[Path], *, jobs: int, store: Path | None = None
+) -> Compiled:
+    """Compile each listed file found under one of ``where``, through ``store`` (if
+    any); how many were given bytecode, and how many from the store. ``jobs`` processes share the files (round robin, so that
+    each gets big and small packages alike)."""
     files = []
     for name in names:
         for root in where:
@@ -65,10 +172,11 @@ def compile_listed(names: Sequence[str], where: Sequence[Path], *, jobs: int) ->
                 files.append(str(path))
                 break
     if jobs <= 1 or len(files) < 2:
-        return _compile(files)
+        return _compile(files, store)
     parts = [files[i :: jobs * 4] for i in range(jobs * 4)]
     with ProcessPoolExecutor(jobs) as pool:
-        return sum(pool.map(_compile, parts))
+        counts = list(pool.map(partial(_compile, store=store), parts))
+    return Compiled(sum(c.done for c in counts), sum(c.reused for c in counts))
 
 
 def imported(where: Sequence[Path]) -> list[str]:
@@ -102,9 +210,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     names = MODULES.read_text(encoding="utf-8").split()
     start = time.perf_counter()
-    done = compile_listed(names, where, jobs=os.cpu_count() or 1)
+    store = store_folder()
+    done, reused = compile_listed(names, where, jobs=os.cpu_count() or 1, store=store)
+    kept = f" ({reused} of them compiled before, taken from {store})" if reused else ""
     print(
-        f"compiled the bytecode of {done} of {len(names)} listed modules "
+        f"compiled the bytecode of {done} of {len(names)} listed modules{kept} "
         f"in {time.perf_counter() - start:.1f} s"
     )
     return 0
