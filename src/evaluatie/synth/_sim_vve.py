@@ -398,5 +398,6 @@ def draw(
     truth = truth_frame(budget, levels["gemeente_code"].to_numpy(), slopes, saturation)
     outcomes = outcomes_frame(rng, schools, truth)
     # The truth for gemeenten with outcome rows (a bo school open in 2016-2024).
-    truth = truth[truth["gemeente_code"].isin(outcomes["gemeente_code"])]
+    # (the distinct codes: pandas' isin on arrow strings converts each value it is given)
+    truth = truth[truth["gemeente_code"].isin(outcomes["gemeente_code"].unique())]
     return budget, outcomes, truth.reset_index(drop=True)
