@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import os
 import py_compile
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -89,7 +91,7 @@ def test_a_second_clone_takes_the_bytecode_from_the_store(
 ) -> None:
     monkeypatch.setattr(sys, "dont_write_bytecode", False)
     monkeypatch.setenv(install.STORE_ENV, str(tmp_path / "store"))
-    store = install.store_folder()
+    store = install.bytecode_store(install.store_folder())
     first, second = tmp_path / "first", tmp_path / "second"
     _write(first, "pkg_store_probe/__init__.py", "")
     _write(first, "pkg_store_probe/mod.py", "VALUE = 41 + 1\n\ndef fail():\n    raise ValueError\n")
@@ -148,11 +150,68 @@ def test_without_a_usable_store_the_bytecode_is_compiled_all_the_same(tmp_path: 
 def test_where_the_store_is(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv(install.STORE_ENV, raising=False)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
-    found = install.store_folder()
-    assert found is not None and found.parent == tmp_path / "evaluatie" / "bytecode"
-    assert sys.implementation.cache_tag in found.name
+    assert install.store_folder() == tmp_path / "evaluatie"
+    code = install.bytecode_store(install.store_folder())
+    assert code is not None and code.parent == tmp_path / "evaluatie" / "bytecode"
+    assert sys.implementation.cache_tag in code.name
     monkeypatch.setenv(install.STORE_ENV, str(tmp_path / "mine"))
-    assert install.store_folder() == tmp_path / "mine" / "bytecode" / found.name
+    assert install.store_folder() == tmp_path / "mine"
     for off in ("", "relative/folder"):  # none, or one that moves with the clone: no store
         monkeypatch.setenv(install.STORE_ENV, off)
         assert install.store_folder() is None
+        assert install.bytecode_store(install.store_folder()) is None
+
+
+def _fake_cache(folder: Path) -> dict[str, bytes]:
+    files = {"_weights._f-1.py311.nbi": b"index", "_weights._f-1.py311.1.nbc": b"code"}
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, data in files.items():
+        (folder / name).write_bytes(data)
+    return files
+
+
+def test_kept_solver_files_are_copied_only_whole_and_intact(tmp_path: Path) -> None:
+    kept = tmp_path / "store" / "numba" / "key"
+    files = _fake_cache(tmp_path / "first")
+    install._keep(tmp_path / "first", kept)
+    assert {p.name for p in kept.iterdir()} == {*files, "MANIFEST"}
+    assert install._copy_kept(kept, tmp_path / "second")
+    assert {n: (tmp_path / "second" / n).read_bytes() for n in files} == files
+    (kept / "_weights._f-1.py311.1.nbc").write_bytes(b"damaged")
+    assert not install._copy_kept(kept, tmp_path / "third")
+    (kept / "_weights._f-1.py311.1.nbc").unlink()  # one file missing
+    assert not install._copy_kept(kept, tmp_path / "third")
+    assert not (tmp_path / "third").exists()
+    assert not install._copy_kept(tmp_path / "nothing", tmp_path / "third")
+
+
+def test_a_second_clone_loads_the_solver_compiled_by_the_first(tmp_path: Path) -> None:
+    store = tmp_path / "store"
+    first = install.prepare_solver(store)
+    assert "not compiled" not in first, first
+    assert install.prepare_solver(store).startswith("solver taken from")
+    # a second clone: the same source elsewhere, with no cache of its own
+    package = tmp_path / "clone" / "evaluatie"
+    source = package / "estimators" / "synthetic" / "_weights.py"
+    source.parent.mkdir(parents=True)
+    shutil.copyfile(Path(install.__file__).parent / "estimators/synthetic/_weights.py", source)
+    assert install.prepare_solver(store, package=package).startswith("solver taken from")
+    script = (
+        "import importlib.util\n"
+        f"spec = importlib.util.spec_from_file_location('_weights', {str(source)!r})\n"
+        "module = importlib.util.module_from_spec(spec)\n"
+        "spec.loader.exec_module(module)\n"
+        "module.compile_ahead()\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "NUMBA_CACHE_DIR"}
+    child = subprocess.run(
+        [sys.executable, "-c", script],
+        env={**env, "NUMBA_DEBUG_CACHE": "1"},
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    )
+    cache = source.parent / "__pycache__"
+    assert f"data loaded from '{cache}" in child.stdout, child.stdout
+    assert "data saved" not in child.stdout, child.stdout  # loaded, not compiled again

@@ -21,6 +21,11 @@ packages copies the code (0.3 s) instead of compiling it. Importing such bytecod
 gives the code the new file's name (CPython corrects ``co_filename`` when it loads
 bytecode next to a source), so tracebacks point at this clone.
 
+Then the one function numba compiles, synthetic DiD's solver, is compiled into numba's
+cache beside its module (3-4 s, which the first report to need it of a new clone paid,
+and the other kernel waited for), in a child process; that machine code is kept in the
+store too, by the SHA-256 of the module's source and numba's version.
+
 Imports only the standard library: it runs before anything else is compiled.
 """
 
@@ -28,11 +33,15 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import importlib.metadata
 import importlib.util
 import marshal
 import os
+import shutil
+import subprocess
 import sys
 import sysconfig
+import tempfile
 import time
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -55,10 +64,9 @@ def roots() -> list[Path]:
 
 
 def store_folder() -> Path | None:
-    """The store of compiled code for this interpreter: ``bytecode/<interpreter>-<bytecode
-    format>`` in ``$EVALUATIE_STORE`` (none when it is set empty), else in ``evaluatie``
-    in the user's cache folder (``$XDG_CACHE_HOME``, else ``~/.cache``), as the
-    Makefile's. Any of it may be deleted at any time."""
+    """The folder kept between clones: ``$EVALUATIE_STORE`` (none when it is set empty),
+    else ``evaluatie`` in the user's cache folder (``$XDG_CACHE_HOME``, else
+    ``~/.cache``), as the Makefile's. Any of it may be deleted at any time."""
     chosen = os.environ.get(STORE_ENV)
     if chosen is not None:
         base = Path(chosen) if chosen else None
@@ -67,8 +75,16 @@ def store_folder() -> Path | None:
         base = Path(cache) / "evaluatie"
     if base is None or not base.is_absolute():
         return None  # a relative folder would differ from clone to clone: no store
-    tag = f"{sys.implementation.cache_tag}-{importlib.util.MAGIC_NUMBER.hex()}"
-    return base / "bytecode" / tag
+    return base
+
+
+def bytecode_store(store: Path | None) -> Path | None:
+    """Where ``store`` keeps compiled code: one folder per interpreter and bytecode format."""
+    if store is None:
+        return None
+    return (
+        store / "bytecode" / f"{sys.implementation.cache_tag}-{importlib.util.MAGIC_NUMBER.hex()}"
+    )
 
 
 def _write_atomic(path: Path, data: bytes, mode: int = 0o666) -> None:
@@ -179,6 +195,86 @@ def compile_listed(
     return Compiled(sum(c.done for c in counts), sum(c.reused for c in counts))
 
 
+#: The module holding the numba-compiled solver, and its cache files in ``__pycache__``.
+SOLVER = "evaluatie.estimators.synthetic._weights"
+_SOLVER_FILES = "_weights.*.nb[ic]"
+
+
+def _digests(folder: Path) -> dict[str, str]:
+    return {
+        file.name: hashlib.sha256(file.read_bytes()).hexdigest()
+        for file in sorted(folder.glob(_SOLVER_FILES))
+    }
+
+
+def prepare_solver(store: Path | None, *, package: Path | None = None) -> str:
+    """Synthetic DiD's solver in numba's cache beside its module (``package`` holds
+    ``evaluatie``'s modules): copied from ``store`` when this source was compiled with
+    this numba before, else compiled in a child process and then kept in ``store``.
+    What was done, in words; a failure leaves the compile to the reports, as before."""
+    package = package or Path(__file__).resolve().parent
+    source = package / "estimators" / "synthetic" / "_weights.py"
+    cache = source.parent / "__pycache__"
+    try:
+        numba = importlib.metadata.version("numba")
+        key = hashlib.sha256(source.read_bytes()).hexdigest()
+    except (OSError, importlib.metadata.PackageNotFoundError) as exc:
+        return f"solver not compiled ({exc})"
+    kept = store / "numba" / f"{sys.implementation.cache_tag}-numba{numba}-{key}" if store else None
+    if kept is not None and _copy_kept(kept, cache):
+        return f"solver taken from {kept}"
+    child = subprocess.run(
+        [sys.executable, "-c", f"import {SOLVER} as s; s.compile_ahead()"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if child.returncode != 0:
+        last = (child.stderr.strip().splitlines() or ["no message"])[-1]
+        return f"solver not compiled, the reports will ({last})"
+    if kept is not None:
+        _keep(cache, kept)
+    return "solver compiled into numba's cache"
+
+
+def _copy_kept(kept: Path, cache: Path) -> bool:
+    """Copy the kept cache files into ``cache`` if all are there and intact."""
+    try:
+        listed = dict(
+            line.split("  ", 1)[::-1]
+            for line in (kept / "MANIFEST").read_text(encoding="utf-8").splitlines()
+        )
+        if not listed or _digests(kept) != listed:
+            return False
+        cache.mkdir(exist_ok=True)
+        for name in listed:
+            _write_atomic(cache / name, (kept / name).read_bytes())
+    except (OSError, ValueError):
+        return False
+    return True
+
+
+def _keep(cache: Path, kept: Path) -> None:
+    """The solver's cache files into ``kept``, whole or not at all (a folder renamed
+    into place; another setup that got there first wins)."""
+    try:
+        digests = _digests(cache)
+        if not digests:
+            return
+        kept.parent.mkdir(parents=True, exist_ok=True)
+        partial = Path(tempfile.mkdtemp(dir=kept.parent, prefix=".part-"))
+        try:
+            for name in digests:
+                shutil.copyfile(cache / name, partial / name)
+            manifest = "".join(f"{digest}  {name}\n" for name, digest in digests.items())
+            (partial / "MANIFEST").write_text(manifest, encoding="utf-8")
+            partial.rename(kept)
+        finally:
+            shutil.rmtree(partial, ignore_errors=True)
+    except OSError:
+        pass
+
+
 def imported(where: Sequence[Path]) -> list[str]:
     """The source files under ``where`` that have this interpreter's bytecode next to
     them, relative to their root: what has been imported since the environment was
@@ -211,12 +307,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     names = MODULES.read_text(encoding="utf-8").split()
     start = time.perf_counter()
     store = store_folder()
-    done, reused = compile_listed(names, where, jobs=os.cpu_count() or 1, store=store)
-    kept = f" ({reused} of them compiled before, taken from {store})" if reused else ""
+    code = bytecode_store(store)
+    done, reused = compile_listed(names, where, jobs=os.cpu_count() or 1, store=code)
+    kept = f" ({reused} of them compiled before, taken from {code})" if reused else ""
     print(
         f"compiled the bytecode of {done} of {len(names)} listed modules{kept} "
         f"in {time.perf_counter() - start:.1f} s"
     )
+    start = time.perf_counter()
+    solver = prepare_solver(store)
+    print(f"{solver} in {time.perf_counter() - start:.1f} s")
     return 0
 
 

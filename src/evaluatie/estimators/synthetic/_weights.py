@@ -109,6 +109,13 @@ def _compiled() -> Callable[..., Any]:
         return njit(_SIGNATURE, cache=True, nogil=True)(_frank_wolfe)
 
 
+def compile_ahead() -> None:
+    """Compile the solver now (or load it from numba's cache beside this module):
+    ``make setup`` calls it (``evaluatie.install``), so that no report of a new clone
+    compiles it, nor waits for another kernel compiling it."""
+    _compiled()
+
+
 def _compile_lock() -> contextlib.AbstractContextManager[bool]:
     """One process at a time compiles or loads the solver. Without a cache, as in a new
     clone, the two kernels of a batch each compiled it at once (a doorstroom report's
