@@ -178,8 +178,8 @@ def compile_listed(
     names: Sequence[str], where: Sequence[Path], *, jobs: int, store: Path | None = None
 ) -> Compiled:
     """Compile each listed file found under one of ``where``, through ``store`` (if
-    any); how many were given bytecode, and how many from the store. ``jobs`` processes share the files (round robin, so that
-    each gets big and small packages alike)."""
+    any); how many were given bytecode, and how many from the store. ``jobs`` processes
+    share the files (round robin, so that each gets big and small packages alike)."""
     files = []
     for name in names:
         for root in where:
@@ -262,15 +262,15 @@ def _keep(cache: Path, kept: Path) -> None:
         if not digests:
             return
         kept.parent.mkdir(parents=True, exist_ok=True)
-        partial = Path(tempfile.mkdtemp(dir=kept.parent, prefix=".part-"))
+        part = Path(tempfile.mkdtemp(dir=kept.parent, prefix=".part-"))
         try:
             for name in digests:
-                shutil.copyfile(cache / name, partial / name)
+                shutil.copyfile(cache / name, part / name)
             manifest = "".join(f"{digest}  {name}\n" for name, digest in digests.items())
-            (partial / "MANIFEST").write_text(manifest, encoding="utf-8")
-            partial.rename(kept)
+            (part / "MANIFEST").write_text(manifest, encoding="utf-8")
+            part.rename(kept)
         finally:
-            shutil.rmtree(partial, ignore_errors=True)
+            shutil.rmtree(part, ignore_errors=True)
     except OSError:
         pass
 
