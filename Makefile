@@ -23,17 +23,20 @@ export UV_PROJECT_ENVIRONMENT := $(VENV)
 # The installed uv is kept in the user's store (below) for the next clone, which copies
 # it: pip's lookup on the package index took 1.7-3 s of every fresh clone's setup.
 PIP_QUIET := --quiet --disable-pip-version-check
-# What later clones of this user reuse (uv here; the reports' bytecode, by
-# evaluatie.install): EVALUATIE_STORE, else evaluatie/ in the user's cache folder; set
-# EVALUATIE_STORE empty to keep nothing. Anything in it may be deleted at any time.
+# What later clones of this user reuse (uv here; the reports' bytecode and synthetic
+# DiD's compiled solver, by evaluatie.install): EVALUATIE_STORE, else evaluatie/ in the
+# user's cache folder; set EVALUATIE_STORE empty to keep nothing. Anything in it may be
+# deleted at any time. A kept uv that cannot be copied is installed again.
 EVALUATIE_STORE ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/evaluatie
 export EVALUATIE_STORE
 UV_KEPT := $(if $(filter /%,$(EVALUATIE_STORE)),$(EVALUATIE_STORE)/uv-$(UV_VERSION)-$(shell uname -sm | tr ' ' '-'))
 $(UV):
 	@rm -rf .uv .uv.part
-	@if [ -n "$(UV_KEPT)" ] && "$(UV_KEPT)/bin/uv" --version 2>/dev/null | grep -q "^uv $(UV_VERSION)\( \|$$\)"; then \
-	  cp -R "$(UV_KEPT)" .uv.part && mv .uv.part .uv && echo "uv $(UV_VERSION) from $(UV_KEPT)"; \
+	@if [ -n "$(UV_KEPT)" ] && "$(UV_KEPT)/bin/uv" --version 2>/dev/null | grep -q "^uv $(UV_VERSION)\( \|$$\)" \
+	    && cp -R "$(UV_KEPT)" .uv.part 2>/dev/null && mv .uv.part .uv; then \
+	  echo "uv $(UV_VERSION) from $(UV_KEPT)"; \
 	else \
+	  rm -rf .uv.part; \
 	  { $(PYTHON) -m pip install $(PIP_QUIET) --no-deps --target .uv uv==$(UV_VERSION) 2>/dev/null \
 	    || { rm -rf .uv && $(PYTHON) -m venv .uv \
 	         && .uv/bin/python -m pip install $(PIP_QUIET) uv==$(UV_VERSION); }; } || exit 1; \

@@ -215,3 +215,31 @@ def test_a_second_clone_loads_the_solver_compiled_by_the_first(tmp_path: Path) -
     cache = source.parent / "__pycache__"
     assert f"data loaded from '{cache}" in child.stdout, child.stdout
     assert "data saved" not in child.stdout, child.stdout  # loaded, not compiled again
+
+
+def test_a_solver_that_fails_or_hangs_leaves_setup_going(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _write(
+        tmp_path / "path",
+        "probe_solver_fails.py",
+        "def compile_ahead():\n    raise ValueError('no')\n",
+    )
+    _write(
+        tmp_path / "path",
+        "probe_solver_hangs.py",
+        "import time\n\ndef compile_ahead():\n    time.sleep(60)\n",
+    )
+    monkeypatch.setenv("PYTHONPATH", str(tmp_path / "path"))
+    package = tmp_path / "clone" / "evaluatie"  # a clone with no cache of its own
+    source = package / "estimators" / "synthetic" / "_weights.py"
+    source.parent.mkdir(parents=True)
+    shutil.copyfile(Path(install.__file__).parent / "estimators/synthetic/_weights.py", source)
+    monkeypatch.setattr(install, "SOLVER", "probe_solver_fails")
+    said = install.prepare_solver(tmp_path / "store", package=package)
+    assert said.startswith("solver not compiled, the reports will") and "no" in said
+    monkeypatch.setattr(install, "SOLVER", "probe_solver_hangs")
+    monkeypatch.setattr(install, "SOLVER_TIMEOUT", 1)
+    said = install.prepare_solver(tmp_path / "store", package=package)
+    assert said.startswith("solver not compiled, the reports will") and "timed out" in said
+    assert not (tmp_path / "store" / "numba").exists()  # nothing kept of a failed compile

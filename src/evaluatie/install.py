@@ -17,7 +17,7 @@ list is compiled on import as before, so a stale list costs time, never correctn
 The compiled code is also kept in a store shared by the clones of one user
 (:func:`store_folder`), by the SHA-256 of each source file: compilation is a function
 of the source, so a second clone, a ``make clean`` or a rebuilt ``.venv`` with the same
-packages copies the code (0.3 s) instead of compiling it. Importing such bytecode
+packages copies the code (0.4-0.8 s) instead of compiling it. Importing such bytecode
 gives the code the new file's name (CPython corrects ``co_filename`` when it loads
 bytecode next to a source), so tracebacks point at this clone.
 
@@ -89,7 +89,8 @@ def bytecode_store(store: Path | None) -> Path | None:
 
 def _write_atomic(path: Path, data: bytes, mode: int = 0o666) -> None:
     """Write ``data`` under a temporary name, then rename: a reader (an import, another
-    install) sees the whole file or none."""
+    install) sees the whole file or none. (Not :mod:`evaluatie.core.atomic`: this step
+    imports nothing of the package, which has no bytecode yet.)"""
     temporary = path.with_name(f"{path.name}.{os.getpid()}.tmp")
     try:
         fd = os.open(temporary, os.O_EXCL | os.O_CREAT | os.O_WRONLY, mode & 0o666)
@@ -148,7 +149,7 @@ def _compile_file(file: str, store: Path | None) -> Compiled:
     if code is None:
         try:
             compiled = compile(source, file, "exec", dont_inherit=True)
-        except (SyntaxError, ValueError):
+        except Exception:  # as py_compile: a file that does not compile is left to its import
             return Compiled(0, 0)
         # held by a name, as py_compile holds it: marshal marks objects referenced more
         # than once, so the bytes are those an import writes
@@ -169,9 +170,12 @@ def _compile_file(file: str, store: Path | None) -> Compiled:
     return Compiled(1, int(reused))
 
 
-def _compile(files: Sequence[str], store: Path | None = None) -> Compiled:
-    counts = [_compile_file(file, store) for file in files]
+def _total(counts: Sequence[Compiled]) -> Compiled:
     return Compiled(sum(c.done for c in counts), sum(c.reused for c in counts))
+
+
+def _compile(files: Sequence[str], store: Path | None = None) -> Compiled:
+    return _total([_compile_file(file, store) for file in files])
 
 
 def compile_listed(
@@ -191,12 +195,13 @@ def compile_listed(
         return _compile(files, store)
     parts = [files[i :: jobs * 4] for i in range(jobs * 4)]
     with ProcessPoolExecutor(jobs) as pool:
-        counts = list(pool.map(partial(_compile, store=store), parts))
-    return Compiled(sum(c.done for c in counts), sum(c.reused for c in counts))
+        return _total(list(pool.map(partial(_compile, store=store), parts)))
 
 
 #: The module holding the numba-compiled solver, and its cache files in ``__pycache__``.
 SOLVER = "evaluatie.estimators.synthetic._weights"
+#: Seconds the compile may take (3-5 s here) before setup goes on without it.
+SOLVER_TIMEOUT = 300
 _SOLVER_FILES = "_weights.*.nb[ic]"
 
 
@@ -223,12 +228,16 @@ def prepare_solver(store: Path | None, *, package: Path | None = None) -> str:
     kept = store / "numba" / f"{sys.implementation.cache_tag}-numba{numba}-{key}" if store else None
     if kept is not None and _copy_kept(kept, cache):
         return f"solver taken from {kept}"
-    child = subprocess.run(
-        [sys.executable, "-c", f"import {SOLVER} as s; s.compile_ahead()"],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    try:
+        child = subprocess.run(
+            [sys.executable, "-c", f"import {SOLVER} as s; s.compile_ahead()"],
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=SOLVER_TIMEOUT,
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return f"solver not compiled, the reports will ({exc})"
     if child.returncode != 0:
         last = (child.stderr.strip().splitlines() or ["no message"])[-1]
         return f"solver not compiled, the reports will ({last})"
