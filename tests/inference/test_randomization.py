@@ -1,5 +1,6 @@
-"""Randomization inference for the panel regressions: against re-fitting ``twfe`` for
-every assignment, enumeration, the design kept, and the interval by inversion."""
+"""Randomization inference for the panel regressions: against re-fitting ``twfe`` and
+the event study for every assignment, enumeration, the design kept, and the interval
+by inversion."""
 
 from __future__ import annotations
 
@@ -7,10 +8,17 @@ import numpy as np
 import pandas as pd
 import pytest
 
+import evaluatie.estimators.event as ev
 from evaluatie import twfe
 from evaluatie.core.errors import ParameterError
-from evaluatie.inference import Randomization
-from evaluatie.inference.randomization import _Picker, assignments, n_assignments, permutations
+from evaluatie.inference import Randomization, randomization
+from evaluatie.inference.randomization import (
+    PathDesign,
+    _Picker,
+    assignments,
+    n_assignments,
+    permutations,
+)
 from evaluatie.synth.panels import clustered_panel
 
 KEYS = {"outcome": "y", "unit": "unit", "time": "year", "treatment": "d", "cluster": "group"}
@@ -124,3 +132,89 @@ def test_picker_sums_equal_a_loop_over_units(cluster_of, labels, contiguous):
                 expected[d, cluster_of[unit]] += pieces[unit, label]
     np.testing.assert_allclose(by_cluster, expected, rtol=0, atol=1e-15)
     np.testing.assert_allclose(total, expected.sum(axis=1), rtol=0, atol=1e-14)
+
+
+EVENT_KEYS = {
+    "outcome": "y",
+    "unit": "unit",
+    "time": "year",
+    "cohort": "cohort",
+    "window": (-3, 2),
+    "cluster": "group",
+}
+
+
+@pytest.fixture(scope="module")
+def staggered() -> pd.DataFrame:
+    # 7 clusters: 4 never treated, 2 from 2017, 1 from 2020: 7!/(4!2!1!) = 105 assignments;
+    # two rows per unit-year on average, so the per-cluster sums hold several rows
+    return clustered_panel(
+        n_units=42, n_groups=7, cohorts=(0, 2017, 2020), seed=0, effect=0.3, rows_per_cell=2
+    )
+
+
+@pytest.mark.parametrize("statistic", ["t", "coefficient"])
+def test_event_study_p_values_equal_refitting_for_every_assignment(staggered, statistic):
+    """Several regressors re-assigned together (the leads and lags of an event study):
+    each coefficient's p-value and the joint pre-trend test's equal those of the analytic
+    event study refitted with the cohorts of every assignment."""
+    ours = ev.event_study(staggered, **EVENT_KEYS, inference=Randomization(statistic=statistic))
+    assert "All 105 distinct assignments" in ours.meta["inference"].note
+    cohorts = staggered.groupby("group")["cohort"].first()
+    plans, enumerated = assignments(cohorts.to_numpy(), Randomization(draws=999))
+    assert enumerated and len(plans) == 105
+    rows = ours.table.index[~ours.table["reference"]]
+    leads = [r for r in rows if r < -1]
+    stats, walds = [], []
+    for plan in plans:
+        cohort = staggered["group"].map(dict(zip(cohorts.index, plan, strict=True)))
+        fit = ev.event_study(staggered.assign(cohort=cohort), **EVENT_KEYS, inference="analytic")
+        table = fit.table.loc[rows]
+        stats.append(table["t"] if statistic == "t" else table["estimate"])
+        b = fit.table.loc[leads, "estimate"].to_numpy()
+        walds.append(b @ np.linalg.pinv(fit.vcov.loc[leads, leads].to_numpy()) @ b)
+    stats = np.abs(np.array(stats))
+    expected = np.mean(stats >= stats[0] * (1 - 1e-10), axis=0)
+    np.testing.assert_allclose(ours.table.loc[rows, "p"], expected, rtol=0, atol=1e-12)
+    walds = np.array(walds)
+    wald_p = np.mean(walds >= walds[0] * (1 - 1e-10))
+    assert ours.pretrend_test().table["p"].iloc[0] == pytest.approx(wald_p, abs=1e-12)
+
+
+@pytest.mark.parametrize("regressors", [1, 3])
+def test_scores_equal_with_and_without_the_quadratic_term_formed(monkeypatch, regressors):
+    """Whether the per-cluster quadratic term is formed or multiplied out per outcome
+    (``_quad_pays``) changes the order of the sums only, never the fit."""
+    rng = np.random.default_rng(9)
+    n_units, n_periods, n_clusters = 12, 5, 6
+    unit = np.repeat(np.arange(n_units), n_periods)
+    period = np.tile(np.arange(n_periods), n_units)
+    fixed = rng.normal(size=(unit.size, 3))
+    design = PathDesign.build(
+        rng.normal(size=unit.size),
+        fixed,
+        unit=unit,
+        period=period,
+        n_periods=n_periods,
+        assign=unit,
+        n_assign=n_units,
+        cluster=unit % n_clusters,
+        n_clusters=n_clusters,
+        weights=rng.uniform(0.5, 2.0, unit.size),
+        factor=1.1,
+    )
+    paths = np.concatenate(
+        [np.zeros((1, n_periods, regressors)), rng.normal(size=(2, n_periods, regressors))]
+    )
+    labels = np.array([0] * 6 + [1] * 3 + [2] * 3)
+    plans = np.stack([rng.permutation(labels) for _ in range(7)])
+    outcomes = [(design.q, design.e), design.outcome_of(paths[plans[0]], 0)]
+    pays, fits = randomization._quad_pays, {}
+    for formed in (True, False):
+        monkeypatch.setattr(randomization, "_quad_pays", lambda **_: formed)  # noqa: B023
+        fits[formed] = design.fit(plans, paths, outcomes)
+    for a, b in zip(fits[True], fits[False], strict=True):
+        np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-12, atol=1e-12)
+    # the choice the reports' designs get: formed for one regressor, not for eight
+    assert pays(k=1, f=8, outcomes=1)
+    assert not pays(k=8, f=8, outcomes=1)

@@ -322,7 +322,8 @@ def _inject(
     # outcome itself (y) solved once; each draw then adds its treatment as an outcome.
     observed = [(design.q, design.e)]
     observed_products = design.outcome_products(observed, paths)
-    ref_fit = design.assign(ref, paths, pieces)
+    # solved for y and for every draw's treatment
+    ref_fit = design.assign(ref, paths, pieces, outcomes=1 + len(draw_plans))
     beta_y, score_y = design.solve(ref_fit, observed, observed_products)
     ref_terms = _Terms.of(design.factor, ref_fit.bread, beta_y, score_y)
     parts: list[tuple[np.ndarray, ...]] = []
@@ -336,7 +337,7 @@ def _inject(
         if not enumerated:
             # each draw's own assignment first: y and that draw's x_d under it (the
             # diagonal of the chunk's assignments x the chunk's outcomes)
-            own_fit = design.assign(chunk, paths, pieces)
+            own_fit = design.assign(chunk, paths, pieces, outcomes=1 + len(chunk))
             own_y = design.solve(own_fit, observed, observed_products)
             mine = _Terms.of(design.factor, own_fit.bread, *own_y).against(
                 *design.solve(own_fit, outcomes, products)
