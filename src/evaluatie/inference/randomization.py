@@ -403,12 +403,16 @@ class PathDesign:
         this is cheaper than forming ``quad``)."""
         d, g, k, o = scores.shape
         f = delta.shape[1]
+        # S_g beta: per draw one (clusters k x k) by (k x outcomes) product
         scores -= np.matmul(xwx_g.reshape(d, g * k, k), beta).reshape(d, g, k, o)
+        # D'(R_g beta): R_g beta as rows (cluster, outcome) of length f, times D
         r_beta = np.matmul(fwx_g.reshape(d, g * f, k), beta).reshape(d, g, f, o)
-        r_beta = r_beta.transpose(0, 1, 3, 2).reshape(d, g * o, f)  # (D'(R beta))' rows
+        r_beta = r_beta.transpose(0, 1, 3, 2).reshape(d, g * o, f)
         scores += np.matmul(r_beta, delta).reshape(d, g, o, k).transpose(0, 1, 3, 2)
+        # R_g'(D beta)
         d_beta = np.matmul(delta, beta)  # d f o
         scores += np.matmul(fwx_g.transpose(0, 1, 3, 2), d_beta[:, None])
+        # D'F_g(D beta): F_g (D beta) for every draw as one product, then as rows times D
         f_d_beta = np.tensordot(self.f, d_beta, axes=([2], [1]))  # g f d o
         f_d_beta = f_d_beta.transpose(2, 0, 3, 1).reshape(d, g * o, f)
         scores -= np.matmul(f_d_beta, delta).reshape(d, g, o, k).transpose(0, 1, 3, 2)
