@@ -198,11 +198,13 @@ def compile_listed(
         return _total(list(pool.map(partial(_compile, store=store), parts)))
 
 
-#: The module holding the numba-compiled solver, and its cache files in ``__pycache__``.
+#: The module holding the numba-compiled solver.
 SOLVER = "evaluatie.estimators.synthetic._weights"
+#: Its source below the package folder, and numba's cache files for it in ``__pycache__``.
+_SOLVER_SOURCE = Path(*SOLVER.split(".")[1:]).with_suffix(".py")
+_SOLVER_FILES = f"{_SOLVER_SOURCE.stem}.*.nb[ic]"
 #: Seconds the compile may take (3-5 s here) before setup goes on without it.
 SOLVER_TIMEOUT = 300
-_SOLVER_FILES = "_weights.*.nb[ic]"
 
 
 def _digests(folder: Path) -> dict[str, str]:
@@ -218,7 +220,7 @@ def prepare_solver(store: Path | None, *, package: Path | None = None) -> str:
     this numba before, else compiled in a child process and then kept in ``store``.
     What was done, in words; a failure leaves the compile to the reports, as before."""
     package = package or Path(__file__).resolve().parent
-    source = package / "estimators" / "synthetic" / "_weights.py"
+    source = package / _SOLVER_SOURCE
     cache = source.parent / "__pycache__"
     try:
         numba = importlib.metadata.version("numba")
