@@ -402,24 +402,25 @@ def _row(
     """One table row: the MDE under randomization and analytic inference."""
     scale = float(np.sqrt(np.nanmedian(draws.own(draws.d00))))
     half = 1.96 * math.sqrt(power * (1.0 - power) / draws.n_draws)
-    # The searches for the MDE and its two bounds step through the same grid of effects:
-    # each power is computed once (390 of the grant report's 565 were distinct).
+    # The searches for the MDE and its two bounds step through the same grid of effects,
+    # each starting at zero (the size): each power is computed once (390 of the grant
+    # report's 565 were distinct).
     known: dict[tuple[float, bool], float] = {}
 
-    def detect(target: float, analytic: bool) -> float:
-        def at(delta: float, sign: float) -> float:
-            key = (sign * delta, analytic)
-            if key not in known:
-                known[key] = draws.power(key[0], alpha, df=df if analytic else None)
-            return known[key]
+    def at(delta: float, analytic: bool) -> float:
+        key = (delta, analytic)
+        if key not in known:
+            known[key] = draws.power(delta, alpha, df=df if analytic else None)
+        return known[key]
 
-        up = smallest_effect(lambda d: at(d, 1.0), target, scale)
-        down = smallest_effect(lambda d: at(d, -1.0), target, scale)
+    def detect(target: float, analytic: bool) -> float:
+        up = smallest_effect(lambda d: at(d, analytic), target, scale)
+        down = smallest_effect(lambda d: at(-d, analytic), target, scale)
         return max(up, down)
 
     estimate = detect(power, analytic=False)
-    size = draws.power(0.0, alpha)
-    analytic_size = draws.power(0.0, alpha, df=df)
+    size = at(0.0, analytic=False)
+    analytic_size = at(0.0, analytic=True)
     return {
         "n_treated": n,
         "estimate": estimate,
