@@ -4,9 +4,10 @@ Usage:  python bench/reports.py [--jobs 1,2] [--rounds 2] [--params params/a.yam
 
 Runs ``evaluatie run <params> --force -j N`` for each ``N`` of ``--jobs``, in
 ``--rounds`` interleaved rounds, each into a fresh temporary folder (default: every
-params/*.yaml, the reports `make reports` writes, on the data in data/raw), with a
-cache of its own, filled first by an untimed check of the params files (each timed
-batch is then a rerun on unchanged inputs), and prints:
+params/*.yaml, the reports `make reports` writes, on the data in data/raw, which are
+simulated first, untimed, where there are none, as `make reports` does), with a cache
+of its own, filled first by an untimed check of the params files (each timed batch is
+then a rerun on unchanged inputs), and prints:
 
 * the wall time of each batch, the minimum and median per ``N`` and the scaling
   ``time(-j 1) / time(-j N)`` of both;
@@ -33,6 +34,7 @@ import warnings
 from datetime import datetime
 from pathlib import Path
 
+from evaluatie.cli import has_raw_data
 from evaluatie.core.errors import DataQualityWarning
 from evaluatie.core.memo import CACHE_ENV
 from evaluatie.workbench.batch import environment
@@ -97,6 +99,15 @@ def main() -> None:
     print(
         f"{len(params)} reports; load average before: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores"
     )
+    raw = ROOT / "data" / "raw"
+    if not args.params and not has_raw_data(raw):
+        # A fresh clone has no data yet: the synthetic data `make reports` would write
+        # (untimed; without them every params file is refused).
+        subprocess.run(
+            [str(EVALUATIE), "simulate", "--out", str(raw)],
+            cwd=ROOT, check=True, stdout=subprocess.DEVNULL,
+        )  # fmt: skip
+        print(f"untimed: no data in {raw.relative_to(ROOT)}, the synthetic data written there")
     walls: dict[int, list[float]] = {n: [] for n in jobs}
     with tempfile.TemporaryDirectory(prefix="evaluatie-bench-") as tmp:
         # A readers' cache of this bench only (evaluatie.core.memo): checking the params

@@ -202,6 +202,13 @@ def _cmd_batch(args: argparse.Namespace) -> int:
     return _run_files([Path(p) for p in args.sweeps], args, sweeps=True)
 
 
+def has_raw_data(raw: Path) -> bool:
+    """Whether ``raw`` holds data to report on, real or synthetic: a DUO eindscores file,
+    which every data set of the reports has. ``evaluatie all`` simulates data into a
+    folder without one, and keeps the files of a folder with one."""
+    return any(raw.glob("05.-gemiddelde-eindscores-*.csv"))
+
+
 def _cmd_all(args: argparse.Namespace) -> int:
     raw = Path(args.raw)
     # Only the top level: sweeps live in params/sweeps/ and run with `evaluatie batch`.
@@ -214,7 +221,7 @@ def _cmd_all(args: argparse.Namespace) -> int:
     # The simulation starts once every option is checked, and writes the data while this
     # process imports the batch machinery and the kernels start.
     simulation = argparse.Namespace(out=str(raw), seed=args.seed, scale=1.0, pupils=0)
-    if any(raw.glob("05.-gemiddelde-eindscores-*.csv")):
+    if has_raw_data(raw):
         print(f"using the data in {raw} (run `evaluatie simulate` to rewrite synthetic data)")
         return _run_files(paths, args, sweeps=False)
     _check_simulation(simulation, out="--raw")
