@@ -78,7 +78,7 @@ def assignments(labels: np.ndarray, settings: Randomization) -> tuple[np.ndarray
     observed one first, and whether they are all of them (exact enumeration).
 
     Labels that are small non-negative integers come back in the smallest integer type
-    holding them: 5,000 draws of 5,880 schools are 29 MB as bytes, and only writing the
+    holding them: 5,000 draws of 5,780 schools are 29 MB as bytes, and only writing the
     first touch of 235 MB of int64 took 0.6 s."""
     labels = np.asarray(labels)
     if labels.dtype.kind in "iu" and labels.size and labels.min() >= 0:
@@ -90,7 +90,7 @@ def assignments(labels: np.ndarray, settings: Randomization) -> tuple[np.ndarray
     out = np.empty((settings.draws + 1, labels.size), dtype=labels.dtype)
     out[0] = labels
     # Indexing reads the small positions as they are; np.take first cast all of them to
-    # intp (235 MB for 5,000 x 5,880, 0.5 s of first touches, on every call)
+    # intp (231 MB for 5,000 x 5,780, 0.5 s of first touches, on every call)
     out[1:] = labels[order]
     return out, False
 
@@ -106,9 +106,9 @@ def _shuffled_positions(n: int, draws: int, seed: int) -> np.ndarray:
 
     Numpy's shuffle swaps positions whatever the values, so ``rng.permutation(labels)``
     is ``labels[rng.permutation(n)]``: the draws depend on the number of assignment
-    units and the seed only. A grant report's TWFE test, its inference table, its event
-    study and its att_gt test re-assign the same 5,880 schools with the same seed, and
-    shuffling 5,000 x 5,880 positions takes 0.4 s; they are shuffled once."""
+    units and the seed only. A grant report's TWFE test, its inference table and its
+    robustness table's TWFE fit re-assign the same 5,780 schools with the same seed,
+    and shuffling 5,000 x 5,780 positions takes about 0.5 s: they are shuffled once."""
     key = (n, draws, seed)
     if key in _POSITIONS:
         _POSITIONS.move_to_end(key)
@@ -129,13 +129,14 @@ def permutations(
 ) -> np.ndarray:
     """``n`` random permutations of ``labels`` as rows (after ``labels`` itself with
     ``observed_first``): the draws of ``rng.permutation(labels)`` in turn, shuffled in
-    place, because stacking them copied 5,000 x 5,880 labels twice (half the time).
+    place, because stacking them copied 5,000 x 5,780 labels twice (half the time).
 
-    Numpy's shuffle swaps items of its platform integer's size directly and others by
-    ``memcpy``; its swaps do not depend on the items. So labels of another size (the
-    shuffled positions are 2 bytes) are placed by shuffling their positions as intp:
-    the same permutations, the generator left in the same state, and 0.44-0.47 s
-    instead of 0.76-0.87 s for 5,000 x 5,780."""
+    Numpy's shuffle has its swap loop compiled once for items of intp's size and once
+    for any size, and the first is faster; the swaps themselves do not depend on the
+    items. So labels of another size (the shuffled positions take the smallest unsigned
+    type, 2 bytes for the grant report's 5,780 schools) are placed by shuffling their
+    positions as intp: the same permutations, the generator left in the same state, and
+    0.44-0.47 s instead of 0.76-0.87 s for 5,000 x 5,780."""
     first = int(observed_first)
     out = np.empty((n + first, labels.size), dtype=labels.dtype)
     out[:] = labels
