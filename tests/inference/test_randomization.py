@@ -85,11 +85,12 @@ def test_assignments_keep_the_design():
         assignments(other, Randomization(draws=99, seed=3))[0][1:], expected
     )
     # whatever the labels' type: numpy's permutations in turn, the generator left as
-    # they leave it (small types are shuffled through a buffer of intp)
+    # they leave it (the positions are shuffled as intp, the labels taken in that order)
     for dtype in (np.uint8, np.uint16, np.int32, np.intp, np.float32, np.float64, np.bool_):
         many = (np.arange(700) * 0.37 % 251).astype(dtype)
         rng, reference = np.random.default_rng(11), np.random.default_rng(11)
         got = permutations(many, 30, rng, observed_first=True)
+        assert permutations(many, 0, rng).shape == (0, many.size)
         assert got.dtype == many.dtype
         np.testing.assert_array_equal(got[0], many)
         np.testing.assert_array_equal(got[1:], [reference.permutation(many) for _ in range(30)])
