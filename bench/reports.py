@@ -103,10 +103,11 @@ def main() -> None:
     if not args.params and not has_raw_data(raw):
         # A fresh clone has no data yet: the synthetic data `make reports` would write
         # (untimed; without them every params file is refused).
-        subprocess.run(
-            [str(EVALUATIE), "simulate", "--out", str(raw)],
-            cwd=ROOT, check=True, stdout=subprocess.DEVNULL,
-        )  # fmt: skip
+        done = subprocess.run(
+            [str(EVALUATIE), "simulate", "--out", str(raw)], cwd=ROOT, stdout=subprocess.DEVNULL
+        )
+        if done.returncode != 0:  # its own error is on stderr, above
+            sys.exit(f"writing the synthetic data to {raw} failed (exit {done.returncode})")
         print(f"untimed: no data in {raw.relative_to(ROOT)}, the synthetic data written there")
     walls: dict[int, list[float]] = {n: [] for n in jobs}
     with tempfile.TemporaryDirectory(prefix="evaluatie-bench-") as tmp:
