@@ -203,6 +203,31 @@ def test_the_event_study_notes_read_in_dutch() -> None:
     assert notes[1].startswith("relatieve perioden [2] hebben geen waarnemingen")
 
 
+def test_the_imputation_note_reads_in_dutch() -> None:
+    """A wave treated from the panel's first year has no untreated year to impute its
+    Y(0) from; the imputation event study leaves it out and says so (the innovatiebudget
+    report showed this note in English)."""
+    import warnings
+
+    from evaluatie import event_study
+    from evaluatie.reporting.notes import in_report_language
+
+    rng = np.random.default_rng(5)
+    units, t = np.repeat(np.arange(40), 6), np.tile(np.arange(2015, 2021), 40)
+    cohort = np.select([np.arange(40) < 3, np.arange(40) < 12], [2015, 2018], 0)[units]
+    data = pd.DataFrame({"u": units, "t": t, "g": cohort, "y": rng.normal(size=t.size)})
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        event_study(data, outcome="y", unit="u", time="t", cohort="g", window=(-2, 2),
+                    estimator="imputation", cluster="u", inference="analytic")  # fmt: skip
+    notes = [in_report_language(str(w.message)) for w in caught]
+    assert (
+        "18 behandelde waarnemingen horen bij eenheden of perioden zonder onbehandelde "
+        "waarnemingen; hun uitkomst zonder behandeling is niet te schatten en ze zijn "
+        "weggelaten."
+    ) in notes, notes
+
+
 def test_a_control_character_in_a_table_does_not_stop_the_workbook(tmp_path: Path) -> None:
     from openpyxl import load_workbook
 

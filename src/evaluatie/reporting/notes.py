@@ -48,6 +48,15 @@ DUTCH: tuple[tuple[re.Pattern[str], str], ...] = (
     ),
     (
         re.compile(
+            r"(\d+) treated observations belong to units or periods without untreated "
+            r"observations; their Y\(0\) cannot be imputed and they are left out$"
+        ),
+        "{0} behandelde waarnemingen horen bij eenheden of perioden zonder onbehandelde "
+        "waarnemingen; hun uitkomst zonder behandeling is niet te schatten en ze zijn "
+        "weggelaten.",
+    ),
+    (
+        re.compile(
             r"members without a count in every year, so their region's rate is made of "
             r"other gemeenten in some years: (.*)$"
         ),
