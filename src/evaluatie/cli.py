@@ -53,9 +53,17 @@ def _check_simulation(args: argparse.Namespace, out: str = "--out") -> None:
         raise ParameterError(f"--pupils must be 0 (none) or a positive number, got {args.pupils}")
     if args.scale <= 0:
         raise ParameterError(f"--scale must be positive, got {args.scale}")
-    if args.seed < 0:  # numpy's generators take non-negative seeds only
+    if args.seed is not None and args.seed < 0:  # numpy's generators take non-negative seeds
         raise ParameterError(f"--seed must be 0 or a positive whole number, got {args.seed}")
     writable_folder(Path(args.out), out)
+
+
+def _seed(args: argparse.Namespace) -> int:
+    """``--seed`` where given, otherwise the simulator's default (imported here, when the
+    simulation runs: the CLI's import path stays without the simulator)."""
+    from evaluatie.synth.simulate import DEFAULT_SEED
+
+    return DEFAULT_SEED if args.seed is None else int(args.seed)
 
 
 def _cmd_simulate(args: argparse.Namespace) -> int:
@@ -63,7 +71,7 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
 
     _check_simulation(args)
     t0 = time.perf_counter()
-    manifest = simulate(out_dir=args.out, seed=args.seed, scale=args.scale)
+    manifest = simulate(out_dir=args.out, scale=args.scale, seed=_seed(args))
     files = getattr(manifest, "files", None) or []
     print(f"wrote {len(files)} files to {args.out} in {time.perf_counter() - t0:.1f} s")
     if getattr(args, "pupils", 0):
@@ -78,7 +86,7 @@ def _write_pupils(args: argparse.Namespace) -> None:
 
     t0 = time.perf_counter()
     pupils = simulate_pupils(
-        n_schools=n_schools_for(args.scale), pupils_per_school=args.pupils, seed=args.seed
+        n_schools=n_schools_for(args.scale), pupils_per_school=args.pupils, seed=_seed(args)
     )
     target = Path(args.out) / "leerlingen-synthetisch.parquet"
     with atomic_path(target) as tmp:
@@ -346,7 +354,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("simulate", help="write the synthetic DUO-format panel to data/raw/")
     p.add_argument("--out", default="data/raw", help="output folder (default: data/raw)")
-    p.add_argument("--seed", type=int, default=20240601, help="random seed")
+    p.add_argument("--seed", type=int, help="random seed (default: the simulator's own)")
     p.add_argument("--scale", type=float, default=1.0, help="multiply the number of schools")
     p.add_argument(
         "--pupils",
@@ -387,7 +395,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--params-dir", default="params", help="folder whose *.yaml are run (default: params)"
     )
-    p.add_argument("--seed", type=int, default=20240601, help="random seed of the simulation")
+    p.add_argument(
+        "--seed", type=int, help="random seed of the simulation (default: the simulator's own)"
+    )
     # every report at once is the main job: one worker per core
     _add_run_options(p, jobs=os.cpu_count() or 1, jobs_help="one per core")
     p.set_defaults(func=_cmd_all)

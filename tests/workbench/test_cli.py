@@ -111,3 +111,15 @@ def test_data_to_report_on_are_recognised(small_raw: Path, tmp_path: Path) -> No
         if not path.name.startswith("05.-gemiddelde-eindscores-"):
             shutil.copy(path, others / path.name)
     assert any(others.iterdir()) and not has_raw_data(others)
+
+
+def test_simulate_and_all_use_the_simulators_seed_unless_told() -> None:
+    """The CLI's seed is the simulator's default (one number, in evaluatie.synth), and
+    --seed overrides it, for `simulate` and `all` alike."""
+    from evaluatie.cli import _seed, build_parser
+    from evaluatie.synth.simulate import DEFAULT_SEED
+
+    parser = build_parser()
+    for command in (["simulate"], ["all"]):
+        assert _seed(parser.parse_args(command)) == DEFAULT_SEED
+        assert _seed(parser.parse_args([*command, "--seed", "7"])) == 7
