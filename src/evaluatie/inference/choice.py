@@ -114,6 +114,20 @@ def choose(
     return Choice("unavailable", f"{counts}")
 
 
+def same_fit(requested: object, procedure: str, method: str) -> bool:
+    """Whether a fit made with ``inference=requested``, whose p-values came from
+    ``procedure``, is the fit ``inference=method`` would give.
+
+    The same name, or ``"auto"`` that gave randomization inference: :func:`choose` resolves
+    both ``"auto"`` (wherever the estimator can randomize) and ``"randomization"`` to the
+    default :class:`Randomization`, so the numbers are the same; only the reason in the
+    note differs.
+    """
+    if requested == method:
+        return True
+    return requested == "auto" and method == "randomization" and procedure == "randomization"
+
+
 def _wild(n_clusters: int) -> WildBootstrap:
     return WildBootstrap(weights="webb" if n_clusters < WEBB_BELOW else "rademacher")
 

@@ -18,6 +18,7 @@ from evaluatie.core.errors import EvaluatieError, ParameterError
 from evaluatie.core.language import Catalogue, number, percent
 from evaluatie.core.memo import reused
 from evaluatie.core.results import Result
+from evaluatie.inference.choice import same_fit
 from evaluatie.reporting.interpret import TEXT as WORDS
 from evaluatie.reporting.summary import inference_words
 
@@ -150,14 +151,21 @@ def inference_alternatives(
     term: object = None,
 ) -> pd.DataFrame:
     """The headline's p-value and interval under each inference in ``methods``: the
-    result's call run again with ``inference=`` changed. A method the design does not
-    allow gets its reason instead of numbers."""
+    result's call run again with ``inference=`` changed (or the result itself where that
+    call is the one it came from). A method the design does not allow gets its reason
+    instead of numbers."""
     call = result.call
+    requested = call.get("arguments", {}).get("inference")
+    procedure = result.inference.procedure if result.inference is not None else ""
     rows = {}
     for method in methods:
         arguments = {**call.get("arguments", {}), "inference": method}
         try:
-            fitted = _rerun({**call, "arguments": arguments}, data)
+            fitted = (
+                result
+                if same_fit(requested, procedure, method)
+                else _rerun({**call, "arguments": arguments}, data)
+            )
             head = fitted.headline(term)
             info = fitted.inference
             rows[method] = {
