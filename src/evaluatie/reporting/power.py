@@ -151,37 +151,56 @@ def inference_alternatives(
     term: object = None,
 ) -> pd.DataFrame:
     """The headline's p-value and interval under each inference in ``methods``: the
-    result's call run again with ``inference=`` changed (or the result itself where that
-    call is the one it came from). A method the design does not allow gets its reason
-    instead of numbers."""
+    result's call run again on ``data`` with ``inference=`` changed. A method the design
+    does not allow gets its reason instead of numbers.
+
+    The row of the call the result came from is the result itself, unless the other
+    rows' estimates show that ``data`` is not what it was fitted on (then that row is
+    fitted on ``data`` too).
+    """
     call = result.call
     requested = call.get("arguments", {}).get("inference")
     procedure = result.inference.procedure if result.inference is not None else ""
-    rows = {}
+    own = [m for m in methods if same_fit(requested, procedure, m)]
+    fits = {m: _fit_or_error(call, m, data) for m in methods if m not in own}
+    estimates = [f.headline(term).estimate for f in fits.values() if isinstance(f, Result)]
+    same_data = all(_same_number(e, result.headline(term).estimate) for e in estimates)
+    for method in own:
+        fits[method] = result if same_data else _fit_or_error(call, method, data)
+    rows: dict[str, dict[str, object]] = {}
     for method in methods:
-        arguments = {**call.get("arguments", {}), "inference": method}
-        try:
-            fitted = (
-                result
-                if same_fit(requested, procedure, method)
-                else _rerun({**call, "arguments": arguments}, data)
-            )
-            head = fitted.headline(term)
-            info = fitted.inference
-            rows[method] = {
-                "estimate": head.estimate,
-                "p": head.p,
-                "ci_low": head.ci_low,
-                "ci_high": head.ci_high,
-                # in words (the technical convention is in the result's meta)
-                TEXT("col.how"): inference_words(info.procedure) if info is not None else "",
-            }
-        except EvaluatieError as error:
-            rows[method] = {TEXT("col.how"): TEXT("unavailable", error=error)}
+        fitted = fits[method]
+        if isinstance(fitted, EvaluatieError):
+            rows[method] = {TEXT("col.how"): TEXT("unavailable", error=fitted)}
+            continue
+        head = fitted.headline(term)
+        info = fitted.inference
+        rows[method] = {
+            "estimate": head.estimate,
+            "p": head.p,
+            "ci_low": head.ci_low,
+            "ci_high": head.ci_high,
+            # in words (the technical convention is in the result's meta)
+            TEXT("col.how"): inference_words(info.procedure) if info is not None else "",
+        }
     table = pd.DataFrame.from_dict(rows, orient="index")
     table.index = [TEXT(f"method.{m}") if f"method.{m}" in TEXT else m for m in table.index]
     table.index.name = "inference"
     return table
+
+
+def _fit_or_error(call: dict[str, Any], method: str, data: pd.DataFrame) -> Result | EvaluatieError:
+    """The call rerun on ``data`` with ``inference=method``, or why the design refuses it."""
+    arguments = {**call.get("arguments", {}), "inference": method}
+    try:
+        return _rerun({**call, "arguments": arguments}, data)
+    except EvaluatieError as error:
+        return error
+
+
+def _same_number(a: float, b: float) -> bool:
+    """Equal point estimates (the inference does not change them; NaN equals NaN)."""
+    return math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12) or (math.isnan(a) and math.isnan(b))
 
 
 @reused  # the five VVE reports (one per gemeente) rerun the same national fits: 1 s each
