@@ -34,9 +34,9 @@ import warnings
 from datetime import datetime
 from pathlib import Path
 
-from evaluatie.cli import has_raw_data
 from evaluatie.core.errors import DataQualityWarning
 from evaluatie.core.memo import CACHE_ENV
+from evaluatie.sources.panel import has_eindscores
 from evaluatie.workbench.batch import environment
 from evaluatie.workbench.sweep import load_runs
 
@@ -100,7 +100,7 @@ def main() -> None:
         f"{len(params)} reports; load average before: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores"
     )
     raw = ROOT / "data" / "raw"
-    if not args.params and not has_raw_data(raw):
+    if not args.params and not has_eindscores(raw):
         # A fresh clone has no data yet: the synthetic data `make reports` would write
         # (untimed; without them every params file is refused).
         done = subprocess.run(

@@ -63,7 +63,7 @@ def _seed(args: argparse.Namespace) -> int:
     simulation runs: the CLI's import path stays without the simulator)."""
     from evaluatie.synth.simulate import DEFAULT_SEED
 
-    return DEFAULT_SEED if args.seed is None else int(args.seed)
+    return DEFAULT_SEED if args.seed is None else args.seed
 
 
 def _cmd_simulate(args: argparse.Namespace) -> int:
@@ -210,13 +210,6 @@ def _cmd_batch(args: argparse.Namespace) -> int:
     return _run_files([Path(p) for p in args.sweeps], args, sweeps=True)
 
 
-def has_raw_data(raw: Path) -> bool:
-    """Whether ``raw`` holds data to report on, real or synthetic: a DUO eindscores file,
-    which every data set of the reports has. ``evaluatie all`` simulates data into a
-    folder without one, and keeps the files of a folder with one."""
-    return any(raw.glob("05.-gemiddelde-eindscores-*.csv"))
-
-
 def _cmd_all(args: argparse.Namespace) -> int:
     raw = Path(args.raw)
     # Only the top level: sweeps live in params/sweeps/ and run with `evaluatie batch`.
@@ -228,8 +221,10 @@ def _cmd_all(args: argparse.Namespace) -> int:
     # kept, so `all` never overwrites a user's choice; `evaluatie simulate` rewrites them.
     # The simulation starts once every option is checked, and writes the data while this
     # process imports the batch machinery and the kernels start.
+    from evaluatie.sources.panel import has_eindscores
+
     simulation = argparse.Namespace(out=str(raw), seed=args.seed, scale=1.0, pupils=0)
-    if has_raw_data(raw):
+    if has_eindscores(raw):
         print(f"using the data in {raw} (run `evaluatie simulate` to rewrite synthetic data)")
         return _run_files(paths, args, sweeps=False)
     _check_simulation(simulation, out="--raw")

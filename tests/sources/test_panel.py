@@ -204,3 +204,25 @@ def test_validate_panel_catches_duplicates_and_ranges(panel: pd.DataFrame) -> No
     bad.loc[bad["eindtoets"].first_valid_index(), "eindtoets"] = 600.0
     with pytest.raises(DataFormatError, match=r"outside 501\.\.550"):
         validate_panel(bad)
+
+
+def test_eindscores_are_recognised_by_their_header(small_raw: Path, tmp_path: Path) -> None:
+    """`evaluatie all` and bench/reports.py simulate only into a folder without data: one
+    with an eindscores file, under any name the readers accept, is kept as it is."""
+    from evaluatie.sources.panel import has_eindscores, load_panel
+
+    assert has_eindscores(small_raw)
+    renamed = tmp_path / "renamed"
+    shutil.copytree(small_raw, renamed)
+    for path in renamed.glob("05.-gemiddelde-eindscores-*.csv"):
+        path.rename(renamed / f"eindtoets_{path.name[-13:]}")
+    assert not any(renamed.glob("05.-*")) and len(load_panel(renamed)) > 0
+    assert has_eindscores(renamed)  # the readers read it, so it is data
+    others = tmp_path / "others"
+    others.mkdir()
+    for path in small_raw.iterdir():
+        if not path.name.startswith("05.-gemiddelde-eindscores-"):
+            shutil.copy(path, others / path.name)
+    assert any(others.iterdir()) and not has_eindscores(others)
+    (tmp_path / "empty").mkdir()
+    assert not has_eindscores(tmp_path / "empty") and not has_eindscores(tmp_path / "absent")

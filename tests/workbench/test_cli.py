@@ -93,26 +93,6 @@ def test_all_says_why_the_simulation_failed(
     assert where.read_text(encoding="utf-8") != str(os.getpid())  # in a child
 
 
-def test_data_to_report_on_are_recognised(small_raw: Path, tmp_path: Path) -> None:
-    """`evaluatie all` and bench/reports.py simulate into a folder without data, and keep
-    a folder with data as it is."""
-    import shutil
-
-    from evaluatie.cli import has_raw_data
-
-    assert has_raw_data(small_raw)
-    empty = tmp_path / "empty"
-    empty.mkdir()
-    assert not has_raw_data(empty)
-    assert not has_raw_data(tmp_path / "absent")
-    others = tmp_path / "others"
-    others.mkdir()
-    for path in small_raw.iterdir():
-        if not path.name.startswith("05.-gemiddelde-eindscores-"):
-            shutil.copy(path, others / path.name)
-    assert any(others.iterdir()) and not has_raw_data(others)
-
-
 def test_simulate_and_all_use_the_simulators_seed_unless_told() -> None:
     """The CLI's seed is the simulator's default (one number, in evaluatie.synth), and
     --seed overrides it, for `simulate` and `all` alike."""

@@ -392,6 +392,19 @@ def build_panel(
     return Path(out_path)
 
 
+def has_eindscores(raw_dir: str | Path) -> bool:
+    """Whether ``raw_dir`` holds an eindscores file, found by its header as
+    :func:`load_panel` finds it (under any name): the data every report reads, real or
+    synthetic. False for a missing folder; a file named like data that does not parse is
+    the same error as in :func:`load_panel`. Other files are said when they are read."""
+    raw = Path(raw_dir)
+    if not raw.is_dir():
+        return False
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DataQualityWarning)
+        return bool(files_by_kind(raw).get("eindscores"))
+
+
 def files_by_kind(raw_dir: str | Path) -> dict[str, list[Path]]:
     """The CSV files in ``raw_dir`` by the kind of layout their header matches (sorted).
 
