@@ -16,10 +16,10 @@ def test_auto_is_the_explicit_randomization_wherever_the_estimator_randomizes(
     auto = choose("auto", n_clusters=n_clusters, n_treated=n_treated)
     explicit = choose("randomization", n_clusters=n_clusters, n_treated=n_treated)
     assert auto.method == explicit.method
+
+
+def test_a_fit_is_taken_only_for_its_own_method() -> None:
     assert same_fit("auto", "randomization", "randomization")
-
-
-def test_other_fits_are_not_taken_for_another_method() -> None:
     assert same_fit("wild", "wild cluster bootstrap", "wild")
     # "auto" without randomization resolved to analytic inference, or to none at all
     assert not same_fit("auto", "analytic", "randomization")

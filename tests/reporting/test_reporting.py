@@ -191,6 +191,11 @@ def test_inference_alternatives_are_fitted_once_for_equal_inputs(monkeypatch) ->
     direct = evaluatie.twfe(changed, outcome="y", unit="unit", time="year", treatment="d")
     assert other.loc["randomization", "p"] == direct.overall.p
     assert other.loc["randomization", "estimate"] == direct.overall.estimate
+    # a row the table does not have: said before anything is fitted
+    fitted = len(calls)
+    with pytest.raises(ParameterError, match="term='nope' is not a row"):
+        inference_alternatives(fit, changed.assign(y=changed["y"] * 2), term="nope")
+    assert len(calls) == fitted
 
 
 def test_thin_cells_are_named_and_the_reference_year_is_not() -> None:

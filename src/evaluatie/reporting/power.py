@@ -158,13 +158,14 @@ def inference_alternatives(
     rows' estimates show that ``data`` is not what it was fitted on (then that row is
     fitted on ``data`` too).
     """
+    estimate = result.headline(term).estimate  # a term the table lacks: said before any fit
     call = result.call
     requested = call.get("arguments", {}).get("inference")
     procedure = result.inference.procedure if result.inference is not None else ""
     own = [m for m in methods if same_fit(requested, procedure, m)]
     fits = {m: _fit_or_error(call, m, data) for m in methods if m not in own}
-    estimates = [f.headline(term).estimate for f in fits.values() if isinstance(f, Result)]
-    same_data = all(_same_number(e, result.headline(term).estimate) for e in estimates)
+    others = [f.headline(term).estimate for f in fits.values() if isinstance(f, Result)]
+    same_data = all(_same_number(e, estimate) for e in others)
     for method in own:
         fits[method] = result if same_data else _fit_or_error(call, method, data)
     rows: dict[str, dict[str, object]] = {}
