@@ -48,8 +48,10 @@ for s in studies.values():
 # %%
 say("redistribution")
 doses = next(iter(studies.values())).doses
-vve.plots.budget_change_plot(doses, p.marked, names, comparison_band=p.comparison_band)
-plt.show()
+# The national figures are the same in every gemeente's report: drawn once per batch.
+ev.reporting.show_figure(
+    vve.plots.budget_change_plot, doses, p.marked, names, comparison_band=p.comparison_band
+)
 display(Markdown(vve.text.redistribution_sentence(doses)))
 shown = list(dict.fromkeys([*p.marked, *(p.gemeenten or [])]))
 ev.reporting.show_table(
@@ -118,13 +120,13 @@ say("event")
 events = {o: vve.dose_event(s) for o, s in studies.items()}
 pretrends = {}
 for o, event in events.items():
-    vve.plots.dose_event_plot(
+    ev.reporting.show_figure(
+        vve.plots.dose_event_plot,
         event,
         share=shares[o],
         title=outcomes[o].label,
         unit=outcomes[o].unit,
     )
-    plt.show()
     pretrends[o] = ev.reporting.pretrend_sentence(event.pretrend_test())
     display(Markdown(pretrends[o]))
 
@@ -135,7 +137,8 @@ curves = {
     for o, s in studies.items()
 }
 for o, s in studies.items():
-    vve.plots.dose_response_plot(
+    ev.reporting.show_figure(
+        vve.plots.dose_response_plot,
         curves[o],
         truth=vve.known_curves(s, p.raw_dir, curves[o]),
         slope=vve.slope_per_policy_dose(fits[o], received[o]),
@@ -144,7 +147,6 @@ for o, s in studies.items():
         ylabel=outcomes[o].unit,
         title=outcomes[o].label,
     )
-    plt.show()
     for text in vve.text.truth_sentences(s, curves[o], p.raw_dir):
         display(Markdown(text))
 ev.reporting.show_table(

@@ -40,6 +40,17 @@ def test_digest_reads_contents_not_identity() -> None:
         digest(object())
 
 
+def test_a_module_function_is_digested_by_name_a_closure_or_lambda_not_at_all() -> None:
+    assert digest(_study) == digest(_study) and digest(_study) != digest(os.path.join)
+    assert digest((_study, 1)) != digest((_study, 2))
+
+    def local() -> None: ...
+
+    for function in (local, lambda: None):  # what they capture would not be digested
+        with pytest.raises(Undigestible):
+            digest(function)
+
+
 def test_equal_inputs_reuse_a_copy_and_give_the_warnings_again() -> None:
     calls = []
 

@@ -89,7 +89,8 @@ class Undigestible(TypeError):
 
 def digest(value: Any) -> bytes:
     """A digest of ``value``'s contents: equal for equal contents (tables compared value
-    by value, with their index, columns and dtypes), different otherwise."""
+    by value, with their index, columns and dtypes; a module's function by its name),
+    different otherwise."""
     h = hashlib.blake2b(digest_size=20)
     _feed(h, value)
     return h.digest()
@@ -125,6 +126,11 @@ def _feed(h: Any, value: Any) -> None:
         for f in dataclasses.fields(value):
             h.update(f.name.encode())
             _feed(h, getattr(value, f.name))
+    elif inspect.isfunction(value) and "<" not in value.__qualname__:
+        # a module's function by its name: its code does not change while results are
+        # kept (a process, or a batch). Not a closure (its captured values are not
+        # digested) nor a lambda (every lambda of a module has the same name).
+        h.update(f"{value.__module__}.{value.__qualname__}".encode())
     else:
         raise Undigestible(f"cannot digest a {type(value).__qualname__}")
 

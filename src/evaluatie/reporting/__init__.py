@@ -7,7 +7,7 @@ from evaluatie.reporting.compare import (
     event_study_table,
     overall_table,
 )
-from evaluatie.reporting.display import show_markdown
+from evaluatie.reporting.display import show_figure, show_markdown
 from evaluatie.reporting.headline import Headline
 from evaluatie.reporting.interpret import (
     describe_effect,
@@ -43,6 +43,7 @@ __all__ = [
     "rpe_sections",
     "sensitivity",
     "set_language",
+    "show_figure",
     "show_markdown",
     "show_summary",
     "show_table",
