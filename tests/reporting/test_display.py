@@ -127,8 +127,9 @@ def _draw(level: float) -> None:
     plt.subplots()
 
 
-def test_outside_ipython_show_figure_draws_every_time() -> None:
-    # no notebook to show it in: drawn and shown (by the backend in use) each time
+def test_with_another_backend_show_figure_draws_every_time() -> None:
+    # a script, or IPython with windows: plt.show() shows the figure there, no output is
+    # kept, so each call draws (a kept empty output would show nothing the second time)
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 

@@ -8,6 +8,10 @@ from typing import Any
 from evaluatie.core.language import current_language
 from evaluatie.core.memo import reused
 
+#: A notebook's inline backend, whose shown figures are outputs: as a kernel starts
+#: with it, and as ``%matplotlib inline`` names it.
+INLINE = ("module://matplotlib_inline.backend_inline", "inline")
+
 
 def show_markdown(text: str) -> None:
     """Display ``text`` as Markdown (a paragraph, or a heading and its paragraph)."""
@@ -24,14 +28,15 @@ def show_figure(draw: Callable[..., Any], /, *args: Any, **kwargs: Any) -> None:
     whose figure depends on its arguments alone (and on the report language and
     matplotlib's settings, which are part of the key); the first report draws it and
     every later one with equal inputs shows the same output (:func:`evaluatie.core.memo.reused`).
-    Outside IPython, or with a figure already open (``plt.show()`` would show it too),
-    it draws and shows as the two calls would.
+    Outside a notebook's inline backend (a script, or a window per figure: ``plt.show()``
+    shows it there, so there is no output to keep), or with a figure already open
+    (``plt.show()`` would show it too), it draws and shows as the two calls would.
     """
+    import matplotlib
     import matplotlib.pyplot as plt
-    from IPython import get_ipython
     from IPython.display import publish_display_data
 
-    if get_ipython() is None or plt.get_fignums():
+    if matplotlib.get_backend() not in INLINE or plt.get_fignums():
         draw(*args, **kwargs)
         plt.show()
         return
@@ -41,17 +46,19 @@ def show_figure(draw: Callable[..., Any], /, *args: Any, **kwargs: Any) -> None:
 
 
 def _settings() -> str:
-    """What besides the arguments decides a shown figure's bytes: matplotlib's settings,
-    its backend and the inline backend's output options."""
+    """What besides the arguments decides a shown figure's bytes: matplotlib's settings
+    and the inline backend's output options."""
     import matplotlib
+    from matplotlib_inline.config import InlineBackend
 
-    shown = [matplotlib.get_backend(), sorted(matplotlib.rcParams.items())]
-    try:
-        from matplotlib_inline.config import InlineBackend
-    except ImportError:  # pragma: no cover - a kernel's environment has it
-        return repr(shown)
     options = InlineBackend.instance()
-    return repr([*shown, sorted(options.figure_formats), options.print_figure_kwargs])
+    return repr(
+        [
+            sorted(matplotlib.rcParams.items()),
+            sorted(options.figure_formats),
+            options.print_figure_kwargs,
+        ]
+    )
 
 
 @reused
