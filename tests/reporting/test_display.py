@@ -93,8 +93,9 @@ def _session(tmp_path: Path) -> dict[str, Any]:
     (tmp_path / "figures.py").write_text(textwrap.dedent(FIGURES))
     (tmp_path / "session.py").write_text(textwrap.dedent(SESSION))
     done = subprocess.run(
-        [sys.executable, "session.py"], cwd=tmp_path, capture_output=True, text=True, check=True
+        [sys.executable, "session.py"], cwd=tmp_path, capture_output=True, text=True
     )
+    assert done.returncode == 0, done.stderr  # the session's traceback, not just its exit code
     return dict(json.loads(done.stdout))
 
 
